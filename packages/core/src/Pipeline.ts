@@ -1,0 +1,142 @@
+/**
+ * The ordered plugin runner. `Pipeline.layer([a, b, c])` builds the plugins one after the other, in array order,
+ * and that order is also the hook order of every phase (like Haraka's `config/plugins`; `Layer.mergeAll` would build
+ * them concurrently, which is why plugins are values and the pipeline is the layer).
+ *
+ * Per phase:
+ * - the first verdict that is not `Continue` wins, later plugins are not asked;
+ * - headers of `Continue` verdicts before it (and of a final `Accept`) are collected;
+ * - each hook call runs in a span `plugin.<name>.<phase>` and under the plugin's timeout;
+ * - a timeout, a failure or a defect answers `451 4.3.0` with a generic text, and logs plugin, phase and cause;
+ * - `rcptTo` is default-deny: when no plugin accepts, `550 5.7.1` (no open relay by construction);
+ * - `auth` is default-deny: `535 5.7.8`;
+ * - `queue` needs an `Accept` (the message is stored): otherwise `451 4.3.0`, nothing was stored;
+ * - `disconnect` observers all run; their failures are logged only.
+ *
+ * @since 0.1.0
+ */
+import { type Address, type Envelope, Verdict } from "@cartero/smtp"
+import { Cause, Context, Effect, Layer, type Scope } from "effect"
+import type { DecidingPhase, HookResult, Hooks } from "./Hooks.ts"
+import type { Message } from "./Message.ts"
+import type { Plugin } from "./Plugin.ts"
+import type { AuthAttempt, Connection, Helo, Transaction } from "./Session.ts"
+
+/** The pipeline service: one method per inbound phase, each returning the combined verdict. */
+export interface PipelineShape {
+  /** Plugin names in hook order. */
+  readonly plugins: ReadonlyArray<string>
+  readonly connect: (connection: Connection) => Effect.Effect<Verdict.Verdict>
+  readonly helo: (connection: Connection, helo: Helo) => Effect.Effect<Verdict.Verdict>
+  readonly auth: (connection: Connection, attempt: AuthAttempt) => Effect.Effect<Verdict.Verdict>
+  readonly mailFrom: (
+    transaction: Transaction,
+    sender: Address.Address | null,
+    params: Envelope.MailParams
+  ) => Effect.Effect<Verdict.Verdict>
+  readonly rcptTo: (transaction: Transaction, recipient: Envelope.Recipient) => Effect.Effect<Verdict.Verdict>
+  readonly data: (transaction: Transaction, message: Message) => Effect.Effect<Verdict.Verdict>
+  readonly message: (transaction: Transaction, message: Message) => Effect.Effect<Verdict.Verdict>
+  readonly queue: (transaction: Transaction, message: Message) => Effect.Effect<Verdict.Verdict>
+  readonly disconnect: (connection: Connection) => Effect.Effect<void>
+}
+
+/** The pipeline of an SMTP server. */
+export class Pipeline extends Context.Service<Pipeline, PipelineShape>()("@cartero/core/Pipeline") {}
+
+/** Replies used when no plugin decides a default-deny phase. */
+export const defaults = {
+  rcptTo: Verdict.reject("5.7.1", "Relaying denied"),
+  auth: Verdict.reject("5.7.8", "Authentication credentials invalid", { code: 535 }),
+  queue: Verdict.defer("4.3.0", "Message could not be stored, please try again later")
+} as const
+
+interface Built {
+  readonly plugin: Plugin<unknown, unknown>
+  readonly hooks: Hooks
+}
+
+/** Runs one hook with its span, timeout and failure policy. Interruption (the client left) is not a failure. */
+const guard = (plugin: Plugin<unknown, unknown>, phase: string, effect: HookResult): Effect.Effect<Verdict.Verdict> =>
+  effect.pipe(
+    Effect.timeout(plugin.timeout),
+    Effect.withSpan(`plugin.${plugin.name}.${phase}`),
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("plugin hook failed; answering 451 4.3.0", cause).pipe(
+          Effect.annotateLogs({ plugin: plugin.name, phase }),
+          Effect.as(Verdict.tempFail)
+        )
+    )
+  ) as Effect.Effect<Verdict.Verdict>
+
+/** Runs the hooks of one phase in order: first non-Continue wins; Continue headers are collected. */
+const decide = (
+  built: ReadonlyArray<Built>,
+  phase: DecidingPhase,
+  call: (hooks: Hooks) => HookResult | undefined
+): Effect.Effect<Verdict.Verdict> =>
+  Effect.gen(function*() {
+    let headers: ReadonlyArray<Verdict.Continue["headers"][number]> = []
+    for (const { hooks, plugin } of built) {
+      const effect = call(hooks)
+      if (effect === undefined) continue
+      const verdict = yield* guard(plugin, phase, effect)
+      if (verdict._tag === "Continue") {
+        if (verdict.headers.length > 0) headers = [...headers, ...verdict.headers]
+        continue
+      }
+      if (verdict._tag === "Accept" && headers.length > 0) {
+        return { ...verdict, headers: [...headers, ...verdict.headers] }
+      }
+      return verdict
+    }
+    return headers.length === 0 ? Verdict.next : Verdict.continueWith(headers)
+  })
+
+const orDefault = (fallback: Verdict.Verdict) => (verdict: Verdict.Verdict): Verdict.Verdict =>
+  verdict._tag === "Continue" ? fallback : verdict
+
+/** Builds the pipeline service from already-built hooks (used by {@link layer}; handy in tests). */
+export const fromHooks = (built: ReadonlyArray<{ readonly plugin: Plugin<unknown, unknown>; readonly hooks: Hooks }>): PipelineShape => ({
+  plugins: built.map((b) => b.plugin.name),
+  connect: (connection) => decide(built, "connect", (h) => h.connect?.(connection)),
+  helo: (connection, helo) => decide(built, "helo", (h) => h.helo?.(connection, helo)),
+  auth: (connection, attempt) =>
+    decide(built, "auth", (h) => h.auth?.(connection, attempt)).pipe(Effect.map(orDefault(defaults.auth))),
+  mailFrom: (transaction, sender, params) => decide(built, "mailFrom", (h) => h.mailFrom?.(transaction, sender, params)),
+  rcptTo: (transaction, recipient) =>
+    decide(built, "rcptTo", (h) => h.rcptTo?.(transaction, recipient)).pipe(Effect.map(orDefault(defaults.rcptTo))),
+  data: (transaction, message) => decide(built, "data", (h) => h.data?.(transaction, message)),
+  message: (transaction, message) => decide(built, "message", (h) => h.message?.(transaction, message)),
+  queue: (transaction, message) =>
+    decide(built, "queue", (h) => h.queue?.(transaction, message)).pipe(
+      Effect.map((v) => (v._tag === "Accept" ? v : v._tag === "Continue" ? defaults.queue : v))
+    ),
+  disconnect: (connection) =>
+    Effect.forEach(built, ({ hooks, plugin }) => {
+      const effect = hooks.disconnect?.(connection)
+      return effect === undefined ? Effect.void : guard(plugin, "disconnect", Effect.as(effect, Verdict.next))
+    }, { discard: true })
+})
+
+type ErrorOf<P> = P extends Plugin<infer E, infer _R> ? E : never
+type RequirementsOf<P> = P extends Plugin<infer _E, infer R> ? R : never
+
+/**
+ * The pipeline layer. Plugins are built sequentially in array order, inside the layer's scope. Its error and
+ * requirement types are the unions of the plugins'.
+ */
+export const layer = <const Plugins extends ReadonlyArray<Plugin<unknown, unknown>>>(
+  plugins: Plugins
+): Layer.Layer<Pipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>> =>
+  Layer.effect(
+    Pipeline,
+    Effect.forEach(plugins, (plugin) =>
+      plugin.build.pipe(
+        Effect.map((hooks): Built => ({ plugin, hooks })),
+        Effect.withSpan(`plugin.${plugin.name}.build`)
+      )).pipe(Effect.map((built) => Pipeline.of(fromHooks(built))))
+  ) as Layer.Layer<Pipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>>
+

@@ -1,0 +1,13 @@
+/**
+ * `@cartero/core`: plugins, hooks and the ordered plugin pipeline.
+ *
+ * @since 0.1.0
+ */
+export * as Hooks from "./Hooks.ts"
+export * as Message from "./Message.ts"
+export * as Notes from "./Notes.ts"
+export * as Pipeline from "./Pipeline.ts"
+export * as Plugin from "./Plugin.ts"
+export * as PluginError from "./PluginError.ts"
+export * as Session from "./Session.ts"
+export * as TxnNote from "./TxnNote.ts"

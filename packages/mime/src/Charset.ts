@@ -1,0 +1,130 @@
+/**
+ * Charset decoding for text bodies and encoded words, on top of Node's `TextDecoder` (WHATWG encodings, full ICU).
+ *
+ * Unknown labels do not fail: bytes that are valid UTF-8 are read as UTF-8, anything else as windows-1252 (which
+ * maps every byte to a character), and the caller learns that the charset was unknown so it can record a defect.
+ *
+ * @since 0.1.0
+ */
+
+/** A decoded string and whether the requested charset was honoured. */
+export interface Decoded {
+  readonly text: string
+  readonly known: boolean
+}
+
+const decoders = new Map<string, TextDecoder | undefined>()
+const aliases: Record<string, string> = {
+  "utf8": "utf-8",
+  "latin1": "iso-8859-1",
+  "latin-1": "iso-8859-1",
+  "ansi_x3.4-1968": "us-ascii",
+  "ascii": "us-ascii",
+  "ks_c_5601": "euc-kr",
+  "x-sjis": "shift_jis",
+  "sjis": "shift_jis",
+  "cp932": "shift_jis",
+  "windows-31j": "shift_jis",
+  "x-gbk": "gbk",
+  "cp936": "gbk",
+  "cp949": "euc-kr",
+  "iso-8859-8-i": "iso-8859-8",
+  "x-user-defined": "windows-1252",
+  "default": "utf-8",
+  "charset": "utf-8"
+}
+
+const decoderFor = (label: string): TextDecoder | undefined => {
+  const key = label.trim().replace(/^["']|["']$/g, "").toLowerCase()
+  if (decoders.has(key)) return decoders.get(key)
+  let decoder: TextDecoder | undefined
+  const candidates = [key, aliases[key], key.replace(/^x-/, ""), key.replace(/_/g, "-"), key.replace(/^(cp|win)-?(\d+)$/, "windows-$2")]
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === "") continue
+    try {
+      decoder = new TextDecoder(candidate)
+      break
+    } catch {
+      // not a label Node knows; try the next spelling
+    }
+  }
+  decoders.set(key, decoder)
+  return decoder
+}
+
+/** Whether `label` names a charset this module can decode. */
+export const isKnown = (label: string): boolean => decoderFor(label) !== undefined || /^(unicode-1-1-)?utf-7$/i.test(label.trim())
+
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true })
+const utf8 = new TextDecoder("utf-8")
+const windows1252 = new TextDecoder("windows-1252")
+
+/** True when every byte is below 0x80, i.e. the bytes are the same in every ASCII-compatible charset. */
+export const isAscii = (bytes: Uint8Array): boolean => {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] ?? 0) > 0x7f) return false
+  return true
+}
+
+/** Decodes bytes as UTF-8 when they are valid UTF-8, otherwise as windows-1252. */
+export const decodeGuess = (bytes: Uint8Array): string => {
+  try {
+    return utf8Fatal.decode(bytes)
+  } catch {
+    return windows1252.decode(bytes)
+  }
+}
+
+/** Decodes `bytes` in `charset`; see the module doc for the fallback. */
+export const decode = (bytes: Uint8Array, charset: string | undefined): Decoded => {
+  if (charset === undefined || charset === "") return { text: utf8.decode(bytes), known: true }
+  const decoder = decoderFor(charset)
+  if (decoder !== undefined) return { text: decoder.decode(bytes), known: true }
+  if (/^(unicode-1-1-)?utf-7$/i.test(charset.trim())) return { text: decodeUtf7(bytes), known: true }
+  return { text: decodeGuess(bytes), known: false }
+}
+
+const b64 = (c: number): number => {
+  if (c >= 65 && c <= 90) return c - 65
+  if (c >= 97 && c <= 122) return c - 71
+  if (c >= 48 && c <= 57) return c + 4
+  if (c === 43) return 62
+  if (c === 47) return 63
+  return -1
+}
+
+/** RFC 2152 UTF-7, which TextDecoder lacks but old mail still uses. */
+const decodeUtf7 = (bytes: Uint8Array): string => {
+  let out = ""
+  let i = 0
+  while (i < bytes.length) {
+    const c = bytes[i] ?? 0
+    if (c !== 43) {
+      out += String.fromCharCode(c)
+      i++
+      continue
+    }
+    i++
+    if (bytes[i] === 45) {
+      out += "+"
+      i++
+      continue
+    }
+    let bits = 0
+    let acc = 0
+    const units: Array<number> = []
+    while (i < bytes.length) {
+      const v = b64(bytes[i] ?? 0)
+      if (v < 0) break
+      acc = (acc << 6) | v
+      bits += 6
+      if (bits >= 16) {
+        bits -= 16
+        units.push((acc >> bits) & 0xffff)
+      }
+      i++
+    }
+    if (bytes[i] === 45) i++
+    out += String.fromCharCode(...units)
+  }
+  return out
+}

@@ -1,0 +1,127 @@
+/**
+ * RFC 2047 encoded words (`=?charset?B|Q?text?=`) in header values: decoding for display and encoding of
+ * non-ASCII text for 7-bit transport.
+ *
+ * Decoding joins the bytes of adjacent words in the same charset before converting them, because many senders
+ * split a multi-byte character across two words; whitespace between adjacent encoded words is dropped (§6.2).
+ *
+ * @since 0.1.0
+ */
+import * as Base64 from "./Base64.ts"
+import * as Charset from "./Charset.ts"
+
+const word = /=\?([^?\s]+?)\?([BbQq])\?([^?]*?)\?=/g
+
+const qBytes = (text: string): Array<number> => {
+  const bytes: Array<number> = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 95) bytes.push(32)
+    else if (c === 61 && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16))
+      i += 2
+    } else if (c < 0x80) bytes.push(c)
+    else for (const b of Buffer.from(text[i] ?? "", "utf8")) bytes.push(b)
+  }
+  return bytes
+}
+
+/** Whether `value` contains at least one encoded word. */
+export const has = (value: string): boolean => value.includes("=?")
+
+/** Decodes every encoded word in `value`; text outside encoded words is returned unchanged. */
+export const decode = (value: string): string => {
+  if (!value.includes("=?")) return value
+  let out = ""
+  let last = 0
+  let pendingCharset: string | undefined
+  let pending: Array<number> = []
+  const flush = () => {
+    if (pendingCharset !== undefined) out += Charset.decode(Uint8Array.from(pending), pendingCharset).text
+    pendingCharset = undefined
+    pending = []
+  }
+  for (const m of value.matchAll(word)) {
+    const gap = value.slice(last, m.index)
+    const adjacent = pendingCharset !== undefined && /^[ \t\r\n]*$/.test(gap)
+    if (!adjacent) {
+      flush()
+      out += gap
+    }
+    // `charset*language` (RFC 2231 §5) carries a language we do not need.
+    const charset = (m[1] ?? "").split("*")[0] ?? ""
+    const text = m[3] ?? ""
+    const bytes = (m[2] ?? "").toUpperCase() === "B" ? Array.from(Base64.decode(text)) : qBytes(text)
+    if (pendingCharset !== undefined && pendingCharset.toLowerCase() !== charset.toLowerCase()) flush()
+    pendingCharset = charset
+    for (const b of bytes) pending.push(b)
+    last = m.index + m[0].length
+  }
+  flush()
+  return out + value.slice(last)
+}
+
+// eslint-disable-next-line no-control-regex
+const nonAscii = /[^\x00-\x7f]/
+
+/** Whether `text` needs encoding to travel in a 7-bit header. */
+export const needsEncoding = (text: string): boolean => nonAscii.test(text) || /=\?[^?]*\?[BbQq]\?/.test(text)
+
+const qSafe = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 33 || c === 42 || c === 43 || c === 45 || c === 47
+
+const HEX = "0123456789ABCDEF"
+
+/**
+ * Encodes `text` as one or more UTF-8 encoded words of at most 75 characters each, separated by single spaces
+ * (which decoders drop). Uses Q when most characters are ASCII, B otherwise. Safe in phrases (display names).
+ */
+export const encodeWords = (text: string): string => {
+  const bytes = Buffer.from(text, "utf8")
+  let high = 0
+  for (const b of bytes) if (b > 0x7f) high++
+  const useB = high * 3 > bytes.length
+  const words: Array<string> = []
+  let chunk: Array<number> = []
+  let chunkLen = 0
+  const limit = 75 - "=?UTF-8?Q??=".length
+  const emit = () => {
+    if (chunk.length === 0) return
+    const payload = useB
+      ? Buffer.from(chunk).toString("base64")
+      : chunk.map((c) => (c === 32 ? "_" : qSafe(c) ? String.fromCharCode(c) : "=" + HEX[c >> 4] + HEX[c & 15])).join("")
+    words.push(`=?UTF-8?${useB ? "B" : "Q"}?${payload}?=`)
+    chunk = []
+    chunkLen = 0
+  }
+  for (const ch of text) {
+    const cb = Array.from(Buffer.from(ch, "utf8"))
+    const cost = useB ? 0 : cb.reduce((n, c) => n + (c === 32 || qSafe(c) ? 1 : 3), 0)
+    const next = useB ? Math.ceil((chunk.length + cb.length) / 3) * 4 : chunkLen + cost
+    if (next > limit) emit()
+    for (const c of cb) chunk.push(c)
+    chunkLen += cost
+  }
+  emit()
+  return words.join(" ")
+}
+
+/**
+ * Encodes unstructured text (a Subject, a comment) for a 7-bit header: ASCII words stay readable and only the
+ * span from the first to the last word needing it is encoded.
+ */
+export const encode = (text: string): string => {
+  if (!needsEncoding(text)) return text
+  const parts = text.split(/(\s+)/)
+  let first = -1
+  let last = -1
+  parts.forEach((p, i) => {
+    if (i % 2 === 0 && needsEncoding(p)) {
+      if (first < 0) first = i
+      last = i
+    }
+  })
+  const head = parts.slice(0, first).join("")
+  const tail = parts.slice(last + 1).join("")
+  return head + encodeWords(parts.slice(first, last + 1).join("")) + tail
+}

@@ -1,0 +1,191 @@
+/**
+ * Header blocks: parsing (unfolding, raw and decoded values, ordered fields) and rendering (folding at 78 columns).
+ *
+ * Both directions are synchronous on purpose: the SMTP server calls {@link parse} on the first bytes of a message
+ * and {@link fold} to render `Received:` and plugin-added headers, on its hot path.
+ *
+ * @since 0.1.0
+ */
+import * as Charset from "./Charset.ts"
+import * as Defect from "./Defect.ts"
+import * as EncodedWord from "./EncodedWord.ts"
+
+/** One header field, in order of appearance. */
+export class Field {
+  private decodedCache: string | undefined
+  constructor(
+    /** The field name as written (case preserved). */
+    readonly name: string,
+    /** The whole field as written, folding included, lines joined by CRLF, without the final line break. */
+    readonly raw: string,
+    /** The unfolded value after the colon, trimmed; encoded words left as they are. */
+    readonly value: string
+  ) {}
+
+  /** The value with RFC 2047 encoded words decoded: what a user agent would display. */
+  get decoded(): string {
+    if (this.decodedCache === undefined) this.decodedCache = EncodedWord.decode(this.value)
+    return this.decodedCache
+  }
+}
+
+/** An ordered list of header fields with case-insensitive look-up. */
+export class Headers {
+  private index: Map<string, Array<Field>> | undefined
+  constructor(
+    readonly fields: ReadonlyArray<Field>,
+    /** Bytes taken by the header block including the empty line that ends it. */
+    readonly length: number = 0,
+    /** Problems found while reading the block. */
+    readonly defects: ReadonlyArray<Defect.Defect> = []
+  ) {}
+
+  private lookup(name: string): ReadonlyArray<Field> {
+    if (this.index === undefined) {
+      const index = new Map<string, Array<Field>>()
+      for (const field of this.fields) {
+        const key = field.name.toLowerCase()
+        const list = index.get(key)
+        if (list === undefined) index.set(key, [field])
+        else list.push(field)
+      }
+      this.index = index
+    }
+    return this.index.get(name.toLowerCase()) ?? []
+  }
+
+  /** The first field called `name`, if any. */
+  get(name: string): Field | undefined {
+    return this.lookup(name)[0]
+  }
+
+  /** Every field called `name`, in order. */
+  getAll(name: string): ReadonlyArray<Field> {
+    return this.lookup(name)
+  }
+
+  /** Whether a field called `name` exists. */
+  has(name: string): boolean {
+    return this.lookup(name).length > 0
+  }
+
+  /** The decoded value of the first field called `name`. */
+  value(name: string): string | undefined {
+    return this.get(name)?.decoded
+  }
+}
+
+const latin1 = (bytes: Uint8Array, start: number, end: number): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1")
+
+const text = (bytes: Uint8Array, start: number, end: number): string => {
+  for (let i = start; i < end; i++) {
+    if ((bytes[i] ?? 0) > 0x7f) return Charset.decodeGuess(bytes.subarray(start, end))
+  }
+  return latin1(bytes, start, end)
+}
+
+/**
+ * Parses a header block. `bytes` may be the whole message: parsing stops at the first empty line, and
+ * {@link Headers.length} says where the body starts. `offset` is added to defect offsets (for nested parts).
+ */
+export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
+  const fields: Array<Field> = []
+  const defects: Array<Defect.Defect> = []
+  let pos = 0
+  let fieldStart = -1
+  let fieldEnd = -1
+  let colon = -1
+  let sawNul = false
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const finish = () => {
+    if (fieldStart < 0) return
+    const raw = text(bytes, fieldStart, fieldEnd).replace(/\r?\n/g, "\r\n")
+    const c = raw.indexOf(":")
+    const name = raw.slice(0, c).trimEnd()
+    const value = raw.slice(c + 1).replace(/\r\n/g, "").trim()
+    fields.push(new Field(name, raw, value))
+    fieldStart = -1
+  }
+  let length = bytes.length
+  let first = true
+  while (pos < bytes.length) {
+    const nl = buf.indexOf(10, pos)
+    const lineEnd = nl < 0 ? bytes.length : nl
+    const contentEnd = lineEnd > pos && bytes[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd
+    const next = nl < 0 ? bytes.length : nl + 1
+    if (contentEnd === pos) {
+      length = next
+      finish()
+      return new Headers(fields, length, defects)
+    }
+    if (!sawNul && buf.indexOf(0, pos) >= 0 && buf.indexOf(0, pos) < lineEnd) {
+      sawNul = true
+      defects.push(Defect.make("NulInHeader", offset + pos, "NUL byte in header block"))
+    }
+    const c0 = bytes[pos]
+    if (c0 === 32 || c0 === 9) {
+      if (fieldStart >= 0) fieldEnd = contentEnd
+      else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
+    } else {
+      finish()
+      colon = buf.indexOf(58, pos)
+      if (colon >= 0 && colon < contentEnd && colon > pos) {
+        fieldStart = pos
+        fieldEnd = contentEnd
+      } else if (!(first && latin1(bytes, pos, Math.min(contentEnd, pos + 5)) === "From ")) {
+        defects.push(Defect.make("HeaderWithoutColon", offset + pos, `header line without a colon: ${JSON.stringify(latin1(bytes, pos, Math.min(contentEnd, pos + 40)))}`))
+      }
+    }
+    first = false
+    pos = next
+  }
+  finish()
+  defects.push(Defect.make("MissingHeaderBodySeparator", offset + bytes.length, "header block not ended by an empty line"))
+  return new Headers(fields, length, defects)
+}
+
+/**
+ * Parses the header block at the start of `message` (bytes or a string). Synchronous and allocation-light: meant
+ * for the SMTP server's DATA phase.
+ */
+export const parse = (message: Uint8Array | string): Headers =>
+  parseBlock(typeof message === "string" ? Buffer.from(message, "utf8") : message)
+
+const MAX_LINE = 78
+const HARD_LINE = 998
+
+/**
+ * Renders one header field, folded at whitespace so that lines stay within 78 characters where possible (and
+ * always within 998), each ended by CRLF. CR, LF and NUL in `value` become spaces: a value can never inject a field
+ * or end the header block. The value is written as given (no RFC 2047 encoding; see {@link format}).
+ */
+export const fold = (name: string, value: string): string => {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/[ \t]+/g, " ").trim()
+  const words = clean.split(" ")
+  const lines: Array<string> = []
+  let line = `${name}:`
+  for (const word of words) {
+    if (word === "") continue
+    if (line.length + 1 + word.length > MAX_LINE && line.trim().length > 0 && !(lines.length === 0 && line === `${name}:`)) {
+      lines.push(line)
+      line = ""
+    }
+    line += " " + word
+    // A single word too long for even an own line: split it hard rather than break the 998-octet rule.
+    while (Buffer.byteLength(line) > HARD_LINE) {
+      lines.push(line.slice(0, HARD_LINE - 4))
+      line = " " + line.slice(HARD_LINE - 4)
+    }
+  }
+  lines.push(line)
+  return lines.join("\r\n") + "\r\n"
+}
+
+/**
+ * Renders an unstructured field (Subject, Comments, a plugin's `X-` header): non-ASCII text is RFC 2047 encoded
+ * unless `utf8` (SMTPUTF8 / RFC 6532) is allowed, then folded by {@link fold}.
+ */
+export const format = (name: string, value: string, options?: { readonly utf8?: boolean }): string =>
+  fold(name, options?.utf8 === true ? value : EncodedWord.encode(value))

@@ -1,0 +1,155 @@
+/**
+ * When to try a deferred recipient again, and when to give up.
+ *
+ * A policy is a list of delays (the last one repeats), a jitter fraction and a maximum queue age. The default
+ * is 1m, 5m, 15m, 30m, 1h, then every 2h, ±10 % jitter, give up after 5 days (Postfix's
+ * `maximal_queue_lifetime`). The last attempt happens at the maximum age at the latest; a failure after it gives
+ * up, and the delivery side turns that into a bounce (DSN).
+ *
+ * The same rules are offered twice:
+ * - {@link nextAttempt}, a pure function the workers and stores use ("given the attempts so far, the arrival time
+ *   and now, when next?");
+ * - {@link schedule}, an Effect `Schedule` for `Effect.retry`, which fails with {@link RetryExhausted} when the
+ *   policy gives up.
+ *
+ * @since 0.1.0
+ */
+import { Config, Duration, Effect, Random, Schedule, Schema } from "effect"
+
+/** A retry policy. */
+export interface RetryPolicy {
+  /** Delay after the 1st, 2nd, … failed attempt; the last repeats. Never empty. */
+  readonly delays: ReadonlyArray<Duration.Duration>
+  /** After this age (from arrival) no further attempt is made. */
+  readonly maxAge: Duration.Duration
+  /** Each delay is scaled by a random factor in [1 − jitter, 1 + jitter] so retries of a burst spread out. */
+  readonly jitter: number
+}
+
+/** The policy gave up: the message is older than the maximum age. The delivery side bounces the recipient. */
+export class RetryExhausted extends Schema.TaggedError<RetryExhausted>()("RetryExhausted", {
+  attempts: Schema.Number,
+  ageMillis: Schema.Number
+}) {}
+
+/** The policy text could not be parsed (bad configuration). */
+export class InvalidRetryPolicy extends Schema.TaggedError<InvalidRetryPolicy>()("InvalidRetryPolicy", {
+  text: Schema.String
+}) {}
+
+/** 1m, 5m, 15m, 30m, 1h, then every 2h, ±10 % jitter, give up after 5 days. */
+export const defaultPolicy: RetryPolicy = {
+  delays: ["1 minute", "5 minutes", "15 minutes", "30 minutes", "1 hour", "2 hours"].map((d) =>
+    Duration.fromInputUnsafe(d as Duration.Input)
+  ),
+  maxAge: Duration.days(5),
+  jitter: 0.1
+}
+
+/** Builds a policy from delays (last repeating) and a maximum age. */
+export const make = (
+  delays: ReadonlyArray<Duration.Input>,
+  maxAge: Duration.Input,
+  jitter = 0.1
+): RetryPolicy => {
+  if (delays.length === 0) throw new RangeError("a retry policy needs at least one delay")
+  return {
+    delays: delays.map((d) => Duration.fromInputUnsafe(d)),
+    maxAge: Duration.fromInputUnsafe(maxAge),
+    jitter: Math.min(Math.max(jitter, 0), 1)
+  }
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** Parses a compact duration: `90s`, `1m`, `1h`, `5d`, `250ms` (a bare number is seconds). */
+export const parseDuration = (text: string): Duration.Duration | undefined => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/i.exec(text)
+  if (m === null || m[1] === undefined) return undefined
+  const factor = units[(m[2] ?? "s").toLowerCase()]
+  return factor === undefined ? undefined : Duration.millis(Number(m[1]) * factor)
+}
+
+/** Parses `1m,5m,15m,30m,1h,2h` (the format of `CARTERO_RETRY_SCHEDULE`). */
+export const parseDelays = (text: string): ReadonlyArray<Duration.Duration> | undefined => {
+  const parts = text.split(",").map(parseDuration)
+  if (parts.length === 0 || parts.some((p) => p === undefined || Duration.toMillis(p) <= 0)) return undefined
+  return parts.filter((p): p is Duration.Duration => p !== undefined)
+}
+
+/** A policy from the text forms of `CARTERO_RETRY_SCHEDULE` and `CARTERO_MAX_QUEUE_AGE`. */
+export const fromStrings = (
+  schedule: string,
+  maxAge: string,
+  jitter = 0.1
+): Effect.Effect<RetryPolicy, InvalidRetryPolicy> => {
+  const delays = parseDelays(schedule)
+  if (delays === undefined) return Effect.fail(new InvalidRetryPolicy({ text: schedule }))
+  const age = parseDuration(maxAge)
+  if (age === undefined) return Effect.fail(new InvalidRetryPolicy({ text: maxAge }))
+  return Effect.succeed(make(delays, age, jitter))
+}
+
+/**
+ * Reads `CARTERO_RETRY_SCHEDULE` (default `1m,5m,15m,30m,1h,2h`) and `CARTERO_MAX_QUEUE_AGE` (default `5d`).
+ * A malformed value is a configuration error.
+ */
+export const config: Config.Config<RetryPolicy> = Config.all({
+  schedule: Config.schema(
+    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parseDelays(s) !== undefined || "expected durations like 1m,5m,1h"))),
+    "CARTERO_RETRY_SCHEDULE"
+  ).pipe(Config.withDefault("1m,5m,15m,30m,1h,2h")),
+  maxAge: Config.schema(
+    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parseDuration(s) !== undefined || "expected a duration like 5d"))),
+    "CARTERO_MAX_QUEUE_AGE"
+  ).pipe(Config.withDefault("5d"))
+}).pipe(
+  Config.map(({ maxAge, schedule }) => make(parseDelays(schedule) ?? defaultPolicy.delays, parseDuration(maxAge) ?? defaultPolicy.maxAge))
+)
+
+/** The un-jittered delay after `attempts` failed attempts (1-based; 0 is treated as 1). */
+export const baseDelay = (policy: RetryPolicy, attempts: number): Duration.Duration => {
+  const i = Math.min(Math.max(attempts, 1), policy.delays.length) - 1
+  return policy.delays[i] ?? Duration.minutes(1)
+}
+
+/** The decision after a failed attempt. */
+export type Decision =
+  | { readonly _tag: "Retry"; readonly at: number }
+  | { readonly _tag: "GiveUp"; readonly ageMillis: number }
+
+/**
+ * When to try again after the `attempts`-th failed attempt, made at `now`, of a message that arrived at
+ * `arrivedAt`. `random` in [0, 1) picks the jitter (0.5 = none), so the function stays pure.
+ * Gives up when the message has reached the maximum age; otherwise never schedules past it, so that the final
+ * attempt happens at the maximum age.
+ */
+export const nextAttempt = (
+  policy: RetryPolicy,
+  input: { readonly attempts: number; readonly arrivedAt: number; readonly now: number; readonly random?: number }
+): Decision => {
+  const maxAge = Duration.toMillis(policy.maxAge)
+  const age = input.now - input.arrivedAt
+  if (age >= maxAge) return { _tag: "GiveUp", ageMillis: age }
+  const base = Duration.toMillis(baseDelay(policy, input.attempts))
+  const factor = 1 + policy.jitter * (2 * (input.random ?? 0.5) - 1)
+  const at = input.now + Math.max(1, Math.round(base * factor))
+  return { _tag: "Retry", at: Math.min(at, input.arrivedAt + maxAge) }
+}
+
+/**
+ * The policy as an Effect `Schedule`: recurrence n waits the n-th delay (jittered with `Random`), and once the
+ * elapsed time since the first attempt reaches the maximum age the schedule fails with {@link RetryExhausted}
+ * (so `Effect.retry(work, schedule(policy))` ends in that error, which the caller turns into a bounce).
+ */
+export const schedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown, RetryExhausted> =>
+  Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<unknown>) =>
+    Effect.flatMap(Random.next, (random) => {
+      const decision = nextAttempt(policy, { attempts: meta.attempt, arrivedAt: meta.start, now: meta.now, random })
+      if (decision._tag === "GiveUp") {
+        return Effect.fail(new RetryExhausted({ attempts: meta.attempt, ageMillis: decision.ageMillis }))
+      }
+      const delay = Duration.millis(decision.at - meta.now)
+      return Effect.succeed([delay, delay] as [Duration.Duration, Duration.Duration])
+    })
+  ))
