@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import type { Envelope, SmtpReply } from "@cartero/smtp"
-import { Clock, Context, Duration, Effect, Layer, Random, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Random, Stream } from "effect"
 import type { Claim, ClaimOptions, CompleteResult, LeaseRef, StoreOutcome } from "./Claim.ts"
 import * as Ids from "./Ids.ts"
 import type { ListFilter, Page, PageRequest, Stats } from "./Listing.ts"
@@ -207,5 +207,3 @@ export class MailQueue extends Context.Service<MailQueue, Service>()("@cartero/q
     Layer.effect(MailQueue, make(options)).pipe(Layer.provideMerge(MemoryQueueStore.layer(options)))
 }
 
-/** Re-exported for convenience. */
-export const defaultLeaseMillis = Duration.toMillis(Duration.minutes(5))

@@ -1,0 +1,157 @@
+/**
+ * Content-Type and Content-Disposition values (RFC 2045 §5, RFC 2183) with parameters, including RFC 2231
+ * continuations (`name*0=`, `name*1=`) and charsets (`name*=utf-8''%E2%82%AC`), and the common non-standard RFC 2047
+ * encoded words inside quoted parameter values.
+ *
+ * @since 0.1.0
+ */
+import * as Charset from "./Charset.ts"
+import * as EncodedWord from "./EncodedWord.ts"
+
+/** Parameters by lowercase name. */
+export type Params = Readonly<Record<string, string>>
+
+/** A parsed Content-Type. */
+export interface ContentType {
+  /** Lowercase top-level type, e.g. `text`. */
+  readonly type: string
+  /** Lowercase subtype, e.g. `plain`. */
+  readonly subtype: string
+  /** `type/subtype`. */
+  readonly mediaType: string
+  readonly params: Params
+  /** False when the header was absent or unusable and the RFC 2045 default was applied. */
+  readonly valid: boolean
+}
+
+/** A parsed Content-Disposition. */
+export interface Disposition {
+  /** Lowercase disposition, e.g. `attachment` or `inline`. */
+  readonly type: string
+  readonly params: Params
+}
+
+const stripComments = (s: string): string => {
+  if (!s.includes("(")) return s
+  let out = ""
+  let depth = 0
+  let quoted = false
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? ""
+    if (quoted) {
+      out += c
+      if (c === "\\") out += s[++i] ?? ""
+      else if (c === '"') quoted = false
+    } else if (c === '"' && depth === 0) {
+      quoted = true
+      out += c
+    } else if (c === "(") depth++
+    else if (c === ")" && depth > 0) depth--
+    else if (depth === 0) out += c
+  }
+  return out
+}
+
+const splitParams = (s: string): Array<string> => {
+  const parts: Array<string> = []
+  let cur = ""
+  let quoted = false
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? ""
+    if (quoted) {
+      if (c === "\\" && i + 1 < s.length) {
+        cur += s[++i] ?? ""
+        continue
+      }
+      if (c === '"') quoted = false
+      else cur += c
+    } else if (c === '"') quoted = true
+    else if (c === ";") {
+      parts.push(cur)
+      cur = ""
+    } else cur += c
+  }
+  parts.push(cur)
+  return parts
+}
+
+const pctDecode = (s: string): Array<number> => {
+  const out: Array<number> = []
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 37 && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out.push(parseInt(s.slice(i + 1, i + 3), 16))
+      i += 2
+    } else if (c < 0x80) out.push(c)
+    else for (const b of Buffer.from(s[i] ?? "", "utf8")) out.push(b)
+  }
+  return out
+}
+
+/** Parses `value; a=b; c="d"` into a lowercase head and its parameters. */
+export const parseParams = (value: string): { readonly head: string; readonly params: Params } => {
+  const [head = "", ...rest] = splitParams(stripComments(value))
+  const simple: Record<string, string> = Object.create(null)
+  const continued = new Map<string, Array<{ index: number; value: string; extended: boolean }>>()
+  for (const item of rest) {
+    const eq = item.indexOf("=")
+    if (eq < 0) continue
+    const key = item.slice(0, eq).trim().toLowerCase()
+    const val = item.slice(eq + 1).trim()
+    const m = /^([^*]+)\*(\d+)?\*?$/.exec(key)
+    if (m !== null) {
+      const name = m[1] ?? key
+      const index = Number(m[2] ?? 0)
+      const extended = key.endsWith("*")
+      const list = continued.get(name) ?? []
+      list.push({ index, value: val, extended })
+      continued.set(name, list)
+    } else if (!(key in simple)) simple[key] = val
+  }
+  for (const [name, list] of continued) {
+    list.sort((a, b) => a.index - b.index)
+    let charset: string | undefined
+    const bytes: Array<number> = []
+    for (const seg of list) {
+      let v = seg.value
+      if (seg.extended) {
+        if (seg.index === 0 || charset === undefined) {
+          const q = /^([^']*)'[^']*'(.*)$/s.exec(v)
+          if (q !== null) {
+            charset = q[1] === "" ? undefined : q[1]
+            v = q[2] ?? ""
+          }
+        }
+        for (const b of pctDecode(v)) bytes.push(b)
+      } else for (const b of Buffer.from(v, "utf8")) bytes.push(b)
+    }
+    simple[name] = Charset.decode(Uint8Array.from(bytes), charset ?? "utf-8").text
+  }
+  for (const key of Object.keys(simple)) {
+    const v = simple[key] ?? ""
+    if (EncodedWord.has(v)) simple[key] = EncodedWord.decode(v)
+  }
+  return { head: head.trim().toLowerCase(), params: simple }
+}
+
+/** The RFC 2045 §5.2 default, or `message/rfc822` inside multipart/digest (RFC 2046 §5.1.5). */
+export const defaultFor = (parentSubtype?: string): ContentType =>
+  parentSubtype === "digest"
+    ? { type: "message", subtype: "rfc822", mediaType: "message/rfc822", params: {}, valid: false }
+    : { type: "text", subtype: "plain", mediaType: "text/plain", params: { charset: "us-ascii" }, valid: false }
+
+/** Parses a Content-Type value; `undefined` when it has no usable `type/subtype`. */
+export const parse = (value: string): ContentType | undefined => {
+  const { head, params } = parseParams(value)
+  const m = /^([a-z0-9!#$&^_.+-]+)\s*\/\s*([a-z0-9!#$&^_.+-]+)$/.exec(head)
+  if (m === null) return undefined
+  const type = m[1] ?? ""
+  const subtype = m[2] ?? ""
+  return { type, subtype, mediaType: `${type}/${subtype}`, params, valid: true }
+}
+
+/** Parses a Content-Disposition value. */
+export const parseDisposition = (value: string): Disposition => {
+  const { head, params } = parseParams(value)
+  return { type: head, params }
+}

@@ -1,0 +1,8 @@
+/**
+ * `@cartero/queue/testing`: the `QueueStore` conformance suite and its fixtures. A separate entry point, because
+ * it loads `@effect/vitest`; production code imports `@cartero/queue` only.
+ *
+ * @since 0.1.0
+ */
+export * as Fixtures from "./testing/Fixtures.ts"
+export * as QueueStoreSuite from "./testing/QueueStoreSuite.ts"
