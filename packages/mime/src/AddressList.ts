@@ -89,7 +89,7 @@ const phraseText = (words: ReadonlyArray<Token>): string => {
   return out
 }
 
-const mailboxOf = (phrase: Array<Token>, angle: Array<Token> | undefined, comments: Array<string>): Mailbox | undefined => {
+const mailboxOf = (phrase: Array<Token>, angle: Array<Token> | undefined, comments: Array<string>): Mailbox | Array<Mailbox> | undefined => {
   if (angle !== undefined) {
     let address = angle.map((t) => t.text).join("")
     // Obsolete route (`<@relay1,@relay2:user@host>`): only the final address matters.
@@ -100,9 +100,19 @@ const mailboxOf = (phrase: Array<Token>, angle: Array<Token> | undefined, commen
   }
   if (phrase.length === 0) return undefined
   const joined = phrase.map((t) => t.text).join("")
-  if (joined.includes("@") && !phrase.some((t, i) => i > 0 && t.kind === "word" && t.quoted && !joined.includes("@"))) {
-    return { _tag: "Mailbox", name: decodeName(comments.join(" ")), address: joined }
+  if (phrase.length > 1 && phrase.every((t) => t.kind === "word" && !t.quoted && t.text.includes("@") && !t.text.startsWith("@"))) {
+    // `a@x b@y`: a list that lost its commas.
+    return phrase.map((t) => ({ _tag: "Mailbox", name: "", address: t.text }))
   }
+  const last = phrase[phrase.length - 1]
+  if (
+    phrase.length > 1 && last !== undefined && last.kind === "word" && !last.quoted && last.text.includes("@") &&
+    !last.text.startsWith("@") && !last.text.startsWith(".") && !phraseText(phrase.slice(0, -1)).endsWith(".")
+  ) {
+    // `Name addr@host` without angle brackets: broken but common; read it the way the sender meant.
+    return { _tag: "Mailbox", name: decodeName(phraseText(phrase.slice(0, -1))), address: last.text }
+  }
+  if (joined.includes("@")) return { _tag: "Mailbox", name: decodeName(comments.join(" ")), address: joined }
   return { _tag: "Mailbox", name: decodeName(phraseText(phrase)), address: "" }
 }
 
@@ -116,8 +126,8 @@ export const parseList = (value: string): Array<Address> => {
   let group: { name: string; mailboxes: Array<Mailbox> } | undefined
   let inAngle = false
   const finish = () => {
-    const mailbox = mailboxOf(phrase, angle, comments)
-    if (mailbox !== undefined) {
+    const found = mailboxOf(phrase, angle, comments)
+    for (const mailbox of found === undefined ? [] : Array.isArray(found) ? found : [found]) {
       if (group !== undefined) group.mailboxes.push(mailbox)
       else out.push(mailbox)
     }

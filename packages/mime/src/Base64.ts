@@ -10,9 +10,6 @@
 
 const table = new Int8Array(256).fill(-1)
 for (let i = 0; i < 64; i++) table["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i
-// URL-safe variants turn up in the wild; accept them.
-table[45] = 62
-table[95] = 63
 
 /** Incremental base64 decoder. Feed chunks with {@link Decoder.write}, collect with {@link Decoder.end}. */
 export class Decoder {

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import { TextDecoder } from "node:util"
 
 /** A decoded string and whether the requested charset was honoured. */
 export interface Decoded {

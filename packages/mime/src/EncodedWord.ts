@@ -52,7 +52,9 @@ export const decode = (value: string): string => {
     const charset = (m[1] ?? "").split("*")[0] ?? ""
     const text = m[3] ?? ""
     const bytes = (m[2] ?? "").toUpperCase() === "B" ? Array.from(Base64.decode(text)) : qBytes(text)
-    if (pendingCharset !== undefined && pendingCharset.toLowerCase() !== charset.toLowerCase()) flush()
+    // Bytes of adjacent words are joined so a character split across words survives, except for stateful
+    // ISO-2022 charsets whose words each end by switching back to ASCII.
+    if (pendingCharset !== undefined && (pendingCharset.toLowerCase() !== charset.toLowerCase() || /^iso-2022/i.test(charset))) flush()
     pendingCharset = charset
     for (const b of bytes) pending.push(b)
     last = m.index + m[0].length

@@ -124,7 +124,17 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       defects.push(Defect.make("NulInHeader", offset + pos, "NUL byte in header block"))
     }
     const c0 = bytes[pos]
-    if (c0 === 32 || c0 === 9) {
+    if ((c0 === 32 || c0 === 9) && first) {
+      // Leading whitespace before the very first field: a broken generator, not a continuation.
+      let p = pos
+      while (bytes[p] === 32 || bytes[p] === 9) p++
+      colon = buf.indexOf(58, p)
+      if (colon >= 0 && colon < contentEnd && colon > p && /^[\x21-\x39\x3b-\x7e]+[ \t]*$/.test(latin1(bytes, p, colon))) {
+        defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "whitespace before the first field"))
+        fieldStart = p
+        fieldEnd = contentEnd
+      }
+    } else if (c0 === 32 || c0 === 9) {
       if (fieldStart >= 0) fieldEnd = contentEnd
       else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
     } else {
@@ -134,6 +144,7 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
         fieldStart = pos
         fieldEnd = contentEnd
       } else if (!(first && latin1(bytes, pos, Math.min(contentEnd, pos + 5)) === "From ")) {
+        // Junk among the fields: skipped, so the fields after it still count (what user agents show).
         defects.push(Defect.make("HeaderWithoutColon", offset + pos, `header line without a colon: ${JSON.stringify(latin1(bytes, pos, Math.min(contentEnd, pos + 40)))}`))
       }
     }

@@ -42,6 +42,21 @@ export class Decoder {
     let i = start
     while (i < end) {
       const c = src[i] ?? 0
+      if (c === 32 || c === 9) {
+        // Trailing whitespace was added in transport and must be dropped (RFC 2045 §6.7 rule 3).
+        let j = i + 1
+        while (j < end && (src[j] === 32 || src[j] === 9)) j++
+        if (j >= end && !final && j - i < 1000) {
+          this.carry = src.slice(i, end)
+          break
+        }
+        if (j >= end || src[j] === 10 || (src[j] === 13 && src[j + 1] === 10)) {
+          i = j
+          continue
+        }
+        while (i < j) out[n++] = src[i++] ?? 32
+        continue
+      }
       if (c !== 61) {
         out[n++] = c
         i++

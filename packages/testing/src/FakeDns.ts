@@ -13,6 +13,8 @@
  * })
  * ```
  *
+ * A `CNAME` name answers other types with the alias and, if the target is served here, the target's records.
+ *
  * Answers: a name absent from the zones gets NXDOMAIN; a present name without records of the asked type gets
  * NODATA (NOERROR, no answers). Both carry an SOA in the authority section whose TTL/minimum is `negativeTtl`, as
  * RFC 2308 negative caching expects. Every query is logged (name, type, transport) so tests can count them.
@@ -21,7 +23,6 @@
  */
 import DNS from "dns2"
 import { Context, Data, Effect, Layer, type Scope } from "effect"
-import type * as dgram from "node:dgram"
 import * as net from "node:net"
 
 const { Packet } = DNS
@@ -34,6 +35,8 @@ export interface Zone {
   /** One string per record; a string longer than 255 octets is split into character-strings; an array is taken as the chunks. */
   readonly TXT?: ReadonlyArray<string | ReadonlyArray<string>>
   readonly PTR?: ReadonlyArray<string>
+  /** An alias: queries of any other type are answered with this CNAME plus the target's records (if served here). */
+  readonly CNAME?: string
   /** TTL of every record of this name, seconds. Default 300. */
   readonly ttl?: number
   /** Answer SERVFAIL or REFUSED, or never answer (TIMEOUT), instead of the records. */
@@ -117,6 +120,8 @@ const records = (question: DNS.Packet.Question, zone: Zone): Array<DNS.Packet.Re
       return (zone.TXT ?? []).map((txt) => make({ data: chunks(txt) }))
     case Packet.TYPE.PTR:
       return (zone.PTR ?? []).map((domain) => make({ domain }))
+    case Packet.TYPE.CNAME:
+      return zone.CNAME === undefined ? [] : [make({ domain: zone.CNAME })]
     default:
       return []
   }
@@ -178,6 +183,14 @@ export const make: (zones: Zones, options?: Options) => Effect.Effect<Service, F
       return reply(buffer)
     }
     const answers = zone === undefined ? [] : records(question, zone)
+    if (zone?.CNAME !== undefined && question.type !== Packet.TYPE.CNAME) {
+      // One level of aliasing is enough for tests; the resolver sees the chain as a recursive server would send it.
+      const target = zones.get(normalize(zone.CNAME))
+      answers.push(Packet.createResourceFromQuestion(question, { type: Packet.TYPE.CNAME, ttl: zone.ttl ?? 300, domain: zone.CNAME }))
+      if (target !== undefined) {
+        answers.push(...records({ ...question, name: zone.CNAME }, target))
+      }
+    }
     if (zone === undefined) response.header.rcode = Packet.RCODE.NXDOMAIN
     if (answers.length === 0) {
       response.authorities.push(
@@ -226,7 +239,7 @@ export const make: (zones: Zones, options?: Options) => Effect.Effect<Service, F
       const done = () => {
         if (--pending === 0) resume(Effect.void)
       }
-      ;(udp as dgram.Socket).close(done)
+      udp.close(done)
       tcp.close(done)
       for (const c of connections) c.destroy()
     })

@@ -255,11 +255,11 @@ export const connect: (options: ConnectOptions) => Effect.Effect<SmtpTestClient,
     const upgradeTls = (tlsOptions?: TlsOptions) => {
       const o = tlsOptions ?? options.tls ?? {}
       return Effect.callback<void, SmtpClientError>((resume) => {
-        const plain = wire.socket
+        const ca = o.ca === undefined || typeof o.ca === "string" || Buffer.isBuffer(o.ca) ? o.ca : [...o.ca]
         const secure = tls.connect({
-          socket: plain,
-          rejectUnauthorized: o.rejectUnauthorized ?? o.ca !== undefined,
-          ...(o.ca !== undefined ? { ca: Array.isArray(o.ca) ? [...o.ca] : o.ca as string | Buffer } : {}),
+          socket: wire.socket,
+          rejectUnauthorized: o.rejectUnauthorized ?? ca !== undefined,
+          ...(ca !== undefined ? { ca } : {}),
           ...(o.servername !== undefined ? { servername: o.servername } : {})
         })
         const dropped = wire.swap(secure)

@@ -29,7 +29,7 @@ import * as SmtpTestClient from "./SmtpTestClient.ts"
 /** One parsed directive. `line` is its 1-based line number in the script, `source` its text. */
 export type Step =
   | { readonly _tag: "Send"; readonly line: number; readonly source: string; readonly text: string }
-  | { readonly _tag: "SendRaw"; readonly line: number; readonly source: string; readonly data: string }
+  | { readonly _tag: "SendRaw"; readonly line: number; readonly source: string; readonly data: Uint8Array }
   | { readonly _tag: "Expect"; readonly line: number; readonly source: string; readonly patterns: ReadonlyArray<string> }
   | { readonly _tag: "ExpectPrefix"; readonly line: number; readonly source: string; readonly prefix: string }
   | {
@@ -91,26 +91,34 @@ export interface RunOptions {
   readonly timeout?: Duration.Input
 }
 
-const unescape = (raw: string): string | undefined => {
-  let out = ""
+// Literal text is sent as UTF-8 (SMTPUTF8 addresses); `\xHH` is one raw octet, so any byte can be sent.
+const unescape = (raw: string): Uint8Array | undefined => {
+  const parts: Array<Buffer> = []
+  let text = ""
+  const flush = () => {
+    if (text !== "") parts.push(Buffer.from(text, "utf8"))
+    text = ""
+  }
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i] ?? ""
     if (c !== "\\") {
-      out += c
+      text += c
       continue
     }
     const n = raw[++i]
-    if (n === "r") out += "\r"
-    else if (n === "n") out += "\n"
-    else if (n === "t") out += "\t"
-    else if (n === "0") out += "\0"
-    else if (n === "\\") out += "\\"
+    if (n === "r") text += "\r"
+    else if (n === "n") text += "\n"
+    else if (n === "t") text += "\t"
+    else if (n === "0") text += "\0"
+    else if (n === "\\") text += "\\"
     else if (n === "x" && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
-      out += String.fromCharCode(parseInt(raw.slice(i + 1, i + 3), 16))
+      flush()
+      parts.push(Buffer.from([parseInt(raw.slice(i + 1, i + 3), 16)]))
       i += 2
     } else return undefined
   }
-  return out
+  flush()
+  return Buffer.concat(parts)
 }
 
 /** Parses a script into steps. Pure; exposed so that a bad script fails fast and tests can inspect it. */

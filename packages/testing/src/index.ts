@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 export * as FakeDns from "./FakeDns.ts"
+export * as SmtpSink from "./SmtpSink.ts"
 export * as SmtpTestClient from "./SmtpTestClient.ts"
 export * as TestTls from "./TestTls.ts"
 export * as Transcript from "./Transcript.ts"

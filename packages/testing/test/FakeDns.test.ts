@@ -15,7 +15,8 @@ const zones: FakeDns.Zones = {
   "refused.test": { fail: "REFUSED" },
   "slow.test": { fail: "TIMEOUT" },
   "flaky.test": { fail: "TIMEOUT", failTimes: 1, A: ["127.0.0.9"] },
-  "big.test": { truncateUdp: true, A: ["127.0.0.7"] }
+  "big.test": { truncateUdp: true, A: ["127.0.0.7"] },
+  "alias.test": { CNAME: "mx1.example.test" }
 }
 
 const query = (port: number, name: string, type: string, protocol: "UDP" | "TCP" = "UDP") =>
@@ -45,6 +46,11 @@ describe("FakeDns", () => {
       assert.deepStrictEqual(txt.answers.map((a) => a.data), [["v=spf1 -all"], ["x".repeat(255), "x".repeat(45)]])
       const ptr = yield* answered(dns.port, "1.0.0.127.in-addr.arpa", "PTR")
       assert.deepStrictEqual(ptr.answers.map((a) => a.domain), ["mx1.example.test"])
+      const alias = yield* answered(dns.port, "alias.test", "A")
+      assert.deepStrictEqual(alias.answers.map((a) => [a.type, a.domain ?? a.address]), [
+        [DNS.Packet.TYPE.CNAME, "mx1.example.test"],
+        [DNS.Packet.TYPE.A, "127.0.0.1"]
+      ])
       assert.strictEqual(yield* dns.queryCount({ transport: "tcp" }), 2)
       assert.strictEqual(yield* dns.queryCount({ name: "example.test", type: "mx" }), 1)
     }))

@@ -33,7 +33,7 @@ describe("Transcript.parse", () => {
       assert.deepStrictEqual(multi.patterns, ["250-tiny.test", "250-*", "250 STARTTLS"])
       const raw = steps[6]
       assert(raw?._tag === "SendRaw")
-      assert.strictEqual(raw.data, "a\r\nb\n.A")
+      assert.deepStrictEqual(Buffer.from(raw.data), Buffer.from("a\r\nb\n.A"))
     }))
 
   it.effect("rejects unknown directives, bad escapes and unfinished multi-line expectations", () =>

@@ -18,7 +18,7 @@
  */
 import { Plugin, type Session, TxnNote } from "@cartero/core"
 import { Address, type Envelope, Verdict } from "@cartero/smtp"
-import { Config, Effect, Option, Result, Schema } from "effect"
+import { Config, ConfigProvider, Effect, Option, Result, Schema } from "effect"
 import * as RecipientPolicy from "./RecipientPolicy.ts"
 
 /** The plugin's name, as it appears in span names and logs. */
@@ -84,21 +84,32 @@ export const plugin = (options: RecipientPolicy.Options): Plugin.Plugin<Recipien
 
 const list = (name: string) => Config.Array(Schema.String, name).pipe(Config.map((items) => items.map((s) => s.trim()).filter((s) => s !== "")))
 
+/** The environment variable behind each option. */
+export const variables = {
+  domains: "CARTERO_LOCAL_DOMAINS",
+  addresses: "CARTERO_LOCAL_ADDRESSES",
+  trustedNetworks: "CARTERO_TRUSTED_NETWORKS"
+} as const
+
+/** What each variable must contain, for error messages. */
+const expected = {
+  domains: "a comma-separated list of domain names",
+  addresses: "a comma-separated list of user@domain or @domain entries in CARTERO_LOCAL_DOMAINS",
+  trustedNetworks: "a comma-separated list of CIDR networks such as 127.0.0.0/8,::1/128"
+} as const
+
 /** A `Config` that reads and validates a whole {@link RecipientPolicy.Policy}; errors name the variable. */
 export const config: Config.Config<RecipientPolicy.Policy> = Config.all({
   domains: list("CARTERO_LOCAL_DOMAINS").pipe(Config.withDefault(["localhost"])),
   addresses: Config.option(list("CARTERO_LOCAL_ADDRESSES")),
   trustedNetworks: list("CARTERO_TRUSTED_NETWORKS").pipe(Config.withDefault([]))
 }).pipe(
-  Config.mapOrFail(({ addresses, domains, trustedNetworks }) => {
+  Config.mapEffect(({ addresses, domains, trustedNetworks }) => {
     const policy = RecipientPolicy.make({ domains, addresses: Option.getOrUndefined(addresses), trustedNetworks })
-    if (Result.isSuccess(policy)) return Result.succeed(policy.success)
-    const variable = {
-      domains: "CARTERO_LOCAL_DOMAINS",
-      addresses: "CARTERO_LOCAL_ADDRESSES",
-      trustedNetworks: "CARTERO_TRUSTED_NETWORKS"
-    }[policy.failure.field]
-    return Result.fail(new Config.ConfigError(new Error(`${variable}: ${policy.failure.detail}`)))
+    if (Result.isSuccess(policy)) return Effect.succeed(policy.success)
+    const { field, detail } = policy.failure
+    const message = `${variables[field]}: expected ${expected[field]}; ${detail}`
+    return Effect.fail(new Config.ConfigError(new ConfigProvider.SourceError({ message })))
   })
 )
 

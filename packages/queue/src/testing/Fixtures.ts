@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Envelope, SmtpReply } from "@cartero/smtp"
-import { Effect, Layer, Stream } from "effect"
+import { Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import type { Scope } from "effect"
 import * as MailQueue from "../MailQueue.ts"
 import type { QueueStore } from "../QueueStore.ts"
@@ -61,3 +62,17 @@ export const collect = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Effect.Eff
 export const ok = SmtpReply.make(250, "2.0.0", "Ok: queued as 12345")
 export const tempFail = SmtpReply.make(451, "4.4.1", "Try again later")
 export const permFail = SmtpReply.make(550, "5.1.1", "No such user")
+
+/**
+ * Advances `TestClock` by `step` until `fiber` finishes (at most `rounds` times), letting real I/O run in between.
+ * Stores with a network round trip (Redis) may register their timer after a single adjustment has passed.
+ */
+export const adjustUntilDone = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.Input, rounds = 20): Effect.Effect<A, E> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < rounds; i++) {
+      yield* TestClock.adjust(step)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+      if (fiber.pollUnsafe() !== undefined) break
+    }
+    return yield* Fiber.join(fiber)
+  })

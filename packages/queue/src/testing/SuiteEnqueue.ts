@@ -21,7 +21,7 @@ export const cases = (store: StoreLayer): void => {
         assert.strictEqual(m.id, id)
         assert.deepStrictEqual(m.envelope, env)
         assert.strictEqual(m.traceId, "trace-1")
-        assert.strictEqual(m.bodySize, 23)
+        assert.strictEqual(m.bodySize, 22)
         assert.strictEqual(m.held, false)
         assert.strictEqual(m.recipients.length, 2)
         for (const r of m.recipients) {

@@ -1,0 +1,266 @@
+/**
+ * The scenarios: what to start, what to measure, what to print.
+ *
+ * Each scenario is an Effect whose scope owns everything it starts (the server under test, the sink, data
+ * directories), so any ending, including Ctrl-C, stops them. The measuring itself runs in the plain-Promise
+ * generator and sink; see {@link LoadGenerator} for why.
+ *
+ * - `accept`: load against a server (spawned Cartero, or `--target`), timing each end-of-DATA reply.
+ * - `e2e`: the same, with the server relaying to the tool's sink; the run ends when every accepted message
+ *   arrived (or at the deadline) and end-to-end latency is measured at the sink.
+ * - `wire`: the generator against the tool's own sink in a child process: the ceiling of this machine's loopback
+ *   and of the tool itself, the number any server's figure should be read against.
+ * - `sink`: the counting sink alone, for peers to deliver to.
+ * - `mime`, `queue`: the package benchmarks, run as child processes.
+ *
+ * @since 0.1.0
+ */
+import { spawn as spawnChild } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Effect, type Scope } from "effect"
+import * as BenchMessage from "./BenchMessage.ts"
+import * as Cartero from "./Cartero.ts"
+import type { HostPort, Options } from "./Cli.ts"
+import { CountingSink } from "./CountingSink.ts"
+import * as LoadGenerator from "./LoadGenerator.ts"
+import * as ProcessSampler from "./ProcessSampler.ts"
+import * as ServerProcess from "./ServerProcess.ts"
+import * as Stats from "./Stats.ts"
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
+const benchMain = fileURLToPath(new URL("./main.ts", import.meta.url))
+
+const note = (text: string): void => {
+  process.stderr.write(`# ${text}\n`)
+}
+
+/** The server a run measures. */
+interface UnderTest {
+  readonly target: HostPort
+  readonly label: string
+  readonly store: string
+  readonly pid: number | undefined
+  /** Sample descendants too (external servers such as Postfix are process trees). */
+  readonly followChildren: boolean
+}
+
+const sender = "bench@client.bench.invalid"
+
+const generatorOptions = (o: Options, target: HostPort, signal: AbortSignal): LoadGenerator.Options => ({
+  host: target.host,
+  port: target.port,
+  concurrency: o.concurrency,
+  messagesPerConnection: o.messages,
+  size: o.size,
+  pipelining: o.pipelining,
+  newConnectionPerMessage: o.newConnection,
+  from: sender,
+  to: `rcpt@${o.recipientsDomain}`,
+  readTimeoutMs: o.readTimeoutSeconds * 1000,
+  deadlineMs: o.timeoutSeconds * 1000,
+  signal
+})
+
+const describeRun = (o: Options, server: UnderTest): string =>
+  `${o.scenario} against ${server.target.host}:${server.target.port} (${server.label}` +
+  `${server.store === "-" ? "" : `, store ${server.store}`}): ${o.concurrency} connections x ${o.messages} ` +
+  `messages each = ${o.concurrency * o.messages} per run, ${o.size} bytes, pipelining ${o.pipelining ? "on" : "off"}, ` +
+  `${o.newConnection ? "new connection per message" : "connections reused"}`
+
+/** Runs `o.runs` measured runs (after the warm-up) and prints a row for each. */
+const measure = (o: Options, server: UnderTest, sink: CountingSink | undefined): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    if (o.warmup > 0) {
+      const concurrency = Math.min(o.concurrency, o.warmup)
+      const messages = Math.ceil(o.warmup / concurrency)
+      const warm = yield* Effect.promise((signal) =>
+        LoadGenerator.run({ ...generatorOptions(o, server.target, signal), concurrency, messagesPerConnection: messages }))
+      note(`warm-up: ${warm.accepted} of ${warm.planned} accepted in ${(warm.elapsedMs / 1000).toFixed(2)} s`)
+      if (sink !== undefined) yield* Effect.promise(() => sink.waitFor(warm.runId, warm.accepted, o.timeoutSeconds * 1000))
+    }
+    if (o.json) note(describeRun(o, server))
+    else {
+      process.stdout.write(`# ${describeRun(o, server)}\n`)
+      process.stdout.write(`${Stats.header()}\n`)
+    }
+    for (let k = 0; k < o.runs; k++) {
+      const row = yield* Effect.promise((signal) => oneRun(o, server, sink, signal))
+      process.stdout.write(`${o.json ? Stats.toJson(row) : Stats.formatRow(row)}\n`)
+    }
+  })
+
+const oneRun = async (o: Options, server: UnderTest, sink: CountingSink | undefined, signal: AbortSignal): Promise<Stats.Row> => {
+  const sampler = server.pid === undefined ? undefined : ProcessSampler.start(server.pid, { followChildren: server.followChildren })
+  const runId = BenchMessage.makeRunId()
+  const startMicros = BenchMessage.nowMicros()
+  const result = await LoadGenerator.run({ ...generatorOptions(o, server.target, signal), runId })
+  let arrivals: ReturnType<CountingSink["arrivals"]> | undefined
+  if (sink !== undefined) {
+    const left = Math.max(1000, o.timeoutSeconds * 1000 - result.elapsedMs)
+    const all = await sink.waitFor(runId, result.accepted, left)
+    arrivals = sink.arrivals(runId)
+    if (!all) note(`e2e: only ${arrivals.unique} of ${result.accepted} accepted messages arrived at the sink within the deadline`)
+    if (arrivals.duplicates > 0) note(`e2e: ${arrivals.duplicates} duplicate deliveries (counted once)`)
+  }
+  const usage = sampler?.stop()
+  for (const sample of result.errorSamples) note(`error: ${sample}`)
+  const kinds = Object.entries(result.errors).map(([k, n]) => `${k} x${n}`)
+  if (kinds.length > 0) note(`errors by kind: ${kinds.join(", ")}`)
+  if (!result.pipeliningHonoured) note("the server did not advertise PIPELINING: lock-step was used")
+  if (result.deadlineHit) note(`deadline of ${o.timeoutSeconds} s reached: raise --timeout or lower the load`)
+
+  const accept = Stats.summarize(result.acceptLatenciesMs)
+  const e2e = arrivals === undefined ? undefined : Stats.summarize(arrivals.latenciesMs)
+  const count = arrivals === undefined ? result.accepted : arrivals.unique
+  const seconds = arrivals === undefined || arrivals.unique === 0
+    ? result.elapsedMs / 1000
+    : (arrivals.lastArrivalMicros - startMicros) / 1e6
+  return {
+    scenario: o.scenario,
+    server: server.label,
+    store: server.store,
+    concurrency: o.concurrency,
+    messages: result.planned,
+    errors: result.planned - count,
+    seconds,
+    msgsPerSec: seconds > 0 ? count / seconds : 0,
+    acceptP50Ms: Stats.orNull(accept.p50),
+    acceptP90Ms: Stats.orNull(accept.p90),
+    acceptP99Ms: Stats.orNull(accept.p99),
+    e2eP50Ms: Stats.orNull(e2e?.p50),
+    e2eP99Ms: Stats.orNull(e2e?.p99),
+    peakRssMiB: usage === undefined ? null : usage.peakRssBytes / (1024 * 1024),
+    cpuMsPerMsg: usage === undefined || count === 0 ? null : usage.cpuMs / count,
+    size: o.size,
+    pipelining: o.pipelining,
+    newConnection: o.newConnection,
+    messagesPerConnection: o.messages
+  }
+}
+
+/** The server under test: `--target` (external, sampled with `--pid`) or a spawned Cartero. */
+const underTest = (
+  o: Options,
+  relayTo: HostPort | undefined
+): Effect.Effect<UnderTest, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (o.target !== undefined) {
+      if (o.pid !== undefined && !ProcessSampler.exists(o.pid)) {
+        return yield* new ServerProcess.ServerError({ message: `--pid ${o.pid}: no such process` })
+      }
+      return { target: o.target, label: o.label ?? "external", store: "-", pid: o.pid, followChildren: true }
+    }
+    const scenario = o.scenario === "e2e" ? "e2e" : "accept"
+    const redisUrl = o.redisUrl ?? process.env["CARTERO_REDIS_URL"]
+    const running = yield* Cartero.spawn({
+      scenario,
+      store: o.store,
+      redisUrl: redisUrl === "" ? undefined : redisUrl,
+      recipientsDomain: o.recipientsDomain,
+      size: o.size,
+      relayTo
+    })
+    note(`cartero started (pid ${running.pid}) on ${running.target.host}:${running.target.port}; ` +
+      `not read by the app yet (ignored until it does): ${Cartero.pendingVariables.join(", ")}`)
+    return { target: running.target, label: o.label ?? "cartero", store: o.store, pid: running.pid, followChildren: false }
+  })
+
+const startSink = (host: string, port: number): Effect.Effect<CountingSink, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => CountingSink.start({ host, port }),
+      catch: (e) => new ServerProcess.ServerError({ message: `sink: cannot listen on ${host}:${port}: ${String(e)}` })
+    }),
+    (sink) => Effect.promise(() => sink.close())
+  )
+
+export const accept = (o: Options): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const server = yield* underTest(o, undefined)
+    yield* measure(o, server, undefined)
+  })
+
+export const e2e = (o: Options): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const sink = yield* startSink("127.0.0.1", o.sinkPort)
+    note(`sink listening on 127.0.0.1:${sink.port}${o.target === undefined ? "" : " (the server must relay the recipients' domain here)"}`)
+    const server = yield* underTest(o, { host: "127.0.0.1", port: sink.port })
+    yield* measure(o, server, sink)
+  })
+
+export const wire = (o: Options): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { command, args } = ServerProcess.tsxCommand(benchMain, ["sink", "--port", "0", "--quiet"])
+    const running = yield* ServerProcess.spawn({
+      name: "sink",
+      command,
+      args,
+      cwd: repoRoot,
+      env: {},
+      readiness: { _tag: "Stdout", pattern: /listening on (\S+):(\d+)/ },
+      startTimeoutMs: 30_000
+    })
+    const port = Number(running.match[1])
+    yield* measure(o, { target: { host: "127.0.0.1", port }, label: o.label ?? "sink", store: "-", pid: running.pid, followChildren: false }, undefined)
+  })
+
+/** The standalone sink: listens until SIGINT/SIGTERM, then prints what arrived per run. */
+export const sink = (o: Options): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const s = yield* startSink(o.host, o.port)
+    process.stdout.write(`listening on ${s.host}:${s.port}\n`)
+    let last = 0
+    const timer = o.quiet ? undefined : setInterval(() => {
+      if (s.messages === last) return
+      process.stdout.write(`${new Date().toISOString()} messages=${s.messages} (+${s.messages - last}/s) connections=${s.connections}\n`)
+      last = s.messages
+    }, 1000)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        if (timer !== undefined) clearInterval(timer)
+        process.stdout.write(`sink: ${s.messages} messages, ${s.bytes} bytes, ${s.connections} connections\n`)
+        for (const runId of s.runIds()) {
+          const a = s.arrivals(runId)
+          const l = Stats.summarize(a.latenciesMs)
+          process.stdout.write(
+            `  run ${runId}: ${a.unique} unique (+${a.duplicates} duplicates), e2e p50 ${l.p50?.toFixed(1) ?? "-"} ms, ` +
+              `p99 ${l.p99?.toFixed(1) ?? "-"} ms\n`
+          )
+        }
+      })
+    )
+    return yield* Effect.never
+  })
+
+/** Runs `pnpm --filter @cartero/<name> bench` if that package has a `bench` script. */
+export const packageBench = (name: "mime" | "queue", o: Options): Effect.Effect<void, ServerProcess.ServerError> =>
+  Effect.gen(function*() {
+    const manifest = `${repoRoot}packages/${name}/package.json`
+    const hasScript = (() => {
+      if (!existsSync(manifest)) return false
+      const json: unknown = JSON.parse(readFileSync(manifest, "utf8"))
+      if (typeof json !== "object" || json === null || !("scripts" in json)) return false
+      const scripts: unknown = json.scripts
+      return typeof scripts === "object" && scripts !== null && "bench" in scripts
+    })()
+    if (!hasScript) {
+      process.stdout.write(`packages/${name} has no "bench" script (yet): nothing to run\n`)
+      return
+    }
+    const code = yield* Effect.callback<number | null, ServerProcess.ServerError>((resume) => {
+      const child = spawnChild("pnpm", ["--filter", `@cartero/${name}`, "bench"], { cwd: repoRoot, stdio: "inherit" })
+      const timer = setTimeout(() => child.kill("SIGTERM"), o.timeoutSeconds * 1000 * 10)
+      child.once("error", (e) => resume(Effect.fail(new ServerProcess.ServerError({ message: `pnpm: ${e.message}` }))))
+      child.once("exit", (c) => {
+        clearTimeout(timer)
+        resume(Effect.succeed(c))
+      })
+      // Interrupted (Ctrl-C): stop the child we started, by its pid.
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        child.kill("SIGTERM")
+      })
+    })
+    if (code !== 0) return yield* new ServerProcess.ServerError({ message: `@cartero/${name} bench exited with ${code}` })
+  })

@@ -1,0 +1,91 @@
+/**
+ * The reference app's own settings (logging, local domains, Maildir root) and its defaults for the settings of the
+ * packages it assembles. The server and the plugins read their own variables; this module only reads what the app
+ * itself needs, and states the app's defaults in one table ({@link defaults}) that docs/configuration.md mirrors.
+ *
+ * @since 0.1.0
+ */
+import { LocalDomains } from "@cartero/plugin-local-domains"
+import { Maildir } from "@cartero/plugin-maildir"
+import { Config, ConfigProvider, Context, Data, Effect, Layer, type LogLevel, Option } from "effect"
+import * as Path from "node:path"
+
+/** A variable has a value the app cannot use. Rendered as `VARIABLE: expected …, got "…"`. */
+export class AppConfigError extends Data.TaggedError("AppConfigError")<{
+  readonly variable: string
+  readonly expected: string
+  readonly got: string
+}> {
+  override get message(): string {
+    return `${this.variable}: expected ${this.expected}, got ${JSON.stringify(this.got)}`
+  }
+}
+
+/** Log line format on stdout. */
+export type LogFormat = "logfmt" | "json"
+
+/** What the app reads for itself. */
+export interface AppConfigShape {
+  readonly logLevel: LogLevel.LogLevel
+  readonly logFormat: LogFormat
+  /** Local domains, normalised (ASCII, lower case). */
+  readonly localDomains: ReadonlyArray<string>
+  /** Absolute Maildir root. */
+  readonly maildirRoot: string
+}
+
+/**
+ * The app's defaults, used when the environment (or a test's ConfigProvider) has no value. They differ from the
+ * libraries' defaults where the app wants predictable development behaviour: the MX port is 2525 even as root
+ * (the server library would pick 25).
+ */
+export const defaults: Readonly<Record<string, string>> = {
+  CARTERO_SMTP_HOST: "127.0.0.1",
+  CARTERO_SMTP_PORT: "2525",
+  CARTERO_DATA_DIR: "./data",
+  CARTERO_LOCAL_DOMAINS: "localhost",
+  CARTERO_LOG_LEVEL: "info",
+  CARTERO_LOG_FORMAT: "logfmt"
+}
+
+/** Adds {@link defaults} behind whatever ConfigProvider is current (the environment, or a test's). */
+export const layerDefaults: Layer.Layer<never> = ConfigProvider.layerAdd(ConfigProvider.fromUnknown(defaults))
+
+const logLevels: Record<string, LogLevel.LogLevel> = {
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  warning: "Warn",
+  error: "Error",
+  fatal: "Fatal",
+  none: "None"
+}
+
+/** Reads an optional string variable and checks it against `parse`. */
+const choice = <A>(variable: string, expected: string, parse: (raw: string) => A | undefined, fallback: A) =>
+  Effect.gen(function*() {
+    const raw = yield* Config.option(Config.String(variable))
+    if (Option.isNone(raw)) return fallback
+    const value = parse(raw.value.trim().toLowerCase())
+    return value === undefined ? yield* new AppConfigError({ variable, expected, got: raw.value }) : value
+  })
+
+/** Reads the app's settings. */
+export const load: Effect.Effect<AppConfigShape, AppConfigError | Config.ConfigError> = Effect.gen(function*() {
+  const logLevel = yield* choice("CARTERO_LOG_LEVEL", "one of trace, debug, info, warn, error, fatal, none", (s) => logLevels[s], "Info")
+  const logFormat = yield* choice<LogFormat>(
+    "CARTERO_LOG_FORMAT",
+    "logfmt or json",
+    (s) => (s === "logfmt" || s === "json" ? s : undefined),
+    "logfmt"
+  )
+  const policy = yield* LocalDomains.config
+  const maildirRoot = Path.resolve(yield* Maildir.rootConfig)
+  return { logLevel, logFormat, localDomains: policy.domains, maildirRoot }
+})
+
+/** The app's settings as a service, so logging and the start-up line read them once. */
+export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("@cartero/mta/AppConfig") {
+  static readonly layer: Layer.Layer<AppConfig, AppConfigError | Config.ConfigError> = Layer.effect(AppConfig, load)
+}

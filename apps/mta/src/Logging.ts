@@ -1,0 +1,20 @@
+/**
+ * Log lines on stdout, one per event: logfmt (default) or JSON lines (`CARTERO_LOG_FORMAT=json`), filtered by
+ * `CARTERO_LOG_LEVEL`. Replaces Effect's default pretty logger, so that what a process supervisor or a log
+ * shipper reads is machine-parseable.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, Logger, References } from "effect"
+import { AppConfig } from "./AppConfig.ts"
+
+/** The logger and minimum level from {@link AppConfig}. */
+export const layer: Layer.Layer<never, never, AppConfig> = Layer.unwrap(
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    return Layer.mergeAll(
+      Logger.layer([config.logFormat === "json" ? Logger.consoleJson : Logger.consoleLogFmt]),
+      Layer.succeed(References.MinimumLogLevel, config.logLevel)
+    )
+  })
+)

@@ -1,0 +1,78 @@
+/**
+ * Failures before a transaction could start, and failures of an established session.
+ *
+ * A {@link ConnectError} is what the routing layer acts on: try the next MX host, and when none is left defer every
+ * recipient with {@link ConnectError.toReply} (always a 4yz: a host being unreachable says nothing permanent about
+ * the recipients). A {@link SessionError} is internal to the client: it marks the connection broken and becomes
+ * deferred results; it never reaches the caller.
+ *
+ * @since 0.1.0
+ */
+import { SmtpReply } from "@cartero/smtp"
+import { Data } from "effect"
+
+/**
+ * Why no usable session could be established:
+ * - `refused`: TCP RST (nothing listens);
+ * - `unreachable`: routing/DNS-level failure of the socket (EHOSTUNREACH, ENETUNREACH, ENOTFOUND, …);
+ * - `timeout`: connect, greeting, EHLO or TLS handshake took too long;
+ * - `tls`: STARTTLS required but not offered, refused, handshake failed, or certificate not verified;
+ * - `greeting`: the server greeted with something other than `220` (e.g. `554 no service`) or rejected EHLO and HELO;
+ * - `closed`: the server closed the connection (or it broke) during the greeting or EHLO.
+ */
+export type ConnectErrorReason = "refused" | "unreachable" | "timeout" | "tls" | "greeting" | "closed"
+
+/** No session with `host:port`. */
+export class ConnectError extends Data.TaggedError("ConnectError")<{
+  readonly reason: ConnectErrorReason
+  readonly host: string
+  readonly port: number
+  /** The IP connected to, when the TCP connection was made. */
+  readonly address: string | undefined
+  readonly detail: string
+  /** The server's reply that ended the attempt (a greeting `554`, a STARTTLS `454`), when there was one. */
+  readonly reply: SmtpReply.SmtpReply | undefined
+}> {
+  override get message(): string {
+    return `${this.reason}: ${this.detail}`
+  }
+
+  /**
+   * The synthetic 4yz reply that defers every recipient when no host was usable, e.g.
+   * `451 4.4.1 connection refused by 127.0.0.1:25`. RFC 3463: 4.4.1 no answer, 4.4.2 bad connection, 4.7.4/4.7.5
+   * TLS not offered / failed (as Postfix reports them).
+   */
+  toReply(): SmtpReply.SmtpReply {
+    const where = this.address === undefined || this.address === this.host
+      ? `${this.host}:${this.port}`
+      : `${this.host}[${this.address}]:${this.port}`
+    switch (this.reason) {
+      case "refused":
+        return SmtpReply.make(451, "4.4.1", `connection refused by ${where}`)
+      case "unreachable":
+        return SmtpReply.make(451, "4.4.1", `${where} unreachable: ${this.detail}`)
+      case "timeout":
+        return SmtpReply.make(451, "4.4.1", `timeout talking to ${where}: ${this.detail}`)
+      case "tls":
+        return SmtpReply.make(451, this.detail.includes("not offered") ? "4.7.4" : "4.7.5", `TLS with ${where}: ${this.detail}`)
+      case "greeting":
+        return SmtpReply.make(451, "4.4.2", `${where} did not accept a session: ${this.detail}`)
+      case "closed":
+        return SmtpReply.make(451, "4.4.2", `connection to ${where} lost: ${this.detail}`)
+    }
+  }
+}
+
+/** Why an established session broke. */
+export type SessionErrorReason = "timeout" | "closed" | "protocol" | "write" | "tls" | "source"
+
+/** An established session broke; the connection is discarded and the transaction deferred. Internal. */
+export class SessionError extends Data.TaggedError("SessionError")<{
+  readonly reason: SessionErrorReason
+  /** What we were doing, e.g. `waiting for the reply to RCPT TO`. */
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.reason}: ${this.detail}`
+  }
+}

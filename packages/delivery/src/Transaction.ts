@@ -1,0 +1,222 @@
+/**
+ * One mail transaction on an open {@link SmtpConnection}: MAIL, RCPT…, DATA, the message, and the per-recipient
+ * verdicts.
+ *
+ * - With PIPELINING (RFC 2920) `[RSET,] MAIL, RCPT…, DATA` go out in one write and the replies are read in order;
+ *   without it, each command waits for its reply (and DATA is not sent when no recipient was accepted).
+ * - The extension parameters are sent only when advertised; a message that needs 8BITMIME or SMTPUTF8 meeting a
+ *   server without them fails permanently before MAIL (`554 5.6.3` / `553 5.6.7`), as does a message above the
+ *   server's SIZE (`552 5.3.4`): retrying would not change the server's capabilities.
+ * - A broken session (timeout, connection lost, malformed reply) defers every recipient that has no final verdict
+ *   yet, with a synthetic reply saying what happened; recipients already refused at RCPT keep that reply.
+ *
+ * @since 0.1.0
+ */
+import type { Envelope, SmtpReply } from "@cartero/smtp"
+import { Data, Effect, Stream } from "effect"
+import * as Commands from "./Commands.ts"
+import { SessionError } from "./ConnectError.ts"
+import * as DeliveryResult from "./DeliveryResult.ts"
+import * as DotStuffer from "./DotStuffer.ts"
+import type { SmtpConnection } from "./SmtpConnection.ts"
+import type { Timeouts } from "./Timeouts.ts"
+
+/**
+ * The message: the whole byte array, or a stream of chunks (large messages straight from the store). CRLF line
+ * endings expected; see {@link DotStuffer}. A stream failure while sending defers the transaction.
+ */
+export type MessageBody = Uint8Array | Stream.Stream<Uint8Array, unknown>
+
+/** A reused connection turned out to be dead at RSET: the caller retries on a fresh one. Nothing was sent. */
+export class StaleConnection extends Data.TaggedError("StaleConnection")<{ readonly detail: string }> {}
+
+/** Largest single write of message data; each write is bounded by the data-block timeout. */
+const blockSize = 64 * 1024
+
+interface Verdict {
+  readonly reply: SmtpReply.SmtpReply
+  readonly stage: DeliveryResult.Stage
+  readonly synthetic: boolean
+}
+
+const ok = (r: SmtpReply.SmtpReply) => r.code >= 200 && r.code < 300
+
+/** What the message needs from the server. */
+export const requirements = (envelope: Envelope.Envelope, message: MessageBody): Commands.Requirements => {
+  const bytes = message instanceof Uint8Array ? message : undefined
+  const smtpUtf8 = envelope.params.smtpUtf8 || Commands.envelopeNeedsUtf8(envelope)
+  const eightBit = smtpUtf8 || envelope.params.body === "8BITMIME" || envelope.params.body === "BINARYMIME" ||
+    (envelope.params.body === undefined && bytes !== undefined && DotStuffer.hasEightBit(bytes))
+  return { smtpUtf8, eightBit, size: envelope.params.size ?? bytes?.length }
+}
+
+/**
+ * Runs the transaction. `reset` sends RSET first (a pooled connection that carried an earlier transaction).
+ * Never fails except with {@link StaleConnection}; every other problem is in the per-recipient results.
+ */
+export const run = Effect.fnUntraced(function*(
+  conn: SmtpConnection,
+  envelope: Envelope.Envelope,
+  message: MessageBody,
+  timeouts: Timeouts,
+  reset: boolean
+): Effect.fn.Return<Array<DeliveryResult.RecipientResult>, StaleConnection> {
+  const recipients = envelope.recipients
+  const caps = conn.capabilities
+  const req = requirements(envelope, message)
+  const where = DeliveryResult.describeRemote(conn.remote)
+  const allFail = (code: 550 | 552 | 553 | 554, enhanced: `5.${number}.${number}`, text: string) =>
+    DeliveryResult.all(recipients, DeliveryResult.permReply(code, enhanced, text), "MAIL", true)
+
+  if (envelope.params.body === "BINARYMIME") {
+    return allFail(554, "5.6.3", `BINARYMIME needs CHUNKING (BDAT), which this client does not implement`)
+  }
+  if (req.smtpUtf8 && !caps.smtpUtf8) {
+    return allFail(553, "5.6.7", `${where} does not support SMTPUTF8, required by this message`)
+  }
+  if (req.eightBit && !caps.eightBitMime) {
+    return allFail(554, "5.6.3", `${where} does not support 8BITMIME and this message has 8-bit content`)
+  }
+  // RFC 8689: a REQUIRETLS message travels only over verified TLS to a server that promises to keep the requirement.
+  if (envelope.params.requireTls === true && (conn.remote.tls?.authorized !== true || !caps.keywords.has("REQUIRETLS"))) {
+    return allFail(550, "5.7.30", `REQUIRETLS: ${where} does not offer verified TLS with REQUIRETLS`)
+  }
+  if (caps.size !== undefined && caps.size > 0 && req.size !== undefined && req.size > caps.size) {
+    return allFail(552, "5.3.4", `message size ${req.size} exceeds the limit of ${caps.size} octets at ${where}`)
+  }
+
+  // A reused connection is probed with RSET: a dead one is retried elsewhere, since nothing of ours was sent yet.
+  const pipelineReset = reset && caps.pipelining
+  if (reset && !pipelineReset) {
+    const rset = yield* conn.command("RSET", timeouts.command, "RSET").pipe(
+      Effect.mapError((e) => new StaleConnection({ detail: e.detail }))
+    )
+    if (!ok(rset.reply)) {
+      conn.markBroken()
+      return yield* new StaleConnection({ detail: `RSET answered ${rset.lines.join(" / ")}` })
+    }
+  }
+
+  // Final verdicts by recipient index; recipients without one when the session ends get a synthetic deferral.
+  const decided = new Map<number, Verdict>()
+  const accepted: Array<number> = []
+  let stage: DeliveryResult.Stage = "MAIL"
+  const verdict = (reply: SmtpReply.SmtpReply, at: DeliveryResult.Stage): Verdict => ({ reply, stage: at, synthetic: false })
+
+  const exchange = Effect.gen(function*() {
+    const mail = Commands.mailFrom(envelope, req, caps)
+    const rcpts = recipients.map((r) => Commands.rcptTo(r, caps, Commands.usesUtf8(req, caps)))
+    let mailReply: SmtpReply.SmtpReply
+    let dataReply: SmtpReply.SmtpReply | undefined
+    if (caps.pipelining) {
+      // RFC 2920 §3.1: RSET, MAIL and RCPT may appear anywhere in a group, DATA only last.
+      yield* conn.writeLines([...(pipelineReset ? ["RSET"] : []), mail, ...rcpts, "DATA"], "sending MAIL/RCPT/DATA")
+      if (pipelineReset) {
+        const rset = yield* conn.read(timeouts.command, "to RSET").pipe(Effect.mapError((e) => new StaleConnection({ detail: e.detail })))
+        if (!ok(rset.reply)) {
+          conn.markBroken()
+          return yield* new StaleConnection({ detail: `RSET answered ${rset.lines.join(" / ")}` })
+        }
+      }
+      mailReply = (yield* conn.read(timeouts.mail, "to MAIL FROM")).reply
+      stage = "RCPT"
+      for (let i = 0; i < recipients.length; i++) {
+        const r = (yield* conn.read(timeouts.rcpt, "to RCPT TO")).reply
+        if (ok(r) && ok(mailReply)) accepted.push(i)
+        else if (ok(mailReply)) decided.set(i, verdict(r, "RCPT"))
+      }
+      stage = "DATA"
+      dataReply = (yield* conn.read(timeouts.dataInit, "to DATA")).reply
+    } else {
+      mailReply = (yield* conn.command(mail, timeouts.mail, "MAIL FROM")).reply
+      if (ok(mailReply)) {
+        stage = "RCPT"
+        for (const [i, line] of rcpts.entries()) {
+          const r = (yield* conn.command(line, timeouts.rcpt, "RCPT TO")).reply
+          if (ok(r)) accepted.push(i)
+          else decided.set(i, verdict(r, "RCPT"))
+        }
+        if (accepted.length > 0) {
+          stage = "DATA"
+          dataReply = (yield* conn.command("DATA", timeouts.dataInit, "DATA")).reply
+        }
+      }
+    }
+
+    if (!ok(mailReply)) {
+      recipients.forEach((_, i) => decided.set(i, verdict(mailReply, "MAIL")))
+    }
+    if (dataReply === undefined) return
+    if (dataReply.code !== 354) {
+      for (const i of accepted) decided.set(i, verdict(dataReply, "DATA"))
+      return
+    }
+    if (accepted.length === 0 || !ok(mailReply)) {
+      // RFC 2920 §3.1: a server that says 354 with no valid recipient gets an empty message, and we ignore its reply.
+      yield* conn.write(Buffer.from(".\r\n"), timeouts.dataBlock, "empty DATA")
+      yield* conn.read(timeouts.dataTermination, "to the end of an empty DATA")
+      return
+    }
+    stage = "message"
+    yield* sendBody(conn, message, timeouts)
+    const final = (yield* conn.read(timeouts.dataTermination, "after the end of data")).reply
+    for (const i of accepted) decided.set(i, verdict(final, "message"))
+  })
+
+  const broken = yield* exchange.pipe(
+    Effect.as<SessionError | undefined>(undefined),
+    Effect.catchTag("SessionError", (e) => Effect.succeed(e))
+  )
+  if (broken !== undefined) {
+    conn.markBroken()
+    const reply = sessionReply(broken, where)
+    recipients.forEach((_, i) => {
+      if (!decided.has(i)) decided.set(i, { reply, stage, synthetic: true })
+    })
+  }
+  return recipients.map((r, i) => {
+    const v = decided.get(i) ?? { reply: sessionReply(undefined, where), stage, synthetic: true }
+    return DeliveryResult.classify(r, v.reply, v.stage, v.synthetic)
+  })
+})
+
+/** The synthetic 4yz for a broken session. */
+const sessionReply = (e: SessionError | undefined, where: string): SmtpReply.SmtpReply => {
+  if (e === undefined) return DeliveryResult.tempReply("4.4.2", `no verdict from ${where}`)
+  switch (e.reason) {
+    case "timeout":
+      return DeliveryResult.tempReply("4.4.2", `timeout with ${where}: ${e.detail}`)
+    case "source":
+      return DeliveryResult.tempReply("4.3.0", `local error reading the message: ${e.detail}`)
+    case "protocol":
+      return DeliveryResult.tempReply("4.5.0", `protocol error from ${where}: ${e.detail}`)
+    default:
+      return DeliveryResult.tempReply("4.4.2", `connection to ${where} lost: ${e.detail}`)
+  }
+}
+
+/** Streams the message through the dot-stuffer, one bounded write per block, then the terminating `.CRLF`. */
+const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: MessageBody, timeouts: Timeouts) {
+  const stuffer = DotStuffer.make()
+  const writeChunk = (chunk: Uint8Array) => {
+    const out = stuffer.push(chunk)
+    return out.length === 0 ? Effect.void : conn.write(out, timeouts.dataBlock, "message data")
+  }
+  if (message instanceof Uint8Array) {
+    for (let off = 0; off < message.length; off += blockSize) {
+      yield* writeChunk(message.subarray(off, off + blockSize))
+    }
+  } else {
+    yield* Stream.runForEach(
+      Stream.mapError(message, (cause) => sourceError(cause)),
+      writeChunk
+    )
+  }
+  yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data")
+})
+
+const sourceError = (cause: unknown): SessionError => {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  // A failed source leaves DATA half-sent: the only safe exit is to drop the connection (done by the caller).
+  return new SessionError({ reason: "source", detail })
+}

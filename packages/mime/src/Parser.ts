@@ -1,0 +1,488 @@
+/**
+ * The streaming MIME parser (RFC 5322, RFC 2045-2049).
+ *
+ * A push state machine: bytes go in by chunks ({@link make} → `write` → `end`), a {@link Part.Part} tree comes out.
+ * Body bytes are never buffered beyond one chunk: boundaries are found with a native `indexOf("\n--")`, and each
+ * leaf body goes straight into an incremental decoder (or only into a byte counter when parsing structure only),
+ * so a large attachment is held once, decoded, or not at all. Malformed input produces defects, never exceptions,
+ * and every step is linear in the input: each byte is scanned a bounded number of times (the boundary check per
+ * `\n--` hit is bounded by {@link Options.maxDepth}).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Stream } from "effect"
+import * as Base64 from "./Base64.ts"
+import * as ContentType from "./ContentType.ts"
+import * as Defect from "./Defect.ts"
+import * as Headers from "./Headers.ts"
+import type * as Part from "./Part.ts"
+import * as QuotedPrintable from "./QuotedPrintable.ts"
+
+/** Parser options. */
+export interface Options {
+  /** `"decode"` (default) decodes leaf bodies; `"none"` records structure and sizes only. */
+  readonly bodies?: "decode" | "none"
+  /** Deepest nesting of multiparts and encapsulated messages; deeper containers become opaque leaves. Default 256. */
+  readonly maxDepth?: number
+}
+
+interface Sink {
+  write(buf: Uint8Array, start: number, end: number): void
+  end(): Uint8Array
+}
+
+class Raw implements Sink {
+  private readonly chunks: Array<Uint8Array> = []
+  private size = 0
+  write(buf: Uint8Array, start: number, end: number): void {
+    if (end <= start) return
+    // A view, not a copy: for a whole in-memory message a 7bit/8bit/binary body costs nothing.
+    this.chunks.push(buf.subarray(start, end))
+    this.size += end - start
+  }
+  end(): Uint8Array {
+    return Base64.concat(this.chunks, this.size)
+  }
+}
+
+class Node implements Part.Part {
+  headers: Headers.Headers = new Headers.Headers([])
+  contentType: ContentType.ContentType = ContentType.defaultFor()
+  disposition: ContentType.Disposition | undefined = undefined
+  transferEncoding = "7bit"
+  bodyOffset = 0
+  bodyLength = 0
+  body: Uint8Array | undefined = undefined
+  readonly parts: Array<Node> = []
+  message: Node | undefined = undefined
+  readonly defects: Array<Defect.Defect> = []
+  constructor(readonly depth: number, readonly offset: number, readonly parentSubtype: string | undefined) {}
+}
+
+interface Frame {
+  readonly node: Node
+  readonly boundary: Buffer
+  sawDelimiter: boolean
+}
+
+const NL_DASH_DASH = Buffer.from("\n--")
+const empty = Buffer.alloc(0)
+
+const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength))
+
+/** A field (`name:`, obsolete spaces before the colon allowed), a continuation, or a leading mbox `From ` line. */
+const isHeaderLine = (line: Buffer, first: boolean): boolean => {
+  const c = line[0]
+  if (c === 32 || c === 9) return true
+  if (first && line.length > 5 && line.toString("latin1", 0, 5) === "From ") return true
+  // A BOM before the first field is tolerated.
+  let i = first && c === 0xef && line[1] === 0xbb && line[2] === 0xbf ? 3 : 0
+  const start = i
+  while (i < line.length) {
+    const b = line[i] ?? 0
+    if (b === 58) return i > start
+    if (b <= 32 || b === 127) {
+      while (line[i] === 32 || line[i] === 9) i++
+      return line[i] === 58 && i > start
+    }
+    i++
+  }
+  return false
+}
+
+type Match = { readonly frame: number; readonly close: boolean; readonly next: number }
+
+/** An incremental parser. `write` chunks in order, then `end` once to get the tree. */
+export interface PushParser {
+  write(chunk: Uint8Array): void
+  end(): Part.Part
+}
+
+class Machine implements PushParser {
+  private readonly decode: boolean
+  private readonly maxDepth: number
+  private readonly root: Node
+  private readonly frames: Array<Frame> = []
+  /** Open nodes from the root to the one being read; closed ones get their body length on the way out. */
+  private readonly open: Array<Node> = []
+  private mode: "header" | "body" | "skip" = "header"
+  private bodyKind: "leaf" | "other" = "leaf"
+  private cur: Node
+  private headerLines: Array<Buffer> = []
+  private headerStart = 0
+  private lineParts: Array<Buffer> = []
+  private carry: Buffer = empty
+  private offset = 0
+  private bol = true
+  private sink: Sink | undefined
+  private afterSkip: ((at: number) => void) | undefined
+  private crOnly: boolean | undefined
+  private ended = false
+
+  constructor(options?: Options) {
+    this.decode = options?.bodies !== "none"
+    this.maxDepth = options?.maxDepth ?? 256
+    this.root = new Node(0, 0, undefined)
+    this.cur = this.root
+    this.open.push(this.root)
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.ended || chunk.length === 0) return
+    let input = toBuffer(chunk)
+    if (this.crOnly === undefined) {
+      const nl = input.indexOf(10)
+      const cr = input.indexOf(13)
+      if (nl >= 0 || cr >= 0 || input.length > 65536) this.crOnly = nl < 0 && cr >= 0
+      if (this.crOnly === true) this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
+    }
+    if (this.crOnly === true) {
+      input = Buffer.from(input)
+      for (let i = input.indexOf(13); i >= 0; i = input.indexOf(13, i + 1)) input[i] = 10
+    }
+    let buf = input
+    if (this.carry.length > 0) {
+      buf = Buffer.concat([this.carry, input])
+      this.offset -= this.carry.length
+      this.carry = empty
+    }
+    this.run(buf, false)
+    this.offset += buf.length
+  }
+
+  end(): Part.Part {
+    if (this.ended) return this.root
+    this.ended = true
+    if (this.carry.length > 0) {
+      const buf = this.carry
+      this.carry = empty
+      this.offset -= buf.length
+      this.run(buf, true)
+      this.offset += buf.length
+    }
+    const at = this.offset
+    if (this.mode === "header") {
+      const line = Buffer.concat(this.lineParts)
+      this.lineParts = []
+      if (line.length > 0) this.headerLines.push(line)
+      this.finishHeaders(at, true)
+    }
+    this.closeBody(at)
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const frame = this.frames[i]
+      if (frame !== undefined) this.unclosed(frame, at)
+    }
+    this.frames.length = 0
+    while (this.open.length > 0) this.closeNode(at)
+    return this.root
+  }
+
+  private run(buf: Buffer, final: boolean): void {
+    let pos = 0
+    while (pos < buf.length) {
+      if (this.mode === "header") pos = this.headerStep(buf, pos)
+      else if (this.mode === "skip") {
+        const nl = buf.indexOf(10, pos)
+        if (nl < 0) return
+        pos = nl + 1
+        this.mode = "body"
+        const next = this.afterSkip
+        this.afterSkip = undefined
+        next?.(this.offset + pos)
+      } else pos = this.bodyStep(buf, pos, final)
+    }
+  }
+
+  private headerStep(buf: Buffer, pos: number): number {
+    const nl = buf.indexOf(10, pos)
+    if (nl < 0) {
+      this.lineParts.push(buf.subarray(pos))
+      return buf.length
+    }
+    let line = buf.subarray(pos, nl + 1)
+    if (this.lineParts.length > 0) {
+      this.lineParts.push(line)
+      line = Buffer.concat(this.lineParts)
+      this.lineParts = []
+    }
+    const lineStart = this.offset + nl + 1 - line.length
+    if (line.length === 1 || (line.length === 2 && line[0] === 13)) {
+      this.headerLines.push(line)
+      this.finishHeaders(this.offset + nl + 1, false)
+      return nl + 1
+    }
+    if (line[0] === 45 && line[1] === 45 && this.frames.length > 0) {
+      const m = this.matchAt(line, 0, true)
+      if (m !== undefined && m !== "more") {
+        // A delimiter before the empty line: the part has headers only (or nothing at all).
+        this.finishHeaders(lineStart, true)
+        this.delimiter({ frame: m.frame, close: m.close, next: nl + 1 }, lineStart, lineStart)
+        return nl + 1
+      }
+    }
+    if (this.cur !== this.root && this.headerLines.length === 0 && !isHeaderLine(line, false)) {
+      // A part that starts with text instead of a field: it has no header block, this line starts the body.
+      // (Junk lines further down a header block are skipped by Headers.parseBlock instead.)
+      this.finishHeaders(lineStart, true)
+      this.cur.defects.push(Defect.make("HeaderWithoutColon", lineStart, "a line that is not a header field ended the header block"))
+      if (line.length <= nl + 1 - pos) return pos
+      // The line began in an earlier chunk: hand it over whole.
+      this.emit(line, 0, line.length)
+      this.bol = true
+      return nl + 1
+    }
+    this.headerLines.push(line)
+    return nl + 1
+  }
+
+  private bodyStep(buf: Buffer, pos: number, final: boolean): number {
+    const len = buf.length
+    if (this.frames.length === 0) {
+      this.emit(buf, pos, len)
+      this.bol = false
+      return len
+    }
+    const from = pos
+    // At the start of a body the delimiter needs no preceding line break: that break ended the previous line.
+    let lineStart = this.bol && buf[pos] === 45 ? pos : -1
+    this.bol = false
+    let search = pos
+    for (;;) {
+      let ls: number
+      if (lineStart >= 0) {
+        ls = lineStart
+        lineStart = -1
+      } else {
+        const hit = buf.indexOf(NL_DASH_DASH, search)
+        if (hit < 0) {
+          let keep = 0
+          if (!final) {
+            if (buf[len - 1] === 45 && buf[len - 2] === 10) keep = 2
+            else if (buf[len - 1] === 10) keep = 1
+            if (buf[len - 1 - keep] === 13) keep++
+            keep = Math.min(keep, len - from)
+          }
+          this.emit(buf, from, len - keep)
+          if (keep > 0) this.carry = Buffer.from(buf.subarray(len - keep))
+          return len
+        }
+        ls = hit + 1
+      }
+      const m = this.matchAt(buf, ls, final)
+      if (m === undefined) {
+        search = ls
+        continue
+      }
+      // The line break in front of a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+      let bodyEnd = ls
+      if (bodyEnd > from && buf[bodyEnd - 1] === 10) bodyEnd--
+      if (bodyEnd > from && buf[bodyEnd - 1] === 13) bodyEnd--
+      this.emit(buf, from, bodyEnd)
+      if (m === "more") {
+        this.carry = Buffer.from(buf.subarray(bodyEnd))
+        this.bol = bodyEnd === ls
+        return len
+      }
+      this.delimiter(m, this.offset + bodyEnd, this.offset + ls)
+      return m.next < 0 ? len : m.next
+    }
+  }
+
+  /** Checks for a delimiter line starting at `ls`, innermost boundary first. */
+  private matchAt(buf: Buffer, ls: number, final: boolean): Match | "more" | undefined {
+    const len = buf.length
+    if (buf[ls] !== 45 || ls >= len) return undefined
+    if (ls + 1 >= len) return final ? undefined : "more"
+    if (buf[ls + 1] !== 45) return undefined
+    let partial = false
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const b = this.frames[i]?.boundary
+      if (b === undefined) continue
+      const s = ls + 2
+      if (len - s < b.length) {
+        if (!final && (len <= s || buf.compare(b, 0, len - s, s, len) === 0)) partial = true
+        continue
+      }
+      if (buf.compare(b, 0, b.length, s, s + b.length) !== 0) continue
+      let q = s + b.length
+      let close = false
+      if (buf[q] === 45) {
+        if (q + 1 >= len && !final) {
+          partial = true
+          continue
+        }
+        if (buf[q + 1] !== 45) continue
+        close = true
+        q += 2
+      }
+      while (q < len && (buf[q] === 32 || buf[q] === 9 || buf[q] === 13)) q++
+      if (q < len && buf[q] !== 10) continue
+      if (q >= len && !final && q === s + b.length) {
+        // Nothing after the boundary yet: it may still grow into a longer (different) boundary or a close.
+        partial = true
+        continue
+      }
+      return { frame: i, close, next: q < len ? q + 1 : -1 }
+    }
+    return partial ? "more" : undefined
+  }
+
+  private emit(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return
+    if (this.bodyKind === "leaf" && this.sink !== undefined) this.sink.write(buf, start, end)
+  }
+
+  /** Ends the body being read at absolute offset `at`. */
+  private closeBody(at: number): void {
+    if (this.bodyKind === "leaf" && this.mode !== "header") {
+      const node = this.cur
+      node.bodyLength = at - node.bodyOffset
+      if (this.sink !== undefined) {
+        node.body = this.sink.end()
+        if (this.sink instanceof Base64.Decoder && (this.sink.invalid > 0 || this.sink.truncated)) {
+          node.defects.push(Defect.make("InvalidBase64", node.bodyOffset, `${this.sink.invalid} invalid character(s)${this.sink.truncated ? ", truncated final quantum" : ""}`))
+        } else if (this.sink instanceof QuotedPrintable.Decoder && this.sink.invalid > 0) {
+          node.defects.push(Defect.make("InvalidQuotedPrintable", node.bodyOffset, `${this.sink.invalid} invalid escape(s)`))
+        }
+      }
+    }
+    this.sink = undefined
+  }
+
+  private closeNode(at: number): void {
+    const node = this.open.pop()
+    if (node !== undefined && node.body === undefined) node.bodyLength = Math.max(0, at - node.bodyOffset)
+  }
+
+  private unclosed(frame: Frame, at: number): void {
+    frame.node.defects.push(
+      frame.sawDelimiter
+        ? Defect.make("MissingFinalBoundary", at, `no closing delimiter for boundary ${JSON.stringify(frame.boundary.toString("latin1"))}`)
+        : Defect.make("BoundaryNotFound", at, `boundary ${JSON.stringify(frame.boundary.toString("latin1"))} never found`)
+    )
+  }
+
+  /** Handles a delimiter of frame `m.frame`; `bodyEnd` is where the preceding body ends, `lineStart` the line itself. */
+  private delimiter(m: Match, bodyEnd: number, lineStart: number): void {
+    this.closeBody(bodyEnd)
+    for (let i = this.frames.length - 1; i > m.frame; i--) {
+      const frame = this.frames[i]
+      if (frame !== undefined) this.unclosed(frame, lineStart)
+    }
+    this.frames.length = m.frame + 1
+    const frame = this.frames[m.frame]
+    if (frame === undefined) return
+    while (this.open.length > 0 && this.open[this.open.length - 1] !== frame.node) this.closeNode(bodyEnd)
+    frame.sawDelimiter = true
+    const then = (lineEnd: number) => {
+      if (m.close) {
+        // Epilogue: still inside the multipart node, searching the outer boundaries only.
+        this.frames.length = m.frame
+        this.cur = frame.node
+        this.mode = "body"
+        this.bodyKind = "other"
+        this.bol = true
+      } else {
+        const child = new Node(frame.node.depth + 1, lineEnd, frame.node.contentType.subtype)
+        frame.node.parts.push(child)
+        this.open.push(child)
+        this.startHeaders(child, child.offset)
+      }
+    }
+    if (m.next < 0) {
+      this.mode = "skip"
+      this.afterSkip = then
+    } else then(this.offset + m.next)
+  }
+
+  private startHeaders(node: Node, at: number): void {
+    this.cur = node
+    this.mode = "header"
+    this.headerLines = []
+    this.headerStart = at
+  }
+
+  private finishHeaders(bodyStart: number, unterminated: boolean): void {
+    const node = this.cur
+    const block = this.headerLines.length === 1 ? (this.headerLines[0] ?? empty) : Buffer.concat(this.headerLines)
+    this.headerLines = []
+    const headers = Headers.parseBlock(block, this.headerStart)
+    node.headers = headers
+    for (const d of headers.defects) if (!(unterminated && d.kind === "MissingHeaderBodySeparator" && block.length === 0)) node.defects.push(d)
+    node.bodyOffset = bodyStart
+    const ctField = headers.get("content-type")
+    const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
+    if (ctField !== undefined && parsed === undefined) {
+      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(ctField.value.slice(0, 80))}`))
+    }
+    node.contentType = parsed ?? ContentType.defaultFor(node.parentSubtype)
+    const cd = headers.get("content-disposition")
+    if (cd !== undefined) node.disposition = ContentType.parseDisposition(cd.value)
+    const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
+    if (cte !== undefined && cte !== "") node.transferEncoding = cte
+    this.mode = "body"
+    this.bol = true
+    this.bodyKind = "other"
+    const ct = node.contentType
+    const tooDeep = node.depth >= this.maxDepth
+    if (ct.type === "multipart") {
+      // Trailing whitespace cannot be matched on a delimiter line (it would read as padding), so drop it.
+      const boundary = ct.params["boundary"]?.trimEnd()
+      if (boundary === undefined || boundary === "") {
+        node.defects.push(Defect.make("MissingBoundaryParameter", this.headerStart, "multipart without a boundary parameter; read as text/plain"))
+        node.contentType = ContentType.defaultFor()
+      } else if (tooDeep) {
+        node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
+      } else {
+        this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), sawDelimiter: false })
+        return
+      }
+    } else if (ct.type === "message" && (ct.subtype === "rfc822" || ct.subtype === "global" || ct.subtype === "news")) {
+      if (node.transferEncoding === "base64" || node.transferEncoding === "quoted-printable") {
+        node.defects.push(Defect.make("EncodedMessage", this.headerStart, `message/${ct.subtype} with ${node.transferEncoding} encoding kept as a leaf`))
+      } else if (tooDeep) {
+        node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
+      } else {
+        const child = new Node(node.depth + 1, bodyStart, undefined)
+        node.message = child
+        this.open.push(child)
+        this.startHeaders(child, bodyStart)
+        return
+      }
+    }
+    this.bodyKind = "leaf"
+    if (!this.decode) {
+      this.sink = undefined
+      return
+    }
+    const te = node.transferEncoding
+    if (te === "base64") this.sink = new Base64.Decoder()
+    else if (te === "quoted-printable") this.sink = new QuotedPrintable.Decoder()
+    else {
+      if (te !== "7bit" && te !== "8bit" && te !== "binary" && !te.startsWith("x-")) {
+        node.defects.push(Defect.make("UnknownTransferEncoding", this.headerStart, `unknown Content-Transfer-Encoding ${JSON.stringify(te)}`))
+      }
+      this.sink = new Raw()
+    }
+  }
+}
+
+/** Creates an incremental parser. */
+export const make = (options?: Options): PushParser => new Machine(options)
+
+/** Parses a whole message held in memory. Synchronous; never throws on malformed input. */
+export const parse = (message: Uint8Array | string, options?: Options): Part.Part => {
+  const parser = new Machine(options)
+  parser.write(typeof message === "string" ? Buffer.from(message, "utf8") : message)
+  return parser.end()
+}
+
+/** Parses headers, part boundaries and sizes only, without decoding any body. */
+export const parseStructure = (message: Uint8Array | string): Part.Part => parse(message, { bodies: "none" })
+
+/** Parses a message arriving as a stream of chunks, with memory bounded by the largest decoded body. */
+export const parseStream = Effect.fn("Parser.parseStream")(function*<E, R>(stream: Stream.Stream<Uint8Array, E, R>, options?: Options) {
+  const parser = new Machine(options)
+  yield* Stream.runForEach(stream, (chunk) => Effect.sync(() => parser.write(chunk)))
+  return parser.end()
+})

@@ -1,0 +1,35 @@
+/**
+ * Compares Cartero with mailparser on one message and returns the differences that no rule explains.
+ */
+import * as Parser from "../../src/Parser.ts"
+import { oracle, ours, type Summary } from "./oracle.ts"
+import { files, isReplacementOnly, normalise, rules, type Field } from "./rules.ts"
+
+export interface Difference {
+  readonly field: Field
+  readonly ours: string
+  readonly them: string
+}
+
+const fields: ReadonlyArray<Field> = ["subject", "from", "to", "text", "html", "attachments"]
+
+export const compare = async (path: string, bytes: Buffer): Promise<Array<Difference>> => {
+  const a: Summary = ours(bytes)
+  const b: Summary = await oracle(bytes)
+  const root = Parser.parse(bytes, { bodies: "none" })
+  const explained = new Set<Field>()
+  for (const rule of rules) if (rule.applies(root)) for (const f of rule.fields) explained.add(f)
+  for (const f of Object.keys(files[path] ?? {})) explained.add(f as Field)
+  const out: Array<Difference> = []
+  for (const field of fields) {
+    if (explained.has(field)) continue
+    const x = normalise(field, a[field])
+    const y = normalise(field, b[field])
+    const sx = JSON.stringify(x) ?? "undefined"
+    const sy = JSON.stringify(y) ?? "undefined"
+    if (sx === sy) continue
+    if (isReplacementOnly(sx, sy)) continue
+    out.push({ field, ours: sx, them: sy })
+  }
+  return out
+}

@@ -1,0 +1,96 @@
+/**
+ * Why Cartero's reading of a corpus message may differ from mailparser's, and where we believe ours is right.
+ *
+ * Two kinds of entries:
+ * - normalisations, applied to both sides before comparing (differences of presentation, not of content);
+ * - rules, each a condition detected on our parse tree that explains a difference on named fields, plus a short
+ *   list of individual files whose difference is explained one by one.
+ * Every difference not covered here fails the differential test.
+ */
+import type * as Part from "../../src/Part.ts"
+import * as P from "../../src/Part.ts"
+import type { Summary } from "./oracle.ts"
+
+export type Field = keyof Summary
+
+/** Presentation-only normalisation of a field value, applied to both sides. */
+export const normalise = (field: Field, value: unknown): unknown => {
+  if (typeof value === "string") {
+    // RFC 5322 §2.2.3: unfolding keeps the folding whitespace; mailparser turns it into one space.
+    if (field === "subject") return value.replace(/\s+/g, " ").trim() || undefined
+    // mailparser drops the final line break of format=flowed text and of a last empty part; whitespace at the very
+    // end of the combined text carries no content.
+    if (field === "text" || field === "html") return value.replace(/\s+$/, "") || undefined
+  }
+  if (field === "attachments" && Array.isArray(value)) return value
+  return value
+}
+
+/** A rule: when `applies` holds for our tree, differences in `fields` are expected, for `reason`. */
+export interface Rule {
+  readonly id: string
+  readonly fields: ReadonlyArray<Field>
+  readonly reason: string
+  readonly applies: (root: Part.Part) => boolean
+}
+
+const some = (root: Part.Part, f: (p: Part.Part) => boolean): boolean => {
+  for (const p of P.walk(root)) if (f(p)) return true
+  return false
+}
+const hasDefect = (root: Part.Part, kind: string) => some(root, (p) => p.defects.some((d) => d.kind === kind))
+
+export const rules: ReadonlyArray<Rule> = [
+  {
+    id: "inline-rfc822",
+    fields: ["text", "html", "attachments"],
+    reason:
+      "mailparser merges a message/rfc822 part marked `inline` into the outer message (its parts become the outer text and attachments, plus a synthesized header summary); we keep an encapsulated message as one attachment, as RFC 2046 §5.2.1 describes it",
+    applies: (root) => some(root, (p) => p.message !== undefined && p.disposition?.type === "inline")
+  },
+  {
+    id: "digest-default",
+    fields: ["text", "html", "attachments"],
+    reason: "a part of multipart/digest without Content-Type is message/rfc822 (RFC 2046 §5.1.5); mailparser reads it as text/plain",
+    applies: (root) => some(root, (p) => p.parts.some((c) => !c.contentType.valid && p.contentType.subtype === "digest"))
+  },
+  {
+    id: "invalid-content-type",
+    fields: ["text", "html", "attachments"],
+    reason: "a Content-Type without a valid type/subtype means text/plain (RFC 2045 §5.2, as Python does); mailparser keeps the bad type and makes the part an attachment",
+    applies: (root) => hasDefect(root, "InvalidContentType")
+  },
+  {
+    id: "missing-boundary",
+    fields: ["text", "html", "attachments"],
+    reason: "multipart without a boundary parameter: we show the body as text/plain (as Python does); mailparser drops it",
+    applies: (root) => hasDefect(root, "MissingBoundaryParameter")
+  },
+  {
+    id: "bare-cr",
+    fields: ["subject", "from", "to", "text", "html", "attachments"],
+    reason: "CR-only line endings (classic Mac OS): we read them as line breaks; mailparser sees one endless header line",
+    applies: (root) => hasDefect(root, "BareCarriageReturns")
+  },
+  {
+    id: "encoded-rfc822",
+    fields: ["text", "html", "attachments"],
+    reason: "message/rfc822 with base64/QP encoding (forbidden by RFC 2046 §5.2.1): we keep it as an opaque leaf",
+    applies: (root) => hasDefect(root, "EncodedMessage")
+  }
+]
+
+/**
+ * Individually explained files: path → fields → reason.
+ */
+export const files: Readonly<Record<string, Partial<Record<Field, string>>>> = {}
+
+/**
+ * mailparser replaces undecodable bytes with U+FFFD where we read legacy 8-bit text as windows-1252 (see
+ * Charset.decodeGuess): the same characters except where mailparser has U+FFFD.
+ */
+export const isReplacementOnly = (ours: string, them: string): boolean => {
+  if (!them.includes("\uFFFD") || ours.length !== them.length) return false
+  for (let i = 0; i < ours.length; i++) if (them[i] !== "\uFFFD" && them[i] !== ours[i]) return false
+  return true
+}

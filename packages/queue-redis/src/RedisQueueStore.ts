@@ -1,0 +1,435 @@
+/**
+ * A `QueueStore` on Redis (ioredis 6): the production store, shared by any number of Cartero processes on any
+ * number of hosts.
+ *
+ * - Atomic state changes: each operation is one Lua script (`Scripts.ts`).
+ * - Due work is found without scanning: a sorted set per shard keyed by next attempt time.
+ * - A claim is atomic, so no two workers anywhere can take the same recipient while its lease lives.
+ * - Waiting is notified (pub/sub on `<prefix>notify`) and otherwise sleeps until the earliest due time.
+ * - Bodies are binary-safe strings, stored once; large bodies stream in (APPEND under a staging key) and out
+ *   (GETRANGE) in chunks.
+ * - Keys live under a configurable prefix, so deployments can share one Redis; hash tags keep each shard in one
+ *   Cluster slot (`Keys.ts`).
+ * - Time is passed from Effect's `Clock` into the scripts: hosts need synchronised clocks (NTP), and leases should
+ *   be much longer than the clock skew.
+ * - The connection fails fast (no offline queue): while Redis is down every operation fails with
+ *   `QueueUnavailable` (the server answers 451), and works again once ioredis has reconnected.
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import { Ids, Listing, QueueError, QueuedMessage, QueueRecord, QueueStore, RecipientState } from "@cartero/queue"
+import type { Claim } from "@cartero/queue"
+import { Cluster, Redis } from "ioredis"
+import { Clock, Config, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
+import type { Scope } from "effect"
+import * as Keys from "./Keys.ts"
+import * as Scripts from "./Scripts.ts"
+
+/** Options of the Redis store. */
+export interface Options extends QueueStore.StoreOptions {
+  /** `redis://[:password@]host:port[/db]`; default `redis://127.0.0.1:6379`. Ignored when `client` is given. */
+  readonly url?: string | undefined
+  /** An existing client (single node or Cluster); the store does not close it. */
+  readonly client?: Redis | Cluster | undefined
+  /** Key prefix, e.g. `cartero:prod:` (letters, digits, `:_.-`). Default `cartero:`. */
+  readonly prefix?: string | undefined
+  /** Number of shards (hash slots) the queue spreads over; raise it for Redis Cluster. Default 1. */
+  readonly shards?: number | undefined
+  /** Fail an operation that gets no answer within this time. Default 5000 ms. */
+  readonly commandTimeoutMillis?: number | undefined
+}
+
+type Client = Redis | Cluster
+type Arg = string | Buffer | number
+
+const chunkBytes = 1 << 20
+const readChunkBytes = 256 * 1024
+const stagingTtlMillis = 3_600_000
+
+const unavailable = (operation: string) => (cause: unknown) => new QueueError.QueueUnavailable({ operation, cause })
+const isRecipientState = Schema.is(RecipientState.RecipientState)
+
+/** Connects (closed with the scope) and builds the store. */
+export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, QueueError.QueueUnavailable, Scope.Scope> =>
+  Effect.gen(function*() {
+    const prefix = options.prefix ?? "cartero:"
+    if (!Keys.isValidPrefix(prefix)) return yield* Effect.die(new RangeError(`invalid Redis key prefix ${JSON.stringify(prefix)}`))
+    const shardCount = Math.max(1, Math.floor(options.shards ?? 1))
+    const retain = options.retainFinishedMillis ?? 0
+    const shards = Array.from({ length: shardCount }, (_, n) => Keys.shard(prefix, n))
+    const channel = Keys.channel(prefix)
+    const connect = (c: Client) =>
+      Effect.tryPromise({ try: () => (c instanceof Redis && c.status === "wait" ? c.connect() : Promise.resolve()), catch: unavailable("connect") })
+
+    const client: Client = options.client ?? (yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const c = new Redis(options.url ?? "redis://127.0.0.1:6379", {
+          lazyConnect: true,
+          // Fail fast while disconnected, so the SMTP server can answer 451 instead of hanging.
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          commandTimeout: options.commandTimeoutMillis ?? 5000
+        })
+        // Errors surface through failed commands; the listener only keeps ioredis from reporting them twice.
+        c.on("error", () => {})
+        return c
+      }),
+      (c) => Effect.promise(() => c.quit().then(() => undefined, () => c.disconnect()))
+    ))
+    yield* connect(client)
+
+    const attempt = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: unavailable(operation) })
+
+    const script = (lua: string) => {
+      const sha = createHash("sha1").update(lua).digest("hex")
+      return (operation: string, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
+        attempt(operation, async () => {
+          try {
+            return await client.evalsha(sha, keys.length, ...keys, ...args)
+          } catch (e) {
+            if (e instanceof Error && e.message.startsWith("NOSCRIPT")) return await client.eval(lua, keys.length, ...keys, ...args)
+            throw e
+          }
+        })
+    }
+    const run = {
+      enqueue: script(Scripts.enqueue),
+      claim: script(Scripts.claim),
+      renew: script(Scripts.renew),
+      complete: script(Scripts.complete),
+      expire: script(Scripts.expire),
+      admin: script(Scripts.admin)
+    }
+    const shardKeys = (k: Keys.ShardKeys) => [k.due, k.leases, k.msgs, k.done, k.stats]
+    const shardFor = (id: string): Keys.ShardKeys => shards[Keys.shardOf(id, shardCount)] ?? Keys.shard(prefix, 0)
+
+    // --- notifications ------------------------------------------------------------------------------------
+    const listeners = new Set<() => void>()
+    const subscriber: Client = client instanceof Redis ? client.duplicate() : client.duplicate()
+    subscriber.on("error", () => {})
+    subscriber.on("message", () => {
+      for (const l of [...listeners]) l()
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => subscriber.disconnect()))
+    let subscribed: Promise<unknown> | undefined
+    const connectSubscriber = () => (subscriber instanceof Redis && subscriber.status === "wait" ? subscriber.connect() : Promise.resolve())
+    const subscribe = attempt("awaitWork", () => (subscribed ??= connectSubscriber().then(() => subscriber.subscribe(channel)).catch((e: unknown) => {
+      subscribed = undefined
+      throw e
+    })))
+
+    // --- reading records -------------------------------------------------------------------------------------
+    const parse = (id: string, h: Record<string, string>): QueuedMessage.QueuedMessage | undefined => {
+      if (h["env"] === undefined) return undefined
+      const envelope = QueuedMessage.decodeEnvelope(h["env"])
+      const n = Number(h["n"] ?? "0")
+      const recipients: Array<QueuedMessage.RecipientStatus> = []
+      for (let i = 0; i < n; i++) {
+        const state = h[`s:${i}`]
+        const recipient = envelope.recipients[i]
+        if (recipient === undefined || state === undefined || !isRecipientState(state)) throw new Error(`corrupt queue record ${id}`)
+        const reply = h[`r:${i}`]
+        recipients.push({
+          index: i,
+          recipient,
+          domain: h[`d:${i}`] ?? QueueRecord.domainOf(recipient),
+          state,
+          attempts: Number(h[`a:${i}`] ?? "0"),
+          nextAttemptAt: Number(h[`t:${i}`] ?? "0"),
+          lastReply: reply === undefined ? undefined : QueuedMessage.decodeReply(reply),
+          leaseExpiresAt: state === "inflight" && h[`x:${i}`] !== undefined ? Number(h[`x:${i}`]) : undefined
+        })
+      }
+      return {
+        id,
+        envelope,
+        arrivedAt: Number(h["arr"] ?? "0"),
+        traceId: h["trace"] ?? "",
+        bodySize: Number(h["size"] ?? "0"),
+        held: h["held"] === "1",
+        recipients
+      }
+    }
+
+    const load = (id: string) =>
+      attempt("show", async () => {
+        if (!QueuedMessage.isMessageId(id)) return undefined
+        return parse(id, await client.hgetall(shardFor(id).message(id)))
+      })
+
+    const admin = (op: "hold" | "release" | "retry" | "delete", id: string) =>
+      Effect.gen(function*() {
+        if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
+        const k = shardFor(id)
+        const now = yield* Clock.currentTimeMillis
+        const n = Number(yield* run.admin(op, [...shardKeys(k), k.message(id)], [k.base, id, op, now, channel]))
+        if (n < 0) return yield* new QueueError.MessageNotFound({ id })
+        return n
+      })
+
+    /**
+     * Shards with work due (or leases to expire), earliest first: one pipelined round trip, so that with several
+     * shards the longest-waiting work still goes first. A single shard needs no ordering.
+     */
+    const claimOrder = (now: number) =>
+      shardCount === 1
+        ? Effect.succeed(shards)
+        : Effect.map(
+          attempt("claim", () => {
+            const p = client.pipeline()
+            for (const k of shards) p.zrange(k.due, "0", "0", "WITHSCORES").zrange(k.leases, "0", "0", "WITHSCORES")
+            return p.exec()
+          }),
+          (results) => {
+            const earliest = (i: number) => {
+              let best = Infinity
+              for (const r of [results?.[2 * i]?.[1], results?.[2 * i + 1]?.[1]]) {
+                const score = Array.isArray(r) ? Number(r[1]) : NaN
+                if (!Number.isNaN(score) && score < best) best = score
+              }
+              return best
+            }
+            return shards.map((k, i) => ({ k, at: earliest(i) })).filter((x) => x.at <= now).sort((a, b) => a.at - b.at).map((x) => x.k)
+          }
+        )
+
+    const store: QueueStore.Service = {
+      enqueue: (message, body) =>
+        Effect.gen(function*() {
+          const id = message.id
+          const k = shardFor(id)
+          const buffered: Array<Uint8Array> = []
+          let bufferedBytes = 0
+          let size = 0
+          let staged = false
+          const append = () => {
+            const data = Buffer.concat(buffered)
+            buffered.length = 0
+            bufferedBytes = 0
+            staged = true
+            return attempt("enqueue", () => client.multi().append(k.staging(id), data).pexpire(k.staging(id), stagingTtlMillis).exec())
+          }
+          const cleanup = Effect.suspend(() => (staged ? attempt("enqueue", () => client.del(k.staging(id))).pipe(Effect.ignore) : Effect.void))
+          yield* Stream.runForEach(body, (chunk) => {
+            buffered.push(chunk)
+            bufferedBytes += chunk.byteLength
+            size += chunk.byteLength
+            return bufferedBytes >= chunkBytes ? Effect.asVoid(append()) : Effect.void
+          }).pipe(Effect.onError(() => cleanup))
+          if (staged && bufferedBytes > 0) yield* append().pipe(Effect.onError(() => cleanup))
+          const now = yield* Clock.currentTimeMillis
+          const domains = message.envelope.recipients.map(QueueRecord.domainOf)
+          yield* run.enqueue("enqueue", [...shardKeys(k), k.message(id), k.body(id), k.staging(id)], [
+            k.base,
+            id,
+            now,
+            QueuedMessage.encodeEnvelope(message.envelope),
+            QueuedMessage.formatMailbox(message.envelope.mailFrom),
+            message.traceId,
+            size,
+            staged ? "staged" : "inline",
+            staged ? "" : Buffer.concat(buffered),
+            channel,
+            domains.length,
+            ...domains
+          ]).pipe(Effect.onError(() => cleanup))
+        }),
+      claim: (options) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const claims: Array<Claim.Claim> = []
+          for (const k of yield* claimOrder(now)) {
+            if (claims.length >= options.limit) break
+            const want = options.limit - claims.length
+            const tokens = Array.from({ length: want }, Ids.leaseToken)
+            const expiresAt = now + options.leaseMillis
+            const raw = yield* run.claim("claim", shardKeys(k), [
+              k.base,
+              now,
+              expiresAt,
+              want,
+              options.domain === undefined ? "0" : "1",
+              options.domain ?? "",
+              Math.max(want * 4, 64),
+              now - retain,
+              ...tokens
+            ])
+            for (const entry of Array.isArray(raw) ? raw : []) {
+              if (!Array.isArray(entry)) continue
+              const [id, domain, token, env, arr, trace, size, taken] = entry.map(String)
+              if (id === undefined || domain === undefined || token === undefined || env === undefined || taken === undefined) continue
+              const envelope = yield* Effect.try({ try: () => QueuedMessage.decodeEnvelope(env), catch: unavailable("claim") })
+              claims.push({
+                messageId: id,
+                domain,
+                token,
+                expiresAt,
+                envelope,
+                arrivedAt: Number(arr),
+                traceId: trace ?? "",
+                bodySize: Number(size),
+                recipients: taken.split(";").flatMap((pair) => {
+                  const [i, a] = pair.split(",").map(Number)
+                  const recipient = i === undefined ? undefined : envelope.recipients[i]
+                  return i === undefined || recipient === undefined ? [] : [{ index: i, recipient, attempts: a ?? 0 }]
+                }).sort((x, y) => x.index - y.index)
+              })
+            }
+          }
+          return claims
+        }),
+      renew: (lease, leaseMillis) =>
+        Effect.gen(function*() {
+          if (!QueuedMessage.isMessageId(lease.messageId)) return undefined
+          const k = shardFor(lease.messageId)
+          const now = yield* Clock.currentTimeMillis
+          const expiresAt = now + leaseMillis
+          const n = yield* run.renew("renew", [k.leases, k.message(lease.messageId)], [lease.messageId, lease.token, expiresAt, now])
+          return Number(n) > 0 ? expiresAt : undefined
+        }),
+      complete: (lease, outcomes) =>
+        Effect.gen(function*() {
+          const id = lease.messageId
+          if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
+          const k = shardFor(id)
+          const now = yield* Clock.currentTimeMillis
+          const args: Array<Arg> = [k.base, id, lease.domain, lease.token, now, retain, channel, outcomes.length]
+          for (const o of outcomes) {
+            args.push(o.index, o.state, o.state === "deferred" ? o.retryAt : 0, QueuedMessage.encodeReply(o.reply))
+          }
+          const raw = yield* run.complete("complete", [...shardKeys(k), k.message(id)], args)
+          if (!Array.isArray(raw) || Number(raw[0]) < 0) return yield* new QueueError.MessageNotFound({ id })
+          const list = (v: unknown) => (typeof v === "string" && v !== "" ? v.split(",").map(Number) : [])
+          return { applied: list(raw[1]), stale: list(raw[2]), finished: Number(raw[3]) === 1 }
+        }),
+      expireLeases: Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        let n = 0
+        for (const k of shards) n += Number(yield* run.expire("expireLeases", shardKeys(k), [k.base, now, now - retain]))
+        return n
+      }),
+      body: (id) =>
+        Stream.unwrap(Effect.gen(function*() {
+          if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
+          const k = shardFor(id)
+          const [exists, length] = yield* attempt("body", () => Promise.all([client.exists(k.message(id)), client.strlen(k.body(id))]))
+          if (exists === 0) return yield* new QueueError.MessageNotFound({ id })
+          const offsets: Array<number> = []
+          for (let at = 0; at < length; at += readChunkBytes) offsets.push(at)
+          return Stream.fromIterable(offsets).pipe(
+            Stream.mapEffect((at) =>
+              Effect.map(attempt("body", () => client.getrangeBuffer(k.body(id), at, at + readChunkBytes - 1)), (b) => new Uint8Array(b)))
+          )
+        })),
+      list: (filter, page) =>
+        Effect.gen(function*() {
+          const cursor = Listing.parseCursor(page.cursor)
+          const want = page.limit + 1
+          const found: Array<QueuedMessage.MessageSummary> = []
+          for (const k of shards) {
+            let offset = 0
+            let shardFound = 0
+            while (shardFound < want) {
+              const batch = yield* attempt("list", () =>
+                client.zrangebyscore(k.msgs, String(cursor?.arrivedAt ?? "-inf"), "+inf", "WITHSCORES", "LIMIT", String(offset), "200"))
+              if (batch.length === 0) break
+              offset += batch.length / 2
+              const ids: Array<string> = []
+              for (let i = 0; i + 1 < batch.length; i += 2) {
+                const id = batch[i] ?? ""
+                if (Listing.isAfter(Number(batch[i + 1]), id, cursor)) ids.push(id)
+              }
+              const pipeline = client.pipeline()
+              for (const id of ids) pipeline.hgetall(k.message(id))
+              const results = ids.length === 0 ? [] : ((yield* attempt("list", () => pipeline.exec())) ?? [])
+              for (const [i, id] of ids.entries()) {
+                const h = results[i]?.[1]
+                if (h === null || typeof h !== "object") continue
+                const m = yield* Effect.try({ try: () => parse(id, h as Record<string, string>), catch: unavailable("list") })
+                if (m === undefined) continue
+                const summary = QueuedMessage.summarize(m)
+                if (!Listing.matches(summary, m.recipients.map((r) => r.domain), filter)) continue
+                found.push(summary)
+                if (++shardFound >= want) break
+              }
+              if (batch.length < 400) break
+            }
+          }
+          found.sort((a, b) => a.arrivedAt - b.arrivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          const items = found.slice(0, page.limit)
+          const last = items[items.length - 1]
+          return { items, next: found.length > page.limit && last !== undefined ? Listing.makeCursor(last.arrivedAt, last.id) : undefined }
+        }),
+      show: (id) =>
+        Effect.flatMap(load(id), (m) => (m === undefined ? Effect.fail(new QueueError.MessageNotFound({ id })) : Effect.succeed(m))),
+      retryNow: (id) => admin("retry", id),
+      hold: (id) => admin("hold", id),
+      release: (id) => admin("release", id),
+      delete: (id) => Effect.asVoid(admin("delete", id)),
+      stats: Effect.gen(function*() {
+        const recipients = Listing.emptyCounts()
+        let messages = 0
+        let oldest: number | undefined
+        for (const k of shards) {
+          const [h, first] = yield* attempt("stats", () => Promise.all([client.hgetall(k.stats), client.zrange(k.msgs, "0", "0", "WITHSCORES")]))
+          for (const state of RecipientState.all) recipients[state] += Number(h[state] ?? "0")
+          messages += Number(h["messages"] ?? "0")
+          const score = first[1]
+          if (score !== undefined && (oldest === undefined || Number(score) < oldest)) oldest = Number(score)
+        }
+        return { messages, recipients, oldestArrivedAt: oldest }
+      }),
+      awaitWork: (maxMillis) =>
+        Effect.gen(function*() {
+          yield* subscribe
+          const state = { fired: false, resume: undefined as (() => void) | undefined }
+          const listener = () => {
+            state.fired = true
+            state.resume?.()
+          }
+          yield* Effect.acquireUseRelease(
+            Effect.sync(() => listeners.add(listener)),
+            () =>
+              Effect.gen(function*() {
+                const now = yield* Clock.currentTimeMillis
+                let next = now + maxMillis
+                for (const k of shards) {
+                  const [due, lease] = yield* attempt("awaitWork", () =>
+                    Promise.all([client.zrange(k.due, "0", "0", "WITHSCORES"), client.zrange(k.leases, "0", "0", "WITHSCORES")]))
+                  for (const score of [due[1], lease[1]]) if (score !== undefined && Number(score) < next) next = Number(score)
+                }
+                if (next <= now || state.fired) return
+                yield* Effect.raceFirst(
+                  Effect.callback<void>((resume) => {
+                    if (state.fired) resume(Effect.void)
+                    else state.resume = () => resume(Effect.void)
+                  }),
+                  Effect.sleep(Duration.millis(next - now))
+                )
+              }),
+            () => Effect.sync(() => listeners.delete(listener))
+          )
+        })
+    }
+    return store
+  })
+
+/** The store with the given options. */
+export const layer = (options: Options = {}): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
+  Layer.effect(QueueStore.QueueStore, make(options))
+
+/**
+ * The store configured from `CARTERO_REDIS_URL` (default `redis://127.0.0.1:6379`), `CARTERO_QUEUE_PREFIX`
+ * (default `cartero:`), `CARTERO_QUEUE_SHARDS` (default 1) and `CARTERO_QUEUE_RETAIN` (a duration, default none).
+ */
+export const layerConfig = Layer.unwrap(Effect.gen(function*() {
+  const url = yield* Config.Redacted("CARTERO_REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379")))
+  const prefix = yield* Config.String("CARTERO_QUEUE_PREFIX").pipe(Config.withDefault("cartero:"))
+  const shards = yield* Config.Int("CARTERO_QUEUE_SHARDS").pipe(Config.withDefault(1))
+  const retain = yield* Config.Duration("CARTERO_QUEUE_RETAIN").pipe(Config.withDefault(Duration.zero))
+  return layer({ url: Redacted.value(url), prefix, shards, retainFinishedMillis: Duration.toMillis(retain) })
+}))
+
+/** Re-exported so callers can build a Cluster client without importing ioredis themselves. */
+export { Cluster, Redis }

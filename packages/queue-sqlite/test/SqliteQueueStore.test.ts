@@ -1,0 +1,4 @@
+import { QueueStoreSuite } from "@cartero/queue/testing"
+import { SqliteQueueStore } from "../src/index.ts"
+
+QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.layerTemp())

@@ -1,0 +1,97 @@
+/**
+ * The command-level hooks smtp-server lacks, added by wrapping `SMTPConnection` methods once per process. Each
+ * wrapper only acts for servers registered in `ServerExtension`; any other `SMTPServer` is left untouched.
+ *
+ * - `_onCommand`: command lines longer than the configured limit (default 2048 octets) get `500 5.5.2` and the
+ *   session goes on. smtp-server's own `maxCommandLength` answers `421` and closes, so it is set well above our
+ *   limit (see `Listener`) and only remains as the memory bound for a line that never ends. Also records each raw
+ *   line, because the address smtp-server hands to `onMailFrom`/`onRcptTo` has already been IDN-decoded.
+ * - `handler_EHLO` / `handler_HELO`: runs the `helo` phase before smtp-server answers, so a refusal is given at
+ *   HELO time (and the client stays un-greeted: MAIL gets 503). While EHLO lists its keywords, AUTH is hidden
+ *   when it may not be used yet (no TLS on an untrusted listener, or AUTH off).
+ * - `handler_AUTH`: refuses AUTH where it may not be used (`538 5.7.0` before TLS, `503 5.5.1` when off).
+ *
+ * @since 0.1.0
+ */
+import { SmtpReply } from "@cartero/smtp"
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js"
+import * as ReplyPatch from "./ReplyPatch.ts"
+import * as ServerExtension from "./ServerExtension.ts"
+
+/** The reply to an over-long command line. */
+export const lineTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long")
+/** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
+export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
+
+// smtp-server's HELO argument rules (isAcceptableHeloHostname): a malformed argument is left to the library's 501.
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u001f\u007f]/
+
+let installed = false
+
+/** Installs the wrappers (idempotent). */
+export const install = (): void => {
+  if (installed) return
+  installed = true
+  const proto = SMTPConnection.prototype
+
+  const onCommand = proto._onCommand
+  proto._onCommand = function(this: SMTPConnection, command: Buffer, callback?: () => void): void {
+    const extension = ServerExtension.lookup(this._server)
+    if (extension === undefined || this._upgrading || !this._ready || command === undefined) {
+      return onCommand.call(this, command, callback)
+    }
+    if (command.length > extension.maxLineLength) {
+      // An AUTH exchange in progress cannot go on with a truncated line: abandon it.
+      this._nextHandler = false
+      this._unrecognizedCommands++
+      if (this._unrecognizedCommands >= 10) return ReplyPatch.send(this, tooManyErrors)
+      ReplyPatch.send(this, lineTooLong)
+      const next = callback ?? (() => undefined)
+      setImmediate(() => this._whenWritable(next))
+      return
+    }
+    if (this._nextHandler === false) extension.onCommandLine(this.session, command)
+    return onCommand.call(this, command, callback)
+  }
+
+  const wrapHelo = (verb: "HELO" | "EHLO", original: (this: SMTPConnection, command: Buffer, callback: () => void) => void) =>
+    function(this: SMTPConnection, command: Buffer, callback: () => void): void {
+      const extension = ServerExtension.lookup(this._server)
+      if (extension === undefined) return original.call(this, command, callback)
+      const parts = command.toString().trim().split(/\s+/)
+      const domain = parts[1] ?? ""
+      if (parts.length !== 2 || domain.length > 300 || controls.test(domain)) return original.call(this, command, callback)
+      extension.helo(this.session, verb, domain, (outcome) => {
+        if (this._closing || this._closed) return callback()
+        if (outcome._tag === "Refuse") {
+          ReplyPatch.send(this, outcome.reply)
+          return callback()
+        }
+        if (verb === "HELO" || extension.authAvailable(this.session, this.secure)) {
+          return original.call(this, command, callback)
+        }
+        // Hide AUTH from the keyword list only: the session's own list (if any) is restored right after.
+        const saved = this.session.disabledCommands
+        this.session.disabledCommands = [...this._server.options.disabledCommands ?? [], "AUTH"]
+        try {
+          original.call(this, command, callback)
+        } finally {
+          if (saved === undefined) delete this.session.disabledCommands
+          else this.session.disabledCommands = saved
+        }
+      })
+    }
+  proto.handler_EHLO = wrapHelo("EHLO", proto.handler_EHLO)
+  proto.handler_HELO = wrapHelo("HELO", proto.handler_HELO)
+
+  const auth = proto.handler_AUTH
+  proto.handler_AUTH = function(this: SMTPConnection, command: Buffer, callback: () => void): void {
+    const extension = ServerExtension.lookup(this._server)
+    if (extension === undefined || extension.authAvailable(this.session, this.secure)) {
+      return auth.call(this, command, callback)
+    }
+    ReplyPatch.send(this, extension.authUnavailable(this.session, this.secure))
+    callback()
+  }
+}

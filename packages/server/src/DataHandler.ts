@@ -1,0 +1,129 @@
+/**
+ * DATA: reads the message with the streaming checks of `DataReader`, then runs the `data` → `message` → `queue`
+ * phases and answers once.
+ *
+ * - A message that fails a check (size, bare CR/LF, 998-octet line) is refused without running any hook and
+ *   nothing is stored: `552 5.3.4` or `550 5.6.0`.
+ * - The `Received:` header is rendered first and put in `Message.prepend`; headers that `data` and `message`
+ *   verdicts add are prepended above it, each phase's on top of the previous ones (newest first, as trace and
+ *   authentication headers are meant to be read, RFC 5321 §4.4, RFC 8601 §5), in the order the verdict lists them.
+ * - `queue` must `Accept` (the message is stored) for the client to get `250`; its reply, if it has one, is sent,
+ *   else `250 2.6.0 Message queued as <id>`.
+ *
+ * @since 0.1.0
+ */
+import type { Message, Pipeline, Session } from "@cartero/core"
+import { Headers } from "@cartero/mime"
+import { Verdict } from "@cartero/smtp"
+import { Effect } from "effect"
+import type { SMTPServerDataStream, SMTPServerError, SMTPServerSession } from "smtp-server"
+import { DataReader, type Result } from "./DataReader.ts"
+import type { Context } from "./Handlers.ts"
+import { isSuccess, succeed } from "./Handlers.ts"
+import * as HeaderView from "./HeaderView.ts"
+import * as ReceivedHeader from "./ReceivedHeader.ts"
+import * as Replies from "./Replies.ts"
+import * as ReplyPatch from "./ReplyPatch.ts"
+import * as SessionState from "./SessionState.ts"
+
+type Callback = (err: SMTPServerError | null | undefined, message?: string) => void
+
+const refusal = (result: Exclude<Result, { _tag: "Ok" }>, limit: number) => {
+  switch (result._tag) {
+    case "TooBig":
+      return Replies.messageTooBig(limit)
+    case "BareLf":
+      return Replies.bareLf
+    case "BareCr":
+      return Replies.bareCr
+    case "LineTooLong":
+      return Replies.lineTooLong
+  }
+}
+
+/** Runs data → message → queue on an accepted body; returns the deciding verdict. */
+export const deliver = Effect.fnUntraced(function*(
+  pipeline: Pipeline.PipelineShape,
+  txn: Session.Transaction,
+  raw: Buffer,
+  received: string
+) {
+  const utf8 = txn.params.smtpUtf8
+  let message: Message.Message = { headers: HeaderView.fromRaw(raw), prepend: received, raw }
+  for (const phase of ["data", "message"] as const) {
+    const verdict = yield* pipeline[phase](txn, message)
+    if (!isSuccess(verdict)) return verdict
+    const added = Verdict.headersOf(verdict)
+    if (added.length > 0) {
+      const rendered = added.map((h) => Headers.format(h.name, h.value, { utf8 })).join("")
+      message = { ...message, prepend: rendered + message.prepend }
+    }
+  }
+  return yield* pipeline.queue(txn, message)
+})
+
+const receivedHeader = (state: SessionState.ConnState, txn: SessionState.TxnState, hostname: string): string => {
+  const cipher = state.session.tlsOptions
+  const connection = SessionState.connection(state)
+  return ReceivedHeader.render({
+    helo: connection.helo,
+    clientHostname: connection.clientHostname,
+    remoteAddress: connection.remoteAddress,
+    hostname,
+    esmtp: connection.esmtp,
+    secure: connection.secure,
+    authenticated: connection.user !== undefined,
+    tls: cipher === false || cipher === undefined
+      ? undefined
+      : { version: cipher.version, cipher: cipher.standardName ?? cipher.name },
+    id: txn.id,
+    recipients: txn.recipients,
+    date: new Date()
+  })
+}
+
+/** The `onData` callback of a listener. */
+export const make = (ctx: Context) =>
+(stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
+  const state = ctx.states.get(session)
+  const txn = state === undefined ? undefined : SessionState.currentTxn(state)
+  const reader = new DataReader(ctx.options.maxMessageSize)
+  let done = false
+  stream.on("data", (chunk: Buffer) => reader.push(chunk))
+  stream.once("error", () => {
+    // The client went away mid-message: nothing to answer, nothing stored.
+    if (done) return
+    done = true
+    callback(ReplyPatch.toError(Replies.tempFail))
+  })
+  stream.once("end", () => {
+    if (done) return
+    done = true
+    if (state === undefined || txn === undefined) return callback(ReplyPatch.toError(Replies.needMail))
+    state.txn = undefined
+    const result = reader.finish()
+    if (result._tag !== "Ok") {
+      const reply = refusal(result, ctx.options.maxMessageSize)
+      ctx.bridge.fire(
+        session.id,
+        Effect.logInfo("message refused").pipe(
+          Effect.annotateLogs({ txn: txn.id, reason: result._tag, size: reader.received })
+        )
+      )
+      return callback(ReplyPatch.toError(reply))
+    }
+    const view = SessionState.transaction(state, txn)
+    const effect = deliver(ctx.pipeline, view, result.raw, receivedHeader(state, txn, ctx.options.hostname)).pipe(
+      Effect.tap((verdict) =>
+        Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
+          Effect.annotateLogs({ txn: txn.id, size: result.raw.length, recipients: txn.recipients.length })
+        )
+      )
+    )
+    ctx.bridge.decide(session.id, effect, (verdict) => {
+      if (!isSuccess(verdict)) return callback(ReplyPatch.toError(verdict.reply))
+      const reply = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
+      succeed(state, reply, () => callback(null, ReplyPatch.encode(reply)))
+    })
+  })
+}

@@ -1,0 +1,142 @@
+/**
+ * One listening socket: an `SMTPServer` configured for its kind (MX, submission, implicit TLS), wired to the
+ * pipeline, bound with `acquireRelease` so that closing the scope stops accepting, lets sessions in progress finish
+ * (up to `shutdownTimeout`; smtp-server then answers `421` to the rest) and closes the socket.
+ *
+ * smtp-server settings that matter, and why:
+ * - `hideENHANCEDSTATUSCODES: false`: advertise ENHANCEDSTATUSCODES; our own codes go through `ReplyPatch`;
+ * - `authOptional: true`: the "AUTH required" rule is ours (per listener, `530 5.7.0` at MAIL), so smtp-server's
+ *   own counter of unauthenticated commands never disconnects an MX client;
+ * - `maxCommandLength`: far above our `maxLineLength`, which `CommandPatch` enforces with `500 5.5.2`; the library
+ *   limit only bounds the memory of a line that never ends (it answers 421 and closes);
+ * - no `rejectOversized`: `DataReader` enforces the size with our reply, and keeps nothing past the limit;
+ * - `disableReverseLookup` unless `reverseDns`; `logger: false` (we log through Effect);
+ * - `hideDSN`, `hideREQUIRETLS`: not implemented end to end yet, so not advertised;
+ * - sendmail's joke commands (WIZ, SHELL, KILL) are disabled.
+ *
+ * @since 0.1.0
+ */
+import type { Pipeline } from "@cartero/core"
+import { Duration, Effect } from "effect"
+import type * as net from "node:net"
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server"
+import type { Bridge } from "./Bridge.ts"
+import * as CommandPatch from "./CommandPatch.ts"
+import * as DataHandler from "./DataHandler.ts"
+import * as Handlers from "./Handlers.ts"
+import * as ReplyPatch from "./ReplyPatch.ts"
+import * as ServerExtension from "./ServerExtension.ts"
+import { SmtpServerError } from "./ServerError.ts"
+import type { ResolvedListener, ResolvedOptions } from "./ServerOptions.ts"
+import type * as SessionState from "./SessionState.ts"
+import type { TlsMaterial } from "./TlsMaterial.ts"
+
+/** A listener once bound. */
+export interface BoundListener {
+  readonly kind: ResolvedListener["kind"]
+  /** The address actually bound. */
+  readonly host: string
+  /** The port actually bound (the real one when 0 was asked). */
+  readonly port: number
+  readonly trusted: boolean
+}
+
+/** The smtp-server options of a listener (callbacks excluded). */
+export const serverOptions = (
+  options: ResolvedOptions,
+  listener: ResolvedListener,
+  tls: TlsMaterial | undefined
+): SMTPServerOptions => ({
+  name: options.hostname,
+  heloResponse: "%s Hello %s",
+  secure: listener.kind === "smtps",
+  ...(tls !== undefined ? { key: tls.key, cert: tls.cert } : {}),
+  hideSTARTTLS: tls === undefined,
+  disabledCommands: [...(tls === undefined ? ["STARTTLS"] : []), "WIZ", "SHELL", "KILL"],
+  hideENHANCEDSTATUSCODES: false,
+  hidePIPELINING: false,
+  hide8BITMIME: false,
+  hideSMTPUTF8: false,
+  hideDSN: true,
+  hideREQUIRETLS: true,
+  size: options.maxMessageSize,
+  hideSize: false,
+  maxRecipients: options.maxRecipients,
+  maxCommandLength: Math.max(16 * 1024, options.maxLineLength * 4),
+  authMethods: [...options.authMethods],
+  authOptional: true,
+  allowInsecureAuth: listener.trusted,
+  disableReverseLookup: !options.reverseDns,
+  socketTimeout: Duration.toMillis(options.socketTimeout),
+  closeTimeout: Math.max(1, Duration.toMillis(options.shutdownTimeout)),
+  ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
+  logger: false
+})
+
+/** Starts one listener in the current scope. */
+export const make = Effect.fn("Listener.make")(function*(
+  options: ResolvedOptions,
+  listener: ResolvedListener,
+  tls: TlsMaterial | undefined,
+  pipeline: Pipeline.PipelineShape,
+  bridge: Bridge
+) {
+  ReplyPatch.install()
+  CommandPatch.install()
+  if (listener.kind === "smtps" && tls === undefined) {
+    return yield* new SmtpServerError({
+      reason: "Tls",
+      message: "the smtps (implicit TLS) listener needs a TLS key and certificate"
+    })
+  }
+  if (listener.auth !== "off" && tls === undefined && !listener.trusted) {
+    yield* Effect.logWarning(`${listener.kind} listener has no TLS and is not trusted: AUTH can never be used on it`)
+  }
+  const ctx: Handlers.Context = {
+    options,
+    listener,
+    pipeline,
+    bridge,
+    tls: tls !== undefined,
+    states: new WeakMap<SMTPServerSession, SessionState.ConnState>()
+  }
+  const { callbacks, extension } = Handlers.make(ctx)
+  const server = new SMTPServer({ ...serverOptions(options, listener, tls), ...callbacks, onData: DataHandler.make(ctx) })
+  ServerExtension.register(server, extension)
+  // An unhandled 'error' event would crash the process; socket errors of single clients end up here too.
+  server.on("error", (error: Error) => bridge.fire("-", Effect.logDebug(`${listener.kind} listener: ${error.message}`)))
+  // smtp-server sets TCP_NODELAY on the sockets it wraps; set it at accept time too so nothing waits for Nagle
+  // (SMTP is lock-step: delayed ACKs would cost ~40 ms per exchange).
+  server.server.on("connection", (socket: net.Socket) => socket.setNoDelay(true))
+
+  const address = yield* Effect.acquireRelease(
+    Effect.callback<net.AddressInfo, SmtpServerError>((resume) => {
+      const onError = (error: Error) =>
+        resume(Effect.fail(
+          new SmtpServerError({
+            reason: "Listen",
+            message: `cannot listen on ${listener.host}:${listener.port} (${listener.kind}): ${error.message}`,
+            cause: error
+          })
+        ))
+      server.server.once("error", onError)
+      server.listen(listener.port, listener.host, () => {
+        server.server.removeListener("error", onError)
+        const bound = server.server.address()
+        if (bound !== null && typeof bound === "object") resume(Effect.succeed(bound))
+        else resume(Effect.fail(new SmtpServerError({ reason: "Listen", message: "listener has no TCP address" })))
+      })
+    }),
+    () =>
+      Effect.callback<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      }).pipe(
+        // smtp-server's close resolves at closeTimeout at the latest; this only bounds a misbehaving close.
+        Effect.timeout(Duration.sum(options.shutdownTimeout, Duration.seconds(2))),
+        Effect.ignore,
+        Effect.andThen(Effect.logDebug(`${listener.kind} listener closed`))
+      )
+  )
+  yield* Effect.logInfo(`${listener.kind} listener on ${address.address}:${address.port}`)
+  return { kind: listener.kind, host: address.address, port: address.port, trusted: listener.trusted } satisfies BoundListener
+})

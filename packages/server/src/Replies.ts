@@ -1,0 +1,44 @@
+/**
+ * The replies this package itself decides (as opposed to plugins and smtp-server). Rendered by `SmtpReply`, so
+ * their enhanced codes reach the wire exactly (see ReplyPatch).
+ *
+ * @since 0.1.0
+ */
+import { SmtpReply } from "@cartero/smtp"
+
+/** What the pipeline answers for failures (`Verdict.tempFail`), for the same cases outside the pipeline. */
+export const tempFail = SmtpReply.make(451, "4.3.0", "Temporary local problem, please try again later")
+/** A failed AUTH when no hook chose a reply (the pipeline's default-deny). */
+export const authInvalid = SmtpReply.make(535, "5.7.8", "Authentication credentials invalid")
+/** MAIL on a listener that requires AUTH (RFC 4954 §6). */
+export const authRequired = SmtpReply.make(530, "5.7.0", "Authentication required")
+/** AUTH before TLS on a listener that is not trusted (RFC 4954 §4; smtp-server's wording). */
+export const startTlsFirst = SmtpReply.make(538, "5.7.11", "Must issue a STARTTLS command first")
+/** AUTH without any way to get TLS on an untrusted listener. */
+export const encryptionRequired = SmtpReply.make(538, "5.7.11", "Encryption required for requested authentication mechanism")
+/** AUTH on a listener where it is off (Postfix's wording). */
+export const authNotEnabled = SmtpReply.make(503, "5.5.1", "Error: authentication not enabled")
+/** Too many failed AUTH attempts on one connection. */
+export const tooManyAuthFailures = SmtpReply.make(421, "4.7.0", "Too many authentication failures, closing connection")
+/** A malformed reverse path (RFC 3463: 5.1.7 bad sender's mailbox address syntax). */
+export const badSender = (detail: string) => SmtpReply.make(501, "5.1.7", `Bad sender address syntax: ${detail}`)
+/** A malformed forward path (5.1.3 bad destination mailbox address syntax). */
+export const badRecipient = (detail: string) => SmtpReply.make(501, "5.1.3", `Bad recipient address syntax: ${detail}`)
+/** UTF-8 in an address without the SMTPUTF8 parameter (RFC 6531 §3.5, RFC 6533 5.6.7). */
+export const utf8NotPermitted = SmtpReply.make(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter")
+/** An ESMTP parameter we do not implement (RFC 5321 §4.1.1.11, RFC 1869). */
+export const unsupportedParameter = (name: string) =>
+  SmtpReply.make(555, "5.5.4", `Unsupported parameter ${name.replace(/[^A-Za-z0-9-]/g, "?").slice(0, 32)}`)
+/** RCPT without a transaction we know of (smtp-server checks first; a guard only). */
+export const needMail = SmtpReply.make(503, "5.5.1", "Error: need MAIL command")
+/** The message is over the size limit (RFC 1870 §6.2, RFC 3463 5.3.4). */
+export const messageTooBig = (limit: number) =>
+  SmtpReply.make(552, "5.3.4", `Message size exceeds fixed maximum message size ${limit}`)
+/** A bare LF in the message (RFC 5321 §2.3.8; Postfix-like). */
+export const bareLf = SmtpReply.make(550, "5.6.0", "Message contains bare LF; RFC 5321 requires CRLF line endings")
+/** A bare CR in the message. */
+export const bareCr = SmtpReply.make(550, "5.6.0", "Message contains bare CR; RFC 5321 requires CRLF line endings")
+/** A line over 998 octets (RFC 5322 §2.1.1). */
+export const lineTooLong = SmtpReply.make(550, "5.6.0", "Message contains a line longer than 998 octets (RFC 5322 2.1.1)")
+/** The default reply once the queue accepted the message. */
+export const queued = (id: string) => SmtpReply.make(250, "2.6.0", `Message queued as ${id}`)

@@ -1,0 +1,50 @@
+/**
+ * What Cartero adds to an `SMTPServer` instance, for the prototype patches (ReplyPatch, CommandPatch) to find.
+ *
+ * smtp-server has no hooks for HELO/EHLO, for long command lines or for choosing enhanced status codes, so a few
+ * `SMTPConnection` methods are wrapped once per process. The wrappers look up the connection's server here: a server
+ * that was not registered (another `SMTPServer` in the same process, e.g. a test sink) behaves exactly as the
+ * unpatched library.
+ *
+ * @since 0.1.0
+ */
+import type { SmtpReply } from "@cartero/smtp"
+import type { SMTPServer, SMTPServerSession } from "smtp-server"
+
+/** The outcome of the `helo` phase, as the EHLO/HELO wrapper needs it. */
+export type HeloOutcome =
+  /** Let smtp-server answer (250 and the EHLO keywords). */
+  | { readonly _tag: "Proceed" }
+  /** Answer this instead; the client is not considered greeted. */
+  | { readonly _tag: "Refuse"; readonly reply: SmtpReply.SmtpReply }
+
+/** Per-server callbacks used by the patched connection methods. */
+export interface ServerExtension {
+  /** Longest accepted command line, octets without the line ending. */
+  readonly maxLineLength: number
+  /** Called with every command line before smtp-server dispatches it (MAIL/RCPT parsing needs the raw path). */
+  readonly onCommandLine: (session: SMTPServerSession, line: Buffer) => void
+  /** Runs the `helo` phase; `resume` is called exactly once. */
+  readonly helo: (
+    session: SMTPServerSession,
+    verb: "HELO" | "EHLO",
+    domain: string,
+    resume: (outcome: HeloOutcome) => void
+  ) => void
+  /** Whether AUTH may be offered (EHLO) and used on this session right now. */
+  readonly authAvailable: (session: SMTPServerSession, secure: boolean) => boolean
+  /** The refusal for an AUTH command when {@link authAvailable} is false. */
+  readonly authUnavailable: (session: SMTPServerSession, secure: boolean) => SmtpReply.SmtpReply
+  /** A success reply chosen by a hook (`Accept` with a reply), taken once by the next 2yz the library sends. */
+  readonly takeSuccessReply: (session: SMTPServerSession) => SmtpReply.SmtpReply | undefined
+}
+
+const registry = new WeakMap<SMTPServer, ServerExtension>()
+
+/** Attaches the extension to a server (before it accepts connections). */
+export const register = (server: SMTPServer, extension: ServerExtension): void => {
+  registry.set(server, extension)
+}
+
+/** The extension of a server, if it is one of ours. */
+export const lookup = (server: SMTPServer): ServerExtension | undefined => registry.get(server)

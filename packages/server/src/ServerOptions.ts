@@ -1,0 +1,138 @@
+/**
+ * Options of the inbound SMTP server and their defaults.
+ *
+ * `SmtpServerOptions` is what an app (or `layerConfig`) passes in; {@link resolve} fills in the defaults once, so the
+ * rest of the package reads plain values and never re-decides a default.
+ *
+ * @since 0.1.0
+ */
+import type { Session } from "@cartero/core"
+import { Duration } from "effect"
+import * as os from "node:os"
+
+/** The kind of a listener (port 25 MX, 587 submission, 465 implicit TLS). */
+export type ListenerKind = Session.ListenerKind
+
+/** Whether AUTH is offered on a listener. `required`: MAIL is refused until the client authenticated. */
+export type AuthPolicy = "off" | "optional" | "required"
+
+/** One listening socket. */
+export interface ListenerOptions {
+  readonly kind: ListenerKind
+  /** TCP port; `0` picks a free one (see `SmtpServer.listeners` for the bound port). */
+  readonly port: number
+  /** Address to bind; default `127.0.0.1`. */
+  readonly host?: string
+  /**
+   * A trusted listener (e.g. a submission socket only local clients can reach) offers AUTH without TLS. Never mark
+   * a listener reachable from the Internet as trusted.
+   */
+  readonly trusted?: boolean
+  /** Default `off` for `mx`, `required` for `submission` and `smtps`. */
+  readonly auth?: AuthPolicy
+}
+
+/** Where the TLS key and certificate come from. */
+export type TlsSource =
+  /** PEM material given directly. */
+  | { readonly key: string | Uint8Array; readonly cert: string | Uint8Array }
+  /** PEM files, read at start-up. */
+  | { readonly keyFile: string; readonly certFile: string }
+  /** A development pair generated with `openssl` at first start and kept in `<dataDir>/tls/`. */
+  | { readonly selfSigned: { readonly dataDir: string } }
+
+/** SASL mechanisms the server may offer. */
+export type AuthMethod = "PLAIN" | "LOGIN" | "CRAM-MD5"
+
+/** Options of `SmtpServer.layer`. Every field but `listeners` is optional. */
+export interface SmtpServerOptions {
+  /** The server's name: banner, EHLO reply, `Received: … by <hostname>`. Default `os.hostname()`. */
+  readonly hostname?: string
+  /** The listeners; default one MX listener on 127.0.0.1:2525 (25 when running as root). */
+  readonly listeners?: ReadonlyArray<ListenerOptions>
+  /** TLS material; without it STARTTLS is not offered and `smtps` listeners cannot start. */
+  readonly tls?: TlsSource
+  /** Largest message in octets, advertised as `SIZE`. Default 25 MiB. */
+  readonly maxMessageSize?: number
+  /** Recipients per transaction; beyond, `452 4.5.3`. Default 100. */
+  readonly maxRecipients?: number
+  /**
+   * Longest command line in octets (without CRLF). Default 2048: RFC 5321's 512 plus room for ESMTP parameters,
+   * as Postfix's `line_length_limit`. Longer lines get `500 5.5.2` and the session goes on.
+   */
+  readonly maxLineLength?: number
+  /** Idle timeout of a client socket. Default 5 minutes (RFC 5321 §4.5.3.2). */
+  readonly socketTimeout?: Duration.Input
+  /** How long sessions in progress may go on after shutdown started. Default 10 seconds. */
+  readonly shutdownTimeout?: Duration.Input
+  /** Look up the PTR name of clients. Default `false` (it costs a DNS round trip per connection). */
+  readonly reverseDns?: boolean
+  /** Simultaneous clients per listener; default unlimited. */
+  readonly maxClients?: number
+  /** Failed AUTH attempts per connection before `421 4.7.0` and close. Default 3. */
+  readonly maxAuthFailures?: number
+  /** SASL mechanisms offered; default `["PLAIN", "LOGIN"]`. */
+  readonly authMethods?: ReadonlyArray<AuthMethod>
+}
+
+/** A listener with its defaults applied. */
+export interface ResolvedListener {
+  readonly kind: ListenerKind
+  readonly port: number
+  readonly host: string
+  readonly trusted: boolean
+  readonly auth: AuthPolicy
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  readonly hostname: string
+  readonly listeners: ReadonlyArray<ResolvedListener>
+  readonly tls: TlsSource | undefined
+  readonly maxMessageSize: number
+  readonly maxRecipients: number
+  readonly maxLineLength: number
+  readonly socketTimeout: Duration.Duration
+  readonly shutdownTimeout: Duration.Duration
+  readonly reverseDns: boolean
+  readonly maxClients: number | undefined
+  readonly maxAuthFailures: number
+  readonly authMethods: ReadonlyArray<AuthMethod>
+}
+
+/** 25 MiB. */
+export const defaultMaxMessageSize = 25 * 1024 * 1024
+export const defaultMaxRecipients = 100
+export const defaultMaxLineLength = 2048
+export const defaultHost = "127.0.0.1"
+
+/** Whether the process runs as root (may bind port 25). */
+export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0
+
+/** 25 as root, else 2525 (an unprivileged process cannot bind ports below 1024). */
+export const defaultMxPort = (): number => (isRoot() ? 25 : 2525)
+
+/** The default AUTH policy of a listener kind. */
+export const defaultAuth = (kind: ListenerKind): AuthPolicy => (kind === "mx" ? "off" : "required")
+
+/** Applies the defaults. */
+export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
+  hostname: options.hostname ?? os.hostname(),
+  listeners: (options.listeners ?? [{ kind: "mx", port: defaultMxPort() }]).map((l) => ({
+    kind: l.kind,
+    port: l.port,
+    host: l.host ?? defaultHost,
+    trusted: l.trusted ?? false,
+    auth: l.auth ?? defaultAuth(l.kind)
+  })),
+  tls: options.tls,
+  maxMessageSize: options.maxMessageSize ?? defaultMaxMessageSize,
+  maxRecipients: options.maxRecipients ?? defaultMaxRecipients,
+  maxLineLength: options.maxLineLength ?? defaultMaxLineLength,
+  socketTimeout: Duration.fromInputUnsafe(options.socketTimeout ?? "5 minutes"),
+  shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds"),
+  reverseDns: options.reverseDns ?? false,
+  maxClients: options.maxClients,
+  maxAuthFailures: options.maxAuthFailures ?? 3,
+  authMethods: options.authMethods ?? ["PLAIN", "LOGIN"]
+})

@@ -1,0 +1,81 @@
+/**
+ * The inbound SMTP server as a scoped service.
+ *
+ * `layer(options)` starts every configured listener (MX, submission, implicit TLS) inside the layer's scope and
+ * closes them gracefully with it; the service tells where they are bound (tests listen on port 0). Every SMTP phase
+ * runs the `Pipeline` from `@cartero/core`, which the layers require.
+ *
+ * ```ts
+ * const Live = SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([localDomains, maildir])))
+ * const Test = SmtpServer.layerTest().pipe(Layer.provide(Pipeline.layer([acceptAll, recordQueue])))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Pipeline } from "@cartero/core"
+import { type Config, Context, Effect, Layer } from "effect"
+import * as Bridge from "./Bridge.ts"
+import * as Listener from "./Listener.ts"
+import * as ServerConfig from "./ServerConfig.ts"
+import type { SmtpServerError } from "./ServerError.ts"
+import * as ServerOptions from "./ServerOptions.ts"
+import * as TlsMaterial from "./TlsMaterial.ts"
+
+export type { BoundListener } from "./Listener.ts"
+
+/** The running server. */
+export interface SmtpServerShape {
+  /** The name used in the banner, the EHLO reply and `Received:`. */
+  readonly hostname: string
+  /** Every listener with the address and port it is actually bound to, in configuration order. */
+  readonly listeners: ReadonlyArray<Listener.BoundListener>
+  /** The first listener of a kind, if configured. */
+  readonly address: (kind: ServerOptions.ListenerKind) => Listener.BoundListener | undefined
+}
+
+/** The inbound SMTP server service. */
+export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("@cartero/server/SmtpServer") {}
+
+/** Starts the server in the current scope. */
+export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOptions.SmtpServerOptions) {
+  const resolved = ServerOptions.resolve(options)
+  const pipeline = yield* Pipeline.Pipeline
+  // Made before the listeners, so it closes after them: sessions finishing during shutdown still have a runtime.
+  const bridge = yield* Bridge.make
+  const tls = resolved.tls === undefined ? undefined : yield* TlsMaterial.load(resolved.tls, resolved.hostname)
+  const listeners = yield* Effect.forEach(resolved.listeners, (listener) =>
+    Listener.make(resolved, listener, tls, pipeline, bridge))
+  return SmtpServer.of({
+    hostname: resolved.hostname,
+    listeners,
+    address: (kind) => listeners.find((l) => l.kind === kind)
+  })
+})
+
+/** The server with the given options. */
+export const layer = (
+  options: ServerOptions.SmtpServerOptions
+): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> => Layer.effect(SmtpServer, make(options))
+
+/** The server configured from `CARTERO_*` environment variables (see `ServerConfig`). */
+export const layerConfig: Layer.Layer<
+  SmtpServer,
+  SmtpServerError | ServerConfig.ServerConfigError | Config.ConfigError,
+  Pipeline.Pipeline
+> = Layer.unwrap(Effect.map(ServerConfig.load, layer))
+
+/**
+ * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, and never any
+ * reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
+ */
+export const layerTest = (
+  options: ServerOptions.SmtpServerOptions = {}
+): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> =>
+  layer({
+    hostname: "mx.test",
+    listeners: [{ kind: "mx", host: "127.0.0.1", port: 0 }],
+    shutdownTimeout: "2 seconds",
+    socketTimeout: "30 seconds",
+    ...options,
+    reverseDns: false
+  })

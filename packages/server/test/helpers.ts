@@ -1,0 +1,91 @@
+/**
+ * Test kit for the server's transcript tests: inline plugins (accept a domain's recipients, record what the queue
+ * gets) and a runner that starts `SmtpServer.layerTest` with them and plays a transcript against a listener.
+ */
+import { type Hooks, type Message, Pipeline, Plugin, type Session } from "@cartero/core"
+import { TestTls, Transcript } from "@cartero/testing"
+import { Verdict } from "@cartero/smtp"
+import { type Duration, Effect, Layer, References } from "effect"
+import { SmtpServer } from "../src/index.ts"
+import type { ServerOptions } from "../src/index.ts"
+
+/** Accepts every recipient of `domain`. */
+export const acceptDomain = (domain: string) =>
+  Plugin.make(
+    "accept-domain",
+    Effect.succeed<Hooks.Hooks>({
+      rcptTo: (_txn, rcpt) => Effect.succeed(rcpt.address.domain === domain ? Verdict.accept() : Verdict.next)
+    })
+  )
+
+/** What the queue hook received. */
+export interface Recorded {
+  readonly txn: Session.Transaction
+  readonly message: Message.Message
+}
+
+/** A queue plugin that keeps every message in memory (and accepts it). */
+export const recorder = () => {
+  const messages: Array<Recorded> = []
+  const plugin = Plugin.make(
+    "record-queue",
+    Effect.succeed<Hooks.Hooks>({
+      queue: (txn, message) =>
+        Effect.sync(() => {
+          messages.push({ txn, message })
+          return Verdict.accept()
+        })
+    })
+  )
+  return { messages, plugin }
+}
+
+/** A plugin with the given hooks. */
+export const hooks = (name: string, h: Hooks.Hooks, timeout?: Duration.Input) =>
+  Plugin.make(name, Effect.succeed(h), timeout === undefined ? undefined : { timeout })
+
+/** TLS material for tests (the test kit's self-signed localhost certificate). */
+export const tls = { key: TestTls.key, cert: TestTls.cert }
+/** Client TLS options trusting it. */
+export const clientTls = { ca: TestTls.cert, servername: "localhost" }
+
+type AnyPlugin = Plugin.Plugin<never, never>
+
+/** Runs `f` with a test server built from the plugins, quiet logs. */
+export const withServer = <A, E>(
+  plugins: ReadonlyArray<AnyPlugin>,
+  options: ServerOptions.SmtpServerOptions,
+  f: (server: SmtpServer.SmtpServerShape) => Effect.Effect<A, E>
+) =>
+  Effect.gen(function*() {
+    const server = yield* SmtpServer.SmtpServer
+    return yield* f(server)
+  }).pipe(
+    Effect.provide(SmtpServer.layerTest(options).pipe(Layer.provide(Pipeline.layer(plugins)))),
+    Effect.provideService(References.MinimumLogLevel, "Error")
+  )
+
+/** Runs one transcript against the server's listener of `kind` (default MX). */
+export const play = (
+  server: SmtpServer.SmtpServerShape,
+  script: string,
+  kind: ServerOptions.ListenerKind = "mx"
+) =>
+  Effect.gen(function*() {
+    const listener = server.address(kind)
+    if (listener === undefined) return yield* Effect.die(new Error(`no ${kind} listener`))
+    return yield* Transcript.run({ host: listener.host, port: listener.port, tls: clientTls, timeout: "3 seconds" }, script)
+  })
+
+/** A server with `plugins` and one transcript. */
+export const transcript = (
+  plugins: ReadonlyArray<AnyPlugin>,
+  script: string,
+  options: ServerOptions.SmtpServerOptions = {}
+) => withServer(plugins, options, (server) => play(server, script))
+
+/** The standard opening: banner, EHLO, multi-line reply. */
+export const ehlo = `
+  <- 220 *
+  -> EHLO client.test
+  <~ 250 `

@@ -1,0 +1,40 @@
+/**
+ * Where a recipient's mail lives: `<root>/<domain>/<local>/Maildir`, with names that are safe on any POSIX file
+ * system whatever the address contains.
+ *
+ * - The domain is used in its ASCII (A-label) form, lower case, so one domain has one directory.
+ * - The local part is case-folded (NFC, then lower case): `Alice@` and `alice@` share a mailbox, which is what
+ *   operators and senders expect (see docs/decisions/local-part-case.md).
+ * - Both are then escaped: every character outside a conservative set (letters, digits, non-ASCII letters and
+ *   `! # $ & ' * + - = ? ^ _ \` { | } ~ .`) becomes `%XX` (its UTF-8 octets), `%` included, so the mapping is
+ *   injective and never yields `/`, NUL or another control character; a leading `.` is escaped too, so a name is
+ *   never `.`, `..` or a hidden (Maildir++ folder-like) entry. An empty local part (`""@domain`) becomes a lone `%`, which no escaped name can be.
+ *
+ * @since 0.1.0
+ */
+import { Address } from "@cartero/smtp"
+import * as Path from "node:path"
+
+const safe = /^[\p{L}\p{N}!#$&'*+\-=?^_`{|}~.]$/u
+const encoder = new TextEncoder()
+
+const escape = (char: string): string =>
+  Array.from(encoder.encode(char), (b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")
+
+/** Escapes one path segment (see the module documentation). Never returns `""`, `.`, `..` or a name with `/`. */
+export const segment = (text: string): string => {
+  let out = ""
+  for (const char of text) out += safe.test(char) ? char : escape(char)
+  if (out.startsWith(".")) out = `%2E${out.slice(1)}`
+  return out === "" ? "%" : out
+}
+
+/** Case folding of local parts; the same as the local-domains plugin's, so both agree on who a user is. */
+export const foldLocalPart = (localPart: string): string => localPart.normalize("NFC").toLowerCase()
+
+/** The relative directory of the recipient's mailbox: `<domain>/<local>/Maildir`. */
+export const relativeDir = (address: Address.Address): string =>
+  Path.join(segment(Address.asciiDomain(address).toLowerCase()), segment(foldLocalPart(address.localPart)), "Maildir")
+
+/** The absolute directory of the recipient's mailbox under `root`. */
+export const dir = (root: string, address: Address.Address): string => Path.join(Path.resolve(root), relativeDir(address))

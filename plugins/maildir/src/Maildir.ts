@@ -1,0 +1,99 @@
+/**
+ * The `maildir` plugin: stores accepted messages for local recipients in Maildirs
+ * (`<root>/<domain>/<local>/Maildir/new/<unique name>`).
+ *
+ * It implements the `queue` phase only. For the recipients of the transaction that `isLocal` says are local, it
+ * writes `message.prepend` followed by `message.raw` with the two-phase {@link Delivery.deliver}, then:
+ * - when every recipient was local: `Accept` (the message is stored, the server may answer `250`);
+ * - when some recipients are not local: `Continue`, so that a later queue plugin takes the remote ones (it must
+ *   skip the local ones, using the same `isLocal`);
+ * - when none is local: `Continue`, without touching the disk.
+ * A write error fails the hook, and the pipeline answers `451 4.3.0`; nothing is left on disk.
+ *
+ * ```ts
+ * Pipeline.layer([
+ *   LocalDomains.pluginConfig,
+ *   Maildir.plugin({ root: "/var/mail/cartero", isLocal: LocalDomains.isLocal })
+ * ])
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Plugin, type Message, type Session } from "@cartero/core"
+import { type Envelope, Verdict } from "@cartero/smtp"
+import { Config, Effect } from "effect"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
+import * as Delivery from "./Delivery.ts"
+
+/** The plugin's name, as it appears in span names and logs. */
+export const name = "maildir"
+
+/** Decides whether an accepted recipient is delivered here (e.g. `LocalDomains.isLocal`). */
+export type IsLocal = (transaction: Session.Transaction, recipient: Envelope.Recipient) => Effect.Effect<boolean>
+
+/** Options of {@link plugin}. */
+export interface Options {
+  /** The Maildir root; created (mode 0700) when the pipeline is built. Relative paths resolve against the cwd. */
+  readonly root: string
+  /** Which recipients are local. */
+  readonly isLocal: IsLocal
+  /** Host name used in file names; default `os.hostname()`. */
+  readonly hostname?: string | undefined
+}
+
+/** The hooks for a root that exists. */
+export const hooks = (options: Options) => ({
+  queue: Effect.fn("Maildir.queue")(function*(transaction: Session.Transaction, message: Message.Message) {
+    const local = yield* Effect.filter(transaction.recipients, (r) => options.isLocal(transaction, r))
+    if (local.length === 0) return Verdict.next
+    const paths = yield* Delivery.deliver(
+      { root: options.root, hostname: options.hostname },
+      local.map((r) => r.address),
+      message.prepend,
+      message.raw
+    )
+    const all = local.length === transaction.recipients.length
+    yield* Effect.logInfo("stored in Maildir").pipe(
+      Effect.annotateLogs({ txn: transaction.id, recipients: local.length, files: paths.length, handOff: !all })
+    )
+    return all ? Verdict.accept({ enhanced: "2.0.0", text: `Ok: delivered as ${transaction.id}` }) : Verdict.next
+  })
+})
+
+/** The plugin, configured in code. Building it creates the root directory, or fails with a `MaildirError`. */
+export const plugin = (options: Options): Plugin.Plugin<Delivery.MaildirError> =>
+  Plugin.make(
+    name,
+    Effect.gen(function*() {
+      const root = Path.resolve(options.root)
+      yield* Effect.tryPromise({
+        try: () => Fs.mkdir(root, { recursive: true, mode: 0o700 }),
+        catch: (cause) => new Delivery.MaildirError({ operation: "mkdir", path: root, cause })
+      })
+      yield* Effect.logDebug("Maildir root ready").pipe(Effect.annotateLogs({ root }))
+      return hooks({ ...options, root })
+    })
+  )
+
+/**
+ * The Maildir root from the environment: `CARTERO_MAILDIR_ROOT`, else `<CARTERO_DATA_DIR>/mail`, with
+ * `CARTERO_DATA_DIR` defaulting to `./data`.
+ */
+export const rootConfig: Config.Config<string> = Config.String("CARTERO_MAILDIR_ROOT").pipe(
+  Config.orElse(() =>
+    Config.String("CARTERO_DATA_DIR").pipe(Config.withDefault("./data"), Config.map((dir) => Path.join(dir, "mail")))
+  )
+)
+
+/** The plugin with its root read from the environment (see {@link rootConfig}) when the pipeline is built. */
+export const pluginConfig = (
+  options: Omit<Options, "root">
+): Plugin.Plugin<Delivery.MaildirError | Config.ConfigError> =>
+  Plugin.make(
+    name,
+    Effect.gen(function*() {
+      const root = yield* rootConfig
+      return yield* plugin({ ...options, root }).build
+    })
+  )
