@@ -61,6 +61,7 @@ export interface PoolStats {
   readonly idle: number
 }
 
+/** A pool of open sessions, shared by every transaction of one `SmtpClient`. */
 export interface ConnectionPool {
   /**
    * A connection for one transaction: an idle one for the same key when there is one (unless `fresh`), else a new

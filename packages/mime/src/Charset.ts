@@ -58,7 +58,16 @@ export const isKnown = (label: string): boolean => decoderFor(label) !== undefin
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true })
 const utf8 = new TextDecoder("utf-8")
-const windows1252 = new TextDecoder("windows-1252")
+
+// Node 20's TextDecoder reads windows-1252 (and the labels WHATWG maps to it: iso-8859-1, us-ascii, ...) as plain
+// latin1, leaving C1 controls where senders meant curly quotes, dashes and the euro sign. Map 0x80-0x9F ourselves.
+const c1 = "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178"
+const windows1252 = {
+  decode: (bytes: Uint8Array): string =>
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      .toString("latin1")
+      .replace(/[\x80-\x9f]/g, (c) => c1[c.charCodeAt(0) - 0x80] ?? c)
+}
 
 /** True when every byte is below 0x80, i.e. the bytes are the same in every ASCII-compatible charset. */
 export const isAscii = (bytes: Uint8Array): boolean => {
@@ -79,7 +88,7 @@ export const decodeGuess = (bytes: Uint8Array): string => {
 export const decode = (bytes: Uint8Array, charset: string | undefined): Decoded => {
   if (charset === undefined || charset === "") return { text: utf8.decode(bytes), known: true }
   const decoder = decoderFor(charset)
-  if (decoder !== undefined) return { text: decoder.decode(bytes), known: true }
+  if (decoder !== undefined) return { text: (decoder.encoding === "windows-1252" ? windows1252 : decoder).decode(bytes), known: true }
   if (/^(unicode-1-1-)?utf-7$/i.test(charset.trim())) return { text: decodeUtf7(bytes), known: true }
   return { text: decodeGuess(bytes), known: false }
 }

@@ -220,9 +220,10 @@ class Machine implements PushParser {
         return nl + 1
       }
     }
-    if (this.cur !== this.root && this.headerLines.length === 0 && !isHeaderLine(line, false)) {
-      // A part that starts with text instead of a field: it has no header block, this line starts the body.
-      // (Junk lines further down a header block are skipped by Headers.parseBlock instead.)
+    if (this.cur !== this.root && !isHeaderLine(line, false)) {
+      // Text where a field should be: the part's empty line is missing and the body starts here (as Python reads
+      // it). In the top-level header block junk lines are skipped instead (Headers.parseBlock), so the fields
+      // after them, which matter most there, are kept.
       this.finishHeaders(lineStart, true)
       this.cur.defects.push(Defect.make("HeaderWithoutColon", lineStart, "a line that is not a header field ended the header block"))
       if (line.length <= nl + 1 - pos) return pos

@@ -62,7 +62,7 @@ export const withServer = <A, E>(
     return yield* f(server)
   }).pipe(
     Effect.provide(SmtpServer.layerTest(options).pipe(Layer.provide(Pipeline.layer(plugins)))),
-    Effect.provideService(References.MinimumLogLevel, "Error")
+    Effect.provideService(References.MinimumLogLevel, "None")
   )
 
 /** Runs one transcript against the server's listener of `kind` (default MX). */
