@@ -94,8 +94,10 @@ export const run = async (options: Options): Promise<Result> => {
   const live = new Set<SmtpClientConnection>()
 
   const noteError = (kind: string, sample: string): void => {
-    errors[kind] = (errors[kind] ?? 0) + 1
-    if (errorSamples.length < 5) errorSamples.push(sample)
+    const seen = errors[kind]
+    errors[kind] = (seen ?? 0) + 1
+    // One sample per kind of error, a few kinds: a dead server must not print a line per message.
+    if (seen === undefined && errorSamples.length < 5) errorSamples.push(sample)
   }
   const reject = (stage: string, reply: Reply): "rejected" => {
     rejected++
@@ -265,6 +267,7 @@ export const run = async (options: Options): Promise<Result> => {
   }, options.deadlineMs)
   const onAbort = (): void => halt("aborted")
   options.signal?.addEventListener("abort", onAbort)
+  if (options.signal?.aborted === true) stopped = true
   try {
     await Promise.all(Array.from({ length: options.concurrency }, () => worker()))
   } finally {

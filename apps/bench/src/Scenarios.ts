@@ -69,7 +69,11 @@ const describeRun = (o: Options, server: UnderTest): string =>
   `${o.newConnection ? "new connection per message" : "connections reused"}`
 
 /** Runs `o.runs` measured runs (after the warm-up) and prints a row for each. */
-const measure = (o: Options, server: UnderTest, sink: CountingSink | undefined): Effect.Effect<void> =>
+const measure = (
+  o: Options,
+  server: UnderTest,
+  sink: CountingSink | undefined
+): Effect.Effect<void, ServerProcess.ServerError> =>
   Effect.gen(function*() {
     if (o.warmup > 0) {
       const concurrency = Math.min(o.concurrency, o.warmup)
@@ -87,6 +91,10 @@ const measure = (o: Options, server: UnderTest, sink: CountingSink | undefined):
     for (let k = 0; k < o.runs; k++) {
       const row = yield* Effect.promise((signal) => oneRun(o, server, sink, signal))
       process.stdout.write(`${o.json ? Stats.toJson(row) : Stats.formatRow(row)}\n`)
+      // A run where nothing got through measured nothing: make scripts notice (exit code 1).
+      if (row.errors === row.messages) {
+        return yield* new ServerProcess.ServerError({ message: `run ${k + 1}: no message got through (see the errors above)` })
+      }
     }
   })
 

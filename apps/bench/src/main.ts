@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Result } from "effect"
 import * as Cli from "./Cli.ts"
 import * as Scenarios from "./Scenarios.ts"

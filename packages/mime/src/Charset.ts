@@ -75,18 +75,37 @@ export const isAscii = (bytes: Uint8Array): boolean => {
   return true
 }
 
-/** Decodes bytes as UTF-8 when they are valid UTF-8, otherwise as windows-1252. */
+/**
+ * Decodes bytes of unknown charset: as UTF-8 when they are UTF-8 (allowing a few broken sequences, such as a
+ * character cut in half by a length limit), otherwise as windows-1252, the usual legacy charset.
+ */
 export const decodeGuess = (bytes: Uint8Array): string => {
   try {
     return utf8Fatal.decode(bytes)
   } catch {
-    return windows1252.decode(bytes)
+    const lossy = utf8.decode(bytes)
+    let bad = 0
+    let good = 0
+    for (let i = 0; i < lossy.length; i++) {
+      const c = lossy.charCodeAt(i)
+      if (c === 0xfffd) bad++
+      else if (c > 0x7f) good++
+    }
+    return good >= 4 * bad ? lossy : windows1252.decode(bytes)
   }
 }
 
 /** Decodes `bytes` in `charset`; see the module doc for the fallback. */
 export const decode = (bytes: Uint8Array, charset: string | undefined): Decoded => {
   if (charset === undefined || charset === "") return { text: utf8.decode(bytes), known: true }
+  if (/^iso-2022-jp/i.test(charset.trim()) && !isAscii(bytes)) {
+    // ISO-2022-JP is 7-bit; 8-bit bytes mean the label is wrong. Japanese mail then is UTF-8 or Shift_JIS.
+    try {
+      return { text: utf8Fatal.decode(bytes), known: true }
+    } catch {
+      return { text: new TextDecoder("shift_jis").decode(bytes), known: true }
+    }
+  }
   const decoder = decoderFor(charset)
   if (decoder !== undefined) return { text: (decoder.encoding === "windows-1252" ? windows1252 : decoder).decode(bytes), known: true }
   if (/^(unicode-1-1-)?utf-7$/i.test(charset.trim())) return { text: decodeUtf7(bytes), known: true }

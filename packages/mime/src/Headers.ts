@@ -143,6 +143,13 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       if (colon >= 0 && colon < contentEnd && colon > pos) {
         fieldStart = pos
         fieldEnd = contentEnd
+      } else if (fields.length > 0 && /^[A-Za-z0-9_*-]+=/.test(latin1(bytes, pos, Math.min(contentEnd, pos + 80)))) {
+        // `name="x.zip"` with the folding whitespace lost: continue the previous field (as enmime and mail clients do).
+        const last = fields.pop()
+        if (last !== undefined) {
+          fields.push(new Field(last.name, `${last.raw}\r\n ${latin1(bytes, pos, contentEnd)}`, `${last.value} ${text(bytes, pos, contentEnd).trim()}`))
+        }
+        defects.push(Defect.make("HeaderWithoutColon", offset + pos, "parameter line without folding whitespace, joined to the previous field"))
       } else if (!(first && latin1(bytes, pos, Math.min(contentEnd, pos + 5)) === "From ")) {
         // Junk among the fields: skipped, so the fields after it still count (what user agents show).
         defects.push(Defect.make("HeaderWithoutColon", offset + pos, `header line without a colon: ${JSON.stringify(latin1(bytes, pos, Math.min(contentEnd, pos + 40)))}`))

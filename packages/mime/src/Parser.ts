@@ -90,6 +90,9 @@ const isHeaderLine = (line: Buffer, first: boolean): boolean => {
   return false
 }
 
+/** `name="x.zip"` at the start of a line: a parameter whose folding lost its leading whitespace. */
+const isLostParameter = (line: Buffer): boolean => /^[A-Za-z0-9_*-]+=/.test(line.toString("latin1", 0, Math.min(line.length, 80)))
+
 type Match = { readonly frame: number; readonly close: boolean; readonly next: number }
 
 /** An incremental parser. `write` chunks in order, then `end` once to get the tree. */
@@ -220,7 +223,7 @@ class Machine implements PushParser {
         return nl + 1
       }
     }
-    if (this.cur !== this.root && !isHeaderLine(line, false)) {
+    if (this.cur !== this.root && !isHeaderLine(line, false) && !(this.headerLines.length > 0 && isLostParameter(line))) {
       // Text where a field should be: the part's empty line is missing and the body starts here (as Python reads
       // it). In the top-level header block junk lines are skipped instead (Headers.parseBlock), so the fields
       // after them, which matter most there, are kept.
@@ -427,8 +430,7 @@ class Machine implements PushParser {
     const ct = node.contentType
     const tooDeep = node.depth >= this.maxDepth
     if (ct.type === "multipart") {
-      // Trailing whitespace cannot be matched on a delimiter line (it would read as padding), so drop it.
-      const boundary = ct.params["boundary"]?.trimEnd()
+      const boundary = ct.params["boundary"]
       if (boundary === undefined || boundary === "") {
         node.defects.push(Defect.make("MissingBoundaryParameter", this.headerStart, "multipart without a boundary parameter; read as text/plain"))
         node.contentType = ContentType.defaultFor()

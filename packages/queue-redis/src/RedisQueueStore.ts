@@ -68,6 +68,8 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
           lazyConnect: true,
           // Fail fast while disconnected, so the SMTP server can answer 451 instead of hanging.
           enableOfflineQueue: false,
+          // Concurrent operations share one write per event-loop tick: several times the throughput under load.
+          enableAutoPipelining: true,
           maxRetriesPerRequest: 1,
           commandTimeout: options.commandTimeoutMillis ?? 5000
         })

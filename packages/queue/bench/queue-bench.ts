@@ -18,6 +18,8 @@ import { SqliteQueueStore } from "../../queue-sqlite/src/index.ts"
 import { envelope } from "../src/testing/Fixtures.ts"
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+/** `BENCH_STORES=redis,sqlite` runs only those stores. */
+const only = process.env["BENCH_STORES"]?.split(",")
 const ok = SmtpReply.make(250, "2.0.0", "ok")
 
 const percentile = (sorted: ReadonlyArray<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
@@ -96,7 +98,7 @@ const main = Effect.gen(function*() {
   console.log("|---|---|---|---|---|---|---|---|---|---|")
   for (const [bodySize, baseN] of [[4096, 4000], [102_400, 600]] as const) {
     for (const conc of [1, 10, 100]) {
-      for (const [name, layer, scale] of stores) {
+      for (const [name, layer, scale] of stores.filter(([name]) => only === undefined || only.includes(name))) {
         console.log(fmt(yield* measure(name, layer, bodySize, conc, Math.round(baseN * scale))))
       }
     }

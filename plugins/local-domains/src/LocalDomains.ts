@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Plugin, type Session, TxnNote } from "@cartero/core"
+import { type Hooks, Plugin, type Session, TxnNote } from "@cartero/core"
 import { Address, type Envelope, Verdict } from "@cartero/smtp"
 import { Config, ConfigProvider, Effect, Option, Result, Schema } from "effect"
 import * as RecipientPolicy from "./RecipientPolicy.ts"
@@ -47,7 +47,7 @@ export const isLocal = (transaction: Session.Transaction, recipient: Envelope.Re
   )
 
 /** Builds the hooks for a validated policy. */
-export const hooks = (policy: RecipientPolicy.Policy) => ({
+export const hooks = (policy: RecipientPolicy.Policy): Hooks.Hooks => ({
   rcptTo: Effect.fn("LocalDomains.rcptTo")(function*(transaction: Session.Transaction, recipient: Envelope.Recipient) {
     const connection = transaction.connection
     const decision = RecipientPolicy.decide(policy, connection, recipient.address)

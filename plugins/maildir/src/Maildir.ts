@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Plugin, type Message, type Session } from "@cartero/core"
+import { type Hooks, type Message, Plugin, type Session } from "@cartero/core"
 import { type Envelope, Verdict } from "@cartero/smtp"
 import { Config, Effect } from "effect"
 import * as Fs from "node:fs/promises"
@@ -43,7 +43,7 @@ export interface Options {
 }
 
 /** The hooks for a root that exists. */
-export const hooks = (options: Options) => ({
+export const hooks = (options: Options): Hooks.Hooks => ({
   queue: Effect.fn("Maildir.queue")(function*(transaction: Session.Transaction, message: Message.Message) {
     const local = yield* Effect.filter(transaction.recipients, (r) => options.isLocal(transaction, r))
     if (local.length === 0) return Verdict.next

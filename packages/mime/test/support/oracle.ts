@@ -27,7 +27,7 @@ const sha = (bytes: Uint8Array): string => createHash("sha256").update(bytes).di
  */
 const att = (name: string | undefined, content: Uint8Array, type: string): string => {
   let end = content.length
-  if (type === "message/rfc822") while (end > 0 && (content[end - 1] === 10 || content[end - 1] === 13)) end--
+  if (type === "message/rfc822" || type === "message/global") while (end > 0 && (content[end - 1] === 10 || content[end - 1] === 13)) end--
   const c = content.subarray(0, end)
   return `${name ?? "-"}|${c.length}|${sha(c)}`
 }

@@ -88,12 +88,24 @@ export const rules: ReadonlyArray<Rule> = [
  */
 export const files: Readonly<Record<string, Partial<Record<Field, string>>>> = {}
 
+const c1 = "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178"
+
 /**
- * mailparser replaces undecodable bytes with U+FFFD where we read legacy 8-bit text as windows-1252 (see
- * Charset.decodeGuess): the same characters except where mailparser has U+FFFD.
+ * Rule "mislabelled-8bit": 8-bit text that is not valid UTF-8 in a part labelled us-ascii (or unlabelled), or in a
+ * header. mailparser decodes it as UTF-8 with U+FFFD for every bad sequence; we read it as windows-1252, which
+ * keeps every character. Checked exactly: our text, encoded back to windows-1252 bytes and decoded as lossy
+ * UTF-8, must give mailparser's text.
  */
-export const isReplacementOnly = (ours: string, them: string): boolean => {
-  if (!them.includes("\uFFFD") || ours.length !== them.length) return false
-  for (let i = 0; i < ours.length; i++) if (them[i] !== "\uFFFD" && them[i] !== ours[i]) return false
-  return true
+export const isLossyUtf8Of = (ours: string, them: string): boolean => {
+  if (!them.includes("\uFFFD")) return false
+  const bytes: Array<number> = []
+  for (const ch of ours) {
+    const code = ch.codePointAt(0) ?? 0
+    const i = c1.indexOf(ch)
+    if (code >= 0x80 && code <= 0x9f && i < 0) return false
+    if (i >= 0) bytes.push(0x80 + i)
+    else if (code <= 0xff) bytes.push(code)
+    else return false
+  }
+  return new TextDecoder("utf-8").decode(Uint8Array.from(bytes)) === them
 }

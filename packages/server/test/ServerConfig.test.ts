@@ -1,0 +1,141 @@
+import { Pipeline } from "@cartero/core"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Exit, Layer, References } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ServerConfig, SmtpServer } from "../src/index.ts"
+import { tls } from "./helpers.ts"
+
+const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+
+describe("ServerConfig.load", () => {
+  it.effect("defaults: one MX listener, self-signed TLS in ./data", () =>
+    Effect.gen(function*() {
+      const options = yield* ServerConfig.load
+      assert.strictEqual(options.listeners?.length, 1)
+      const mx = options.listeners?.[0]
+      assert.strictEqual(mx?.kind, "mx")
+      assert.strictEqual(mx?.host, "127.0.0.1")
+      assert.strictEqual(mx?.port, process.getuid?.() === 0 ? 25 : 2525)
+      assert.deepStrictEqual(options.tls, { selfSigned: { dataDir: path.resolve("./data") } })
+      assert.strictEqual(options.maxMessageSize, undefined)
+    }).pipe(withEnv({})))
+
+  it.effect("reads every variable", () =>
+    Effect.gen(function*() {
+      const options = yield* ServerConfig.load
+      assert.deepStrictEqual(options, {
+        hostname: "mx.example.test",
+        listeners: [
+          { kind: "mx", host: "0.0.0.0", port: 0 },
+          { kind: "submission", host: "0.0.0.0", port: 587 },
+          { kind: "smtps", host: "0.0.0.0", port: 465 }
+        ],
+        tls: { certFile: "/etc/c.pem", keyFile: "/etc/k.pem" },
+        maxMessageSize: 10 * 1024 * 1024,
+        maxRecipients: 50,
+        maxLineLength: 4096,
+        socketTimeout: 120_000,
+        shutdownTimeout: 1_500,
+        reverseDns: true
+      })
+    }).pipe(withEnv({
+      CARTERO_SMTP_HOST: "0.0.0.0",
+      CARTERO_SMTP_PORT: "0",
+      CARTERO_SUBMISSION_PORT: "587",
+      CARTERO_SMTPS_PORT: "465",
+      CARTERO_HOSTNAME: "mx.example.test",
+      CARTERO_DATA_DIR: "/tmp/x",
+      CARTERO_MAX_MESSAGE_SIZE: "10M",
+      CARTERO_MAX_RECIPIENTS: "50",
+      CARTERO_MAX_LINE_LENGTH: "4096",
+      CARTERO_SMTP_TIMEOUT: "2m",
+      CARTERO_SHUTDOWN_TIMEOUT: "1500ms",
+      CARTERO_REVERSE_DNS: "yes",
+      CARTERO_TLS_CERT: "/etc/c.pem",
+      CARTERO_TLS_KEY: "/etc/k.pem"
+    })))
+
+  for (
+    const [variable, value, message] of [
+      ["CARTERO_SMTP_PORT", "abc", `CARTERO_SMTP_PORT: expected an integer 0-65535, got "abc"`],
+      ["CARTERO_SMTP_PORT", "70000", `CARTERO_SMTP_PORT: expected an integer 0-65535, got "70000"`],
+      ["CARTERO_SUBMISSION_PORT", "-1", `CARTERO_SUBMISSION_PORT: expected an integer 0-65535, got "-1"`],
+      [
+        "CARTERO_MAX_MESSAGE_SIZE",
+        "lots",
+        `CARTERO_MAX_MESSAGE_SIZE: expected a size in bytes such as 26214400, 512K or 25M, got "lots"`
+      ],
+      ["CARTERO_MAX_RECIPIENTS", "0", `CARTERO_MAX_RECIPIENTS: expected an integer 1-100000, got "0"`],
+      ["CARTERO_MAX_LINE_LENGTH", "100", `CARTERO_MAX_LINE_LENGTH: expected an integer 512-65536, got "100"`],
+      ["CARTERO_SMTP_TIMEOUT", "soon", `CARTERO_SMTP_TIMEOUT: expected a duration such as 300s or 5m, got "soon"`],
+      ["CARTERO_REVERSE_DNS", "maybe", `CARTERO_REVERSE_DNS: expected true or false, got "maybe"`]
+    ] as const
+  ) {
+    it.effect(`${variable}=${value} is refused with a message naming the variable`, () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(ServerConfig.load)
+        assert.isTrue(Exit.isFailure(exit))
+        const error = yield* Effect.flip(ServerConfig.load)
+        assert.strictEqual(error._tag, "ServerConfigError")
+        assert.strictEqual(error.message, message)
+      }).pipe(withEnv({ [variable]: value })))
+  }
+
+  it.effect("a certificate without its key is refused", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(ServerConfig.load)
+      assert.strictEqual(error.message, `CARTERO_TLS_KEY: expected a PEM file path (CARTERO_TLS_CERT is set), got ""`)
+    }).pipe(withEnv({ CARTERO_TLS_CERT: "/etc/c.pem" })))
+
+  it.effect("size suffixes", () =>
+    Effect.sync(() => {
+      assert.strictEqual(ServerConfig.parseSize("1024"), 1024)
+      assert.strictEqual(ServerConfig.parseSize("512K"), 512 * 1024)
+      assert.strictEqual(ServerConfig.parseSize("25m"), 25 * 1024 * 1024)
+      assert.strictEqual(ServerConfig.parseSize("10MiB"), 10 * 1024 * 1024)
+      assert.strictEqual(ServerConfig.parseSize("1GB"), 1024 ** 3)
+      assert.strictEqual(ServerConfig.parseSize("1.5M"), undefined)
+      assert.strictEqual(ServerConfig.parseSize("0"), undefined)
+    }))
+})
+
+describe("SmtpServer.layerConfig", () => {
+  it.live("starts from the environment (port 0, PEM files) and exposes the bound ports", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "cartero-server-")))
+      yield* Effect.promise(() => fs.writeFile(path.join(dir, "key.pem"), tls.key))
+      yield* Effect.promise(() => fs.writeFile(path.join(dir, "cert.pem"), tls.cert))
+      const listeners = yield* Effect.gen(function*() {
+        const server = yield* SmtpServer.SmtpServer
+        return server.listeners
+      }).pipe(
+        Effect.provide(SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([])))),
+        withEnv({
+          CARTERO_SMTP_PORT: "0",
+          CARTERO_SUBMISSION_PORT: "0",
+          CARTERO_HOSTNAME: "mx.test",
+          CARTERO_TLS_CERT: path.join(dir, "cert.pem"),
+          CARTERO_TLS_KEY: path.join(dir, "key.pem")
+        }),
+        Effect.provideService(References.MinimumLogLevel, "None")
+      )
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true, force: true }))
+      assert.deepStrictEqual(listeners.map((l) => l.kind), ["mx", "submission"])
+      assert.isTrue(listeners.every((l) => l.port > 0 && l.host === "127.0.0.1"))
+    }))
+
+  it.live("a bad value stops start-up", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.gen(function*() {
+          yield* SmtpServer.SmtpServer
+        }).pipe(
+          Effect.provide(SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([])))),
+          withEnv({ CARTERO_SMTP_PORT: "twenty-five" })
+        )
+      )
+      assert.strictEqual(error.message, `CARTERO_SMTP_PORT: expected an integer 0-65535, got "twenty-five"`)
+    }))
+})
