@@ -33,6 +33,8 @@ export interface Options {
   readonly messages: number
   readonly size: number
   readonly pipelining: boolean
+  /** `--pipelining full`: also pipeline the next envelope behind the end of DATA. */
+  readonly pipelineAfterData: boolean
   readonly newConnection: boolean
   readonly store: Store
   readonly redisUrl: string | undefined
@@ -62,6 +64,7 @@ export const defaults: Omit<Options, "scenario"> = {
   messages: 100,
   size: 4096,
   pipelining: true,
+  pipelineAfterData: false,
   newConnection: false,
   store: "memory",
   redisUrl: undefined,
@@ -94,7 +97,8 @@ options
   --concurrency N        concurrent connections (default ${defaults.concurrency})
   --messages M           messages PER CONNECTION; a run sends N x M (default ${defaults.messages})
   --size BYTES           message size, headers included (default ${defaults.size})
-  --pipelining on|off    pipeline MAIL/RCPT/DATA when the server offers PIPELINING (default on)
+  --pipelining MODE      on: MAIL/RCPT/DATA in one write when the server offers PIPELINING (default);
+                         full: also the next MAIL/RCPT/DATA (or QUIT) behind the end of DATA; off: lock-step
   --new-connection       one connection per message (default: reuse a connection for all M)
   --store S              Cartero queue store: memory, sqlite, redis (default ${defaults.store})
   --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL)
@@ -178,12 +182,14 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
         break
       case "--pipelining":
         error = take(
-          value === "on" || value === "off" ? Result.succeed(value === "on") : Result.fail("--pipelining: expected on or off"),
-          (pipelining) => ({ ...o, pipelining })
+          value === "on" || value === "off" || value === "full"
+            ? Result.succeed(value)
+            : Result.fail("--pipelining: expected on, off or full"),
+          (mode) => ({ ...o, pipelining: mode !== "off", pipelineAfterData: mode === "full" })
         )
         break
       case "--no-pipelining":
-        o = { ...o, pipelining: false }
+        o = { ...o, pipelining: false, pipelineAfterData: false }
         break
       case "--new-connection":
         o = { ...o, newConnection: true }

@@ -3,8 +3,9 @@
  *
  * Optimised for throughput, so that the server under test is the bottleneck: raw `node:net` with TCP_NODELAY,
  * message bytes rendered once per connection and patched per message ({@link BenchMessage}), MAIL/RCPT/DATA sent
- * in one write when pipelining is on (and the next envelope, or QUIT, sent with the end of the previous message,
- * as RFC 2920 allows), and one connection reused for all of a worker's messages unless `newConnectionPerMessage`.
+ * in one write when pipelining is on (optionally the next envelope, or QUIT, sent with the end of the previous
+ * message, as RFC 2920 allows), and one connection reused for all of a worker's messages unless
+ * `newConnectionPerMessage`.
  *
  * The hot loop is callback/Promise code rather than Effect: see {@link SmtpClientConnection} for why. The run is
  * bounded: every read has the socket idle timeout, and a global deadline kills all connections.
@@ -26,6 +27,11 @@ export interface Options {
   /** Message size in bytes (headers included, the terminating "." excluded). */
   readonly size: number
   readonly pipelining: boolean
+  /**
+   * With pipelining, also send the next envelope (or QUIT) right behind the end of DATA. RFC 2920 allows it
+   * (message content may start a group), but some servers refuse it (Haraka: "503 pipelined after end of DATA").
+   */
+  readonly pipelineAfterData?: boolean
   readonly newConnectionPerMessage: boolean
   readonly from: string
   readonly to: string
@@ -92,6 +98,7 @@ export const run = async (options: Options): Promise<Result> => {
   const errors: Record<string, number> = {}
   const errorSamples: Array<string> = []
   const live = new Set<SmtpClientConnection>()
+  const afterData = options.pipelineAfterData ?? false
 
   const noteError = (kind: string, sample: string): void => {
     const seen = errors[kind]
@@ -152,8 +159,8 @@ export const run = async (options: Options): Promise<Result> => {
       c.flushedAt = 0
       const socket = c.socket
       socket.cork()
-      // With pipelining the next envelope (or QUIT) rides with the end of this message: one write, one segment.
-      if (pipelined) {
+      // With "full" pipelining the next envelope (or QUIT) rides with the end of this message: one write.
+      if (pipelined && afterData) {
         socket.write(template.bytes)
         socket.write(last ? quit : envelope, c.onFlushed)
         c.ahead = last ? "quit" : "envelope"

@@ -66,7 +66,7 @@ export interface Row {
   readonly peakRssMiB: number | null
   readonly cpuMsPerMsg: number | null
   readonly size: number
-  readonly pipelining: boolean
+  readonly pipelining: "on" | "off" | "full"
   readonly newConnection: boolean
   readonly messagesPerConnection: number
 }

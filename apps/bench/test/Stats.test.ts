@@ -51,7 +51,7 @@ describe("Stats rows", () => {
     peakRssMiB: 120.5,
     cpuMsPerMsg: 0.5,
     size: 4096,
-    pipelining: true,
+    pipelining: "on",
     newConnection: false,
     messagesPerConnection: 100
   }

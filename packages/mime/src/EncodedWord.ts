@@ -79,10 +79,14 @@ const HEX = "0123456789ABCDEF"
  * (which decoders drop). Uses Q when most characters are ASCII, B otherwise. Safe in phrases (display names).
  */
 export const encodeWords = (text: string): string => {
-  const bytes = Buffer.from(text, "utf8")
+  // Q keeps mostly-ASCII text readable; B is shorter once a third of the characters are not ASCII.
   let high = 0
-  for (const b of bytes) if (b > 0x7f) high++
-  const useB = high * 3 > bytes.length
+  let chars = 0
+  for (const ch of text) {
+    chars++
+    if (ch.charCodeAt(0) > 0x7f) high++
+  }
+  const useB = high * 3 > chars
   const words: Array<string> = []
   let chunk: Array<number> = []
   let chunkLen = 0

@@ -136,7 +136,9 @@ class Machine implements PushParser {
     if (this.crOnly === undefined) {
       const nl = input.indexOf(10)
       const cr = input.indexOf(13)
-      if (nl >= 0 || cr >= 0 || input.length > 65536) this.crOnly = nl < 0 && cr >= 0
+      // A CR as the very last byte may be half of a CRLF split across chunks: decide on the next chunk.
+      const lastCr = cr >= 0 && input.indexOf(13, cr + 1) < 0 && cr === input.length - 1
+      if (nl >= 0 || (cr >= 0 && !lastCr) || input.length > 65536) this.crOnly = nl < 0 && cr >= 0 && !lastCr
       if (this.crOnly === true) this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
     }
     if (this.crOnly === true) {

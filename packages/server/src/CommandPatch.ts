@@ -9,6 +9,7 @@
  * - `handler_EHLO` / `handler_HELO`: runs the `helo` phase before smtp-server answers, so a refusal is given at
  *   HELO time (and the client stays un-greeted: MAIL gets 503). While EHLO lists its keywords, AUTH is hidden
  *   when it may not be used yet (no TLS on an untrusted listener, or AUTH off).
+ * - `_onCommand` also answers `421 4.3.2` once shutdown started, unless a transaction is in progress.
  * - `handler_AUTH`: refuses AUTH where it may not be used (`538 5.7.0` before TLS, `503 5.5.1` when off).
  *
  * @since 0.1.0
@@ -20,12 +21,21 @@ import * as ServerExtension from "./ServerExtension.ts"
 
 /** The reply to an over-long command line. */
 export const lineTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long")
+/** Sent to sessions without a transaction in progress once shutdown started (RFC 3463 4.3.2 system not accepting). */
+export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down, please try again later")
 /** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
 export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
 
 // smtp-server's HELO argument rules (isAcceptableHeloHostname): a malformed argument is left to the library's 501.
 // eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u001f\u007f]/
+
+const isQuit = (command: Buffer): boolean => /^\s*QUIT\s*$/i.test(command.toString("latin1"))
+
+/** Whether a connection is between transactions and waits for no handler: it can be told to go away at once. */
+export const isIdle = (connection: SMTPConnection): boolean =>
+  !connection.session.envelope?.mailFrom && !connection._handlerPending && !connection._dataStream &&
+  connection._nextHandler === false
 
 let installed = false
 
@@ -50,6 +60,9 @@ export const install = (): void => {
       const next = callback ?? (() => undefined)
       setImmediate(() => this._whenWritable(next))
       return
+    }
+    if (extension.draining && this._nextHandler === false && !this.session.envelope.mailFrom && !isQuit(command)) {
+      return ReplyPatch.send(this, shuttingDown)
     }
     if (this._nextHandler === false) extension.onCommandLine(this.session, command)
     return onCommand.call(this, command, callback)

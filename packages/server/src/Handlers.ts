@@ -10,7 +10,7 @@
  */
 import { Notes, type Pipeline, type Session } from "@cartero/core"
 import { Address, type Envelope, type SmtpReply, type Verdict } from "@cartero/smtp"
-import { Effect, Result } from "effect"
+import { Duration, Effect, Result } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import type {
   SMTPServerAddress,
@@ -105,10 +105,14 @@ export const make = (ctx: Context) => {
     listener.auth !== "off" && options.authMethods.length > 0 && (secure || listener.trusted)
 
   const extension: ServerExtension = {
+    draining: false,
     maxLineLength: options.maxLineLength,
     onCommandLine: (session, line) => {
+      // Only MAIL/RCPT lines are kept: an AUTH line carries credentials that have no business staying in memory.
       const state = states.get(session)
-      if (state !== undefined) state.lastCommand = line.toString("utf8")
+      if (state !== undefined && /^\s*(?:MAIL|RCPT)\b/i.test(line.toString("latin1", 0, 16))) {
+        state.lastCommand = line.toString("utf8")
+      }
     },
     helo: (session, verb, domain, resume) => {
       const state = states.get(session)
@@ -179,14 +183,23 @@ export const make = (ctx: Context) => {
           ? typeof auth.validatePassword === "function" && auth.validatePassword(password)
           : samePassword(auth.password, password)
     }
-    bridge.decide(session.id, pipeline.auth(SessionState.connection(state), attempt), (verdict) => {
+    const effect = pipeline.auth(SessionState.connection(state), attempt).pipe(
+      Effect.tap((verdict) =>
+        verdict._tag === "Accept"
+          ? Effect.logInfo("authenticated").pipe(Effect.annotateLogs({ user: username, method: auth.method }))
+          : Effect.logInfo("authentication failed").pipe(
+            Effect.annotateLogs({ user: username, method: auth.method }),
+            // The n-th failure waits n × authFailureDelay: guessing gets slow before the disconnect.
+            Effect.andThen(Effect.sleep(Duration.times(options.authFailureDelay, state.authFailures + 1)))
+          )
+      )
+    )
+    bridge.decide(session.id, effect, (verdict) => {
       if (verdict._tag === "Accept") {
         state.user = username
-        log(state, Effect.logInfo("authenticated").pipe(Effect.annotateLogs({ user: username, method: auth.method })))
         return succeed(state, verdict.reply, () => callback(null, { user: username }))
       }
       state.authFailures++
-      log(state, Effect.logInfo("authentication failed").pipe(Effect.annotateLogs({ user: username, method: auth.method })))
       const reply = state.authFailures >= options.maxAuthFailures
         ? Replies.tooManyAuthFailures
         : isSuccess(verdict)

@@ -1,7 +1,7 @@
 /**
  * One listening socket: an `SMTPServer` configured for its kind (MX, submission, implicit TLS), wired to the
- * pipeline, bound with `acquireRelease` so that closing the scope stops accepting, lets sessions in progress finish
- * (up to `shutdownTimeout`; smtp-server then answers `421` to the rest) and closes the socket.
+ * pipeline, bound with `acquireRelease` so that closing the scope stops accepting, lets transactions in progress
+ * finish (up to `shutdownTimeout`, see {@link drain}) and closes the socket.
  *
  * smtp-server settings that matter, and why:
  * - `hideENHANCEDSTATUSCODES: false`: advertise ENHANCEDSTATUSCODES; our own codes go through `ReplyPatch`;
@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import type { Pipeline } from "@cartero/core"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Fiber } from "effect"
 import type * as net from "node:net"
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
@@ -73,6 +73,40 @@ export const serverOptions = (
   logger: false
 })
 
+const pollInterval = Duration.millis(50)
+
+/**
+ * Graceful shutdown of one listener. smtp-server's own `close()` answers `421` to every command as soon as it is
+ * called, which would cut transactions in progress, so:
+ * 1. stop accepting (close the listening socket);
+ * 2. tell idle sessions (no transaction, no reply pending) `421 4.3.2` now, and any other session at its next
+ *    command once its transaction is over (`CommandPatch`);
+ * 3. wait for the sessions to end, at most `shutdownTimeout`;
+ * 4. whoever is left gets `421 4.3.2` and is disconnected.
+ */
+export const drain = (server: SMTPServer, extension: ServerExtension.ServerExtension, timeout: Duration.Duration) =>
+  Effect.gen(function*() {
+    extension.draining = true
+    const closed = Effect.callback<void>((resume) => {
+      server.server.close(() => resume(Effect.void))
+    })
+    const listening = yield* Effect.forkChild(closed)
+    for (const connection of server.connections) {
+      if (CommandPatch.isIdle(connection)) ReplyPatch.send(connection, CommandPatch.shuttingDown)
+    }
+    yield* Effect.sleep(pollInterval).pipe(
+      Effect.repeat({ until: () => server.connections.size === 0 }),
+      Effect.timeout(timeout),
+      Effect.ignore
+    )
+    for (const connection of server.connections) {
+      ReplyPatch.send(connection, CommandPatch.shuttingDown)
+      connection.close()
+    }
+    // Closed sockets let the listening socket's close complete; bounded in case a peer never finishes.
+    yield* Fiber.join(listening).pipe(Effect.timeout(Duration.seconds(6)), Effect.ignore)
+  })
+
 /** Starts one listener in the current scope. */
 export const make = Effect.fn("Listener.make")(function*(
   options: ResolvedOptions,
@@ -127,15 +161,7 @@ export const make = Effect.fn("Listener.make")(function*(
         else resume(Effect.fail(new SmtpServerError({ reason: "Listen", message: "listener has no TCP address" })))
       })
     }),
-    () =>
-      Effect.callback<void>((resume) => {
-        server.close(() => resume(Effect.void))
-      }).pipe(
-        // smtp-server's close resolves at closeTimeout at the latest; this only bounds a misbehaving close.
-        Effect.timeout(Duration.sum(options.shutdownTimeout, Duration.seconds(2))),
-        Effect.ignore,
-        Effect.andThen(Effect.logDebug(`${listener.kind} listener closed`))
-      )
+    () => drain(server, extension, options.shutdownTimeout).pipe(Effect.andThen(Effect.logDebug(`${listener.kind} listener closed`)))
   )
   yield* Effect.logInfo(`${listener.kind} listener on ${address.address}:${address.port}`)
   return { kind: listener.kind, host: address.address, port: address.port, trusted: listener.trusted } satisfies BoundListener

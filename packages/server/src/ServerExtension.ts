@@ -20,6 +20,11 @@ export type HeloOutcome =
 
 /** Per-server callbacks used by the patched connection methods. */
 export interface ServerExtension {
+  /**
+   * Set when shutdown starts: a session without a transaction in progress gets `421 4.3.2` at its next command,
+   * one with a transaction may finish it.
+   */
+  draining: boolean
   /** Longest accepted command line, octets without the line ending. */
   readonly maxLineLength: number
   /** Called with every command line before smtp-server dispatches it (MAIL/RCPT parsing needs the raw path). */

@@ -71,6 +71,11 @@ export interface SmtpServerOptions {
   readonly maxClients?: number
   /** Failed AUTH attempts per connection before `421 4.7.0` and close. Default 3. */
   readonly maxAuthFailures?: number
+  /**
+   * Failed AUTH slows down: the n-th failure on a connection is answered after n × this delay (default 1 second),
+   * so password guessing costs time before `maxAuthFailures` disconnects.
+   */
+  readonly authFailureDelay?: Duration.Input
   /** SASL mechanisms offered; default `["PLAIN", "LOGIN"]`. */
   readonly authMethods?: ReadonlyArray<AuthMethod>
 }
@@ -97,6 +102,7 @@ export interface ResolvedOptions {
   readonly reverseDns: boolean
   readonly maxClients: number | undefined
   readonly maxAuthFailures: number
+  readonly authFailureDelay: Duration.Duration
   readonly authMethods: ReadonlyArray<AuthMethod>
 }
 
@@ -134,5 +140,6 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   reverseDns: options.reverseDns ?? false,
   maxClients: options.maxClients,
   maxAuthFailures: options.maxAuthFailures ?? 3,
+  authFailureDelay: Duration.fromInputUnsafe(options.authFailureDelay ?? "1 second"),
   authMethods: options.authMethods ?? ["PLAIN", "LOGIN"]
 })

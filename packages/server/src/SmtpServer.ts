@@ -65,8 +65,8 @@ export const layerConfig: Layer.Layer<
 > = Layer.unwrap(Effect.map(ServerConfig.load, layer))
 
 /**
- * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, and never any
- * reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
+ * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, no AUTH failure
+ * delay, and never any reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
  */
 export const layerTest = (
   options: ServerOptions.SmtpServerOptions = {}
@@ -76,6 +76,7 @@ export const layerTest = (
     listeners: [{ kind: "mx", host: "127.0.0.1", port: 0 }],
     shutdownTimeout: "2 seconds",
     socketTimeout: "30 seconds",
+    authFailureDelay: 0,
     ...options,
     reverseDns: false
   })

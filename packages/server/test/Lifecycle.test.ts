@@ -116,4 +116,28 @@ describe("graceful shutdown", () => {
       }))
       assert.strictEqual(rec.messages.length, 1)
     }))
+
+  it.live("an idle session is told 421 4.3.2 at once and the close does not wait for it", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        SmtpServer.layerTest({ shutdownTimeout: "5 seconds" }).pipe(Layer.provide(Pipeline.layer([]))),
+        scope
+      ).pipe(quiet)
+      const port = Context.get(context, SmtpServer.SmtpServer).address("mx")?.port ?? 0
+      yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* SmtpTestClient.connect({ host: "127.0.0.1", port, timeout: "3 seconds" })
+        yield* client.readReply()
+        yield* client.command("EHLO client.test")
+        const started = Date.now()
+        const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+        const reply = yield* client.readReply()
+        assert.deepStrictEqual(reply.lines, ["421 4.3.2 Service shutting down, please try again later"])
+        yield* client.expectClose()
+        yield* client.close
+        yield* Fiber.join(closing)
+        assert.isBelow(Date.now() - started, 3000)
+      }))
+    }))
 })
+

@@ -202,4 +202,21 @@ describe("AUTH", () => {
         -> AUTH PLAIN ${plain("alice", "secret")}
         <- 235 2.7.0 Authentication successful
       `, "smtps")))
+
+  it.live("failed AUTH slows down: the n-th failure waits n x authFailureDelay", () =>
+    withServer([users, domain], { ...submission, authFailureDelay: "150 millis" }, (server) =>
+      Effect.gen(function*() {
+        const started = Date.now()
+        yield* play(server, S`
+          ${ehlo}
+          ${starttls}
+          -> AUTH PLAIN ${plain("alice", "wrong")}
+          <- 535 5.7.8 Authentication credentials invalid
+          -> AUTH PLAIN ${plain("alice", "wrong")}
+          <- 535 5.7.8 Authentication credentials invalid
+        `, "submission")
+        // 150 ms + 300 ms
+        assert.isAtLeast(Date.now() - started, 440)
+      })))
 })
+

@@ -5,7 +5,7 @@
 import { Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, ehlo, hooks, play, recorder, tls, transcript, withServer } from "./helpers.ts"
+import { acceptDomain, ehlo, hooks, recorder, tls, transcript } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")

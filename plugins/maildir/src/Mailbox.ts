@@ -18,8 +18,14 @@ import * as Path from "node:path"
 const safe = /^[\p{L}\p{N}!#$&'*+\-=?^_`{|}~.]$/u
 const encoder = new TextEncoder()
 
+const loneSurrogate = /^[\uD800-\uDFFF]$/
+
+// A lone UTF-16 surrogate has no UTF-8 form (TextEncoder would turn every one into U+FFFD, and two different names
+// into the same one), so it gets its own `%uXXXX` form, which no `%XX` escape can produce.
 const escape = (char: string): string =>
-  Array.from(encoder.encode(char), (b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")
+  loneSurrogate.test(char)
+    ? `%u${char.charCodeAt(0).toString(16).toUpperCase()}`
+    : Array.from(encoder.encode(char), (b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("")
 
 /** Escapes one path segment (see the module documentation). Never returns `""`, `.`, `..` or a name with `/`. */
 export const segment = (text: string): string => {

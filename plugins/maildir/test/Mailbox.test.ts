@@ -19,7 +19,10 @@ describe("Mailbox.segment", () => {
     ["x:y\\z", "x%3Ay%5Cz"],
     ["josé", "josé"],
     ["", "%"],
-    ["\"\"", "%22%22"]
+    ["\"\"", "%22%22"],
+    ["\ud800", "%uD800"],
+    ["\ud801x", "%uD801x"],
+    ["\ufffd", "%EF%BF%BD"]
   ] as const)("%j → %s", ([input, expected]) => Effect.sync(() => assert.strictEqual(Mailbox.segment(input), expected)))
 
   it.effect.prop("never a path separator, NUL, '.', '..' or a hidden name", [Schema.String], ([text]) =>

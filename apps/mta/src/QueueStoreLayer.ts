@@ -1,0 +1,61 @@
+/**
+ * Which queue store a Cartero process uses, chosen from the environment — the one rule shared by the server, the
+ * delivery workers and the `cartero queue` CLI, so that an operator's commands always act on the queue the server
+ * writes to:
+ *
+ * - `CARTERO_REDIS_URL` set (non-empty) → Redis (`RedisQueueStore.layerConfig`: `CARTERO_QUEUE_PREFIX`,
+ *   `CARTERO_QUEUE_SHARDS`, `CARTERO_QUEUE_RETAIN`);
+ * - otherwise → SQLite at `$CARTERO_DATA_DIR/queue.sqlite` (`SqliteQueueStore.layerConfig`, default `./data`,
+ *   relative to the working directory: `apps/mta` under `pnpm start` and `pnpm cartero`).
+ *
+ * ```ts
+ * const QueueLive = QueueStoreLayer.layerMailQueue            // MailQueue + QueueStore, both from the environment
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { MailQueue, QueueError } from "@cartero/queue"
+import type { QueueStore } from "@cartero/queue"
+import { RedisQueueStore } from "@cartero/queue-redis"
+import { SqliteQueueStore } from "@cartero/queue-sqlite"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { join } from "node:path"
+
+/** The store the environment selects, for start-up logs and `cartero queue stats` (no secrets). */
+export type Choice =
+  | { readonly _tag: "Redis"; readonly url: Redacted.Redacted<string>; readonly prefix: string }
+  | { readonly _tag: "Sqlite"; readonly filename: string }
+
+/** Reads the choice; an empty `CARTERO_REDIS_URL` counts as unset (so `CARTERO_REDIS_URL=` selects SQLite). */
+export const choice: Config.Config<Choice> = Config.all({
+  url: Config.option(Config.Redacted("CARTERO_REDIS_URL")),
+  prefix: Config.String("CARTERO_QUEUE_PREFIX").pipe(Config.withDefault("cartero:")),
+  dir: Config.String("CARTERO_DATA_DIR").pipe(Config.withDefault("./data"))
+}).pipe(Config.map(({ dir, prefix, url }): Choice =>
+  Option.isSome(url) && Redacted.value(url.value).trim() !== ""
+    ? { _tag: "Redis", url: url.value, prefix }
+    : { _tag: "Sqlite", filename: join(dir, "queue.sqlite") }
+))
+
+/** One line naming the store, without the Redis password: `redis 127.0.0.1:6379 prefix cartero:`. */
+export const describe = (c: Choice): string => {
+  if (c._tag === "Sqlite") return `sqlite ${c.filename}`
+  const raw = Redacted.value(c.url)
+  // A URL that does not parse is still reported, minus anything that could be a credential.
+  const where = URL.canParse(raw) ? new URL(raw).host : "(unparsable url)"
+  return `redis ${where} prefix ${c.prefix}`
+}
+
+/** The `QueueStore` the environment selects (see the module comment). */
+export const layer: Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable | Config.ConfigError> = Layer.unwrap(
+  Effect.map(choice, (c) => (c._tag === "Redis" ? RedisQueueStore.layerConfig : SqliteQueueStore.layerConfig))
+)
+
+/**
+ * `MailQueue` (retry policy from `CARTERO_RETRY_SCHEDULE` / `CARTERO_MAX_QUEUE_AGE`) over the selected store; the
+ * store is an output too, for code that needs `awaitWork` or the raw contract.
+ */
+export const layerMailQueue: Layer.Layer<
+  MailQueue.MailQueue | QueueStore.QueueStore,
+  QueueError.QueueUnavailable | Config.ConfigError
+> = MailQueue.MailQueue.layerConfig.pipe(Layer.provideMerge(layer))

@@ -1,0 +1,172 @@
+/**
+ * Settings of outbound delivery (routing, limits, TLS, bounces), as a service so that the router and the worker
+ * read one value and tests can build it directly.
+ *
+ * `DeliveryConfig.layerConfig` reads (defaults in brackets):
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | `CARTERO_HOSTNAME` [OS host name] | our name: EHLO (wire it into the client), loop detection, DSN `Reporting-MTA` |
+ * | `CARTERO_SELF_NAMES` [none] | more names of this server (comma separated) for loop detection |
+ * | `CARTERO_SELF_ADDRESSES` [none] | IP addresses our listeners answer on, for loop detection |
+ * | `CARTERO_OUTBOUND_PORT` [25] | destination port for MX routing (tests, submission relays) |
+ * | `CARTERO_SMARTHOST` [none] | `host[:port]`: send everything there instead of MX routing |
+ * | `CARTERO_STATIC_ROUTES` [none] | `domain=host[:port],.sub.example=[ip]:port` |
+ * | `CARTERO_OUTBOUND_TLS` [opportunistic] | `none`, `opportunistic` or `required` (verified) |
+ * | `CARTERO_OUTBOUND_ADDRESS_PREFERENCE` [ipv6] | which family of an MX host's addresses to try first |
+ * | `CARTERO_DELIVERY_WORKERS` [50] | worker fibers (each carries one transaction at a time) |
+ * | `CARTERO_DESTINATION_CONCURRENCY` [20] | concurrent transactions per destination domain (Postfix's default) |
+ * | `CARTERO_DESTINATION_RATE_DELAY` [0] | pause between two deliveries to one domain (`1s`; Postfix's `destination_rate_delay`) |
+ * | `CARTERO_MAX_CONNECTIONS` [100] | concurrent transactions in total |
+ *
+ * The retry schedule (`CARTERO_RETRY_SCHEDULE`, `CARTERO_MAX_QUEUE_AGE`) belongs to the queue: the worker defers,
+ * the queue's `RetryPolicy` decides when again and when to give up (`MailQueue.layerConfig` reads both).
+ * A malformed value fails the layer with a `ConfigError` naming the variable.
+ *
+ * @since 0.1.0
+ */
+import { RetryPolicy } from "@cartero/queue"
+import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
+import * as net from "node:net"
+import * as os from "node:os"
+import type { Relay } from "./Route.ts"
+import * as StaticRoutes from "./StaticRoutes.ts"
+import type * as TlsPolicy from "./TlsPolicy.ts"
+
+/** The settings. */
+export interface Settings {
+  /** Our host name (EHLO, loop detection, `Reporting-MTA`, `MAILER-DAEMON@` of bounces). */
+  readonly hostname: string
+  /** Names that are us besides {@link hostname} (lower case). */
+  readonly selfNames: ReadonlyArray<string>
+  /** Addresses that are us: an MX resolving to one of them is a loop. */
+  readonly selfAddresses: ReadonlyArray<string>
+  /** Destination port for MX and implicit-MX routes (and relays without a port). */
+  readonly port: number
+  readonly staticRoutes: StaticRoutes.StaticRoutes
+  /** STARTTLS policy for MX delivery; `required` verifies the certificate against the MX name. */
+  readonly tls: TlsPolicy.TlsMode
+  /** Address family tried first for each host. */
+  readonly addressPreference: "ipv6" | "ipv4"
+  /** Most addresses tried per delivery attempt, over all hosts (Postfix `smtp_mx_address_limit`-like). */
+  readonly maxAddresses: number
+  readonly workers: number
+  readonly destinationConcurrency: number
+  /** Minimum time between the starts of two deliveries to one domain (0 = none). */
+  readonly destinationRateDelay: Duration.Duration
+  readonly maxConnections: number
+  /** Lease per claim; renewed every third of it while a delivery runs. */
+  readonly lease: Duration.Duration
+  /** On shutdown, how long in-flight deliveries may take before they are interrupted (their leases then expire). */
+  readonly shutdownTimeout: Duration.Duration
+}
+
+/** Defaults (Postfix-like limits, port 25, opportunistic TLS, no static routes, no loop addresses). */
+export const defaults: Settings = {
+  hostname: os.hostname().toLowerCase(),
+  selfNames: [],
+  selfAddresses: [],
+  port: 25,
+  staticRoutes: StaticRoutes.empty,
+  tls: "opportunistic",
+  addressPreference: "ipv6",
+  maxAddresses: 10,
+  workers: 50,
+  destinationConcurrency: 20,
+  destinationRateDelay: Duration.zero,
+  maxConnections: 100,
+  lease: Duration.minutes(5),
+  shutdownTimeout: Duration.seconds(30)
+}
+
+/** Delivery settings. */
+export class DeliveryConfig extends Context.Service<DeliveryConfig, Settings>()("@cartero/delivery/DeliveryConfig") {
+  /** The defaults with `overrides` applied. */
+  static readonly layer = (overrides: Partial<Settings> = {}): Layer.Layer<DeliveryConfig> =>
+    Layer.succeed(DeliveryConfig, DeliveryConfig.of({ ...defaults, ...overrides }))
+
+  /** From `Config` (environment variables by default); see the module documentation. */
+  static readonly layerConfig: Layer.Layer<DeliveryConfig, Config.ConfigError> = Layer.effect(
+    DeliveryConfig,
+    Effect.gen(function*() {
+      return DeliveryConfig.of(yield* config)
+    })
+  )
+}
+
+/** A string variable that must parse; the message says what was expected. */
+const parsed = <A>(name: string, parse: (text: string) => A | undefined, expected: string): Config.Config<A> =>
+  Config.schema(
+    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parse(s) !== undefined || `${name}: expected ${expected}, got ${JSON.stringify(s)}`))),
+    name
+  ).pipe(Config.map((s) => parse(s) as A))
+
+const intIn = (min: number, max: number) => (s: string): number | undefined => {
+  if (!/^\s*\d+\s*$/.test(s)) return undefined
+  const n = Number(s)
+  return n >= min && n <= max ? n : undefined
+}
+
+const list = (s: string): Array<string> => s.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0)
+
+const names = (s: string): ReadonlyArray<string> | undefined => list(s)
+const addresses = (s: string): ReadonlyArray<string> | undefined => {
+  const out = list(s)
+  return out.every((a) => net.isIP(a) !== 0) ? out : undefined
+}
+const oneOf = <const L extends ReadonlyArray<string>>(literals: L) => (s: string): L[number] | undefined =>
+  literals.find((l) => l === s.trim().toLowerCase())
+const duration = (s: string): Duration.Duration | undefined => (s.trim() === "0" ? Duration.zero : RetryPolicy.parseDuration(s))
+
+/** The settings read from `Config`. */
+export const config: Config.Config<Settings> = Config.all({
+  hostname: parsed("CARTERO_HOSTNAME", (s) => (s.trim() === "" ? undefined : s.trim().toLowerCase()), "a host name").pipe(
+    Config.withDefault(defaults.hostname)
+  ),
+  selfNames: parsed("CARTERO_SELF_NAMES", names, "host names, comma separated").pipe(Config.withDefault(defaults.selfNames)),
+  selfAddresses: parsed("CARTERO_SELF_ADDRESSES", addresses, "IP addresses, comma separated").pipe(
+    Config.withDefault(defaults.selfAddresses)
+  ),
+  port: parsed("CARTERO_OUTBOUND_PORT", intIn(1, 65535), "a port 1-65535").pipe(Config.withDefault(defaults.port)),
+  smarthost: Config.option(parsed("CARTERO_SMARTHOST", StaticRoutes.parseRelay, "host[:port] or [ip]:port")),
+  domains: parsed("CARTERO_STATIC_ROUTES", StaticRoutes.parseDomains, "domain=host[:port],...").pipe(
+    Config.withDefault(new Map<string, Relay>() as ReadonlyMap<string, Relay>)
+  ),
+  tls: parsed("CARTERO_OUTBOUND_TLS", oneOf(["none", "opportunistic", "required"] as const), "none, opportunistic or required").pipe(
+    Config.withDefault(defaults.tls)
+  ),
+  addressPreference: parsed("CARTERO_OUTBOUND_ADDRESS_PREFERENCE", oneOf(["ipv6", "ipv4"] as const), "ipv6 or ipv4").pipe(
+    Config.withDefault(defaults.addressPreference)
+  ),
+  workers: parsed("CARTERO_DELIVERY_WORKERS", intIn(1, 10_000), "an integer 1-10000").pipe(Config.withDefault(defaults.workers)),
+  destinationConcurrency: parsed("CARTERO_DESTINATION_CONCURRENCY", intIn(1, 10_000), "an integer 1-10000").pipe(
+    Config.withDefault(defaults.destinationConcurrency)
+  ),
+  destinationRateDelay: parsed("CARTERO_DESTINATION_RATE_DELAY", duration, "a duration like 500ms or 1s").pipe(
+    Config.withDefault(defaults.destinationRateDelay)
+  ),
+  maxConnections: parsed("CARTERO_MAX_CONNECTIONS", intIn(1, 100_000), "an integer 1-100000").pipe(
+    Config.withDefault(defaults.maxConnections)
+  ),
+  shutdownTimeout: parsed("CARTERO_SHUTDOWN_TIMEOUT", duration, "a duration like 30s").pipe(Config.withDefault(defaults.shutdownTimeout))
+}).pipe(Config.map(({ domains, smarthost, ...rest }): Settings => ({
+  ...defaults,
+  ...rest,
+  staticRoutes: StaticRoutes.make({ smarthost: smarthost._tag === "Some" ? smarthost.value : undefined, domains })
+})))
+
+/** Whether `name` is one of our names. */
+export const isSelfName = (settings: Settings, name: string): boolean => {
+  const n = name.toLowerCase().replace(/\.$/, "")
+  return n === settings.hostname || settings.selfNames.includes(n)
+}
+
+/** Whether `address` is one of our addresses. */
+export const isSelfAddress = (settings: Settings, address: string): boolean => settings.selfAddresses.includes(address.toLowerCase())
+
+/** The TLS policy for MX delivery to `name` under the configured mode. */
+export const tlsFor = (settings: Settings, name: string): TlsPolicy.TlsPolicy => ({
+  mode: settings.tls,
+  verify: settings.tls === "required",
+  ...(net.isIP(name) === 0 ? { servername: name } : {})
+})

@@ -1,0 +1,182 @@
+/**
+ * MX routing (RFC 5321 §5.1, RFC 7505): from a recipient domain to the ordered list of hosts and addresses to try.
+ *
+ * 1. An address literal (`user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`) goes to that address.
+ * 2. A static route (per-domain entry or smarthost, see {@link StaticRoutes}) bypasses MX lookup.
+ * 3. MX records, by preference; hosts of equal preference in random order (spreads load, RFC 5321 §5.1).
+ *    - null MX (`0 .`, RFC 7505) → bounce `5.1.10`;
+ *    - no MX records (NODATA) → the implicit MX: the domain's own A/AAAA;
+ *    - NXDOMAIN → bounce `5.1.2` (bad destination system); SERVFAIL / REFUSED / timeout → defer `4.4.3`.
+ * 4. Each host's AAAA and A records (order per `addressPreference`). A host without addresses is skipped.
+ *    When none is left: defer `4.4.3` if some lookup failed temporarily, else (MX hosts that exist but have no
+ *    address) defer `4.4.4` — usually a transient DNS mistake at the receiver, and the queue's maximum age bounds
+ *    the retries; an implicit MX without address is final (the domain publishes no way to reach it): bounce `5.4.4`.
+ * 5. Loop detection: an MX host that is us (one of our names, or resolving to one of our addresses) cuts the list
+ *    at its preference: only strictly better hosts are kept (RFC 5321 §5.1). If none remains, the mail would loop:
+ *    bounce `5.4.6`.
+ *
+ * The router never fails: every outcome is a {@link Route.Route} value.
+ *
+ * @since 0.1.0
+ */
+import { Dns, DnsError, Mx } from "@cartero/dns"
+import { Context, Effect, Layer, Random } from "effect"
+import * as net from "node:net"
+import { DeliveryConfig, isSelfAddress, isSelfName, type Settings } from "./DeliveryConfig.ts"
+import * as Route from "./Route.ts"
+import * as StaticRoutes from "./StaticRoutes.ts"
+
+/** The router service. */
+export class Router extends Context.Service<Router, {
+  /** The route for `domain` (static routes first, then MX). */
+  readonly route: (domain: string) => Effect.Effect<Route.Route>
+  /** A route through explicit relays (e.g. chosen by a `route` hook): their names resolved, in the given order. */
+  readonly relays: (domain: string, relays: ReadonlyArray<Route.Relay>, source?: Route.Source) => Effect.Effect<Route.Route>
+}>()("@cartero/delivery/Router") {
+  /** A router over the `Dns` and `DeliveryConfig` in context. */
+  static readonly layer: Layer.Layer<Router, never, Dns.Dns | DeliveryConfig> = Layer.effect(
+    Router,
+    Effect.gen(function*() {
+      const dns = yield* Dns.Dns
+      const settings = yield* DeliveryConfig
+      return make(dns, settings)
+    })
+  )
+}
+
+/** Addresses of one name, and whether a lookup failed temporarily. */
+interface Resolved {
+  readonly addresses: ReadonlyArray<string>
+  readonly temporary: boolean
+  readonly nxdomain: boolean
+}
+
+const lookupFamily = (effect: Effect.Effect<ReadonlyArray<string>, DnsError.DnsError>) =>
+  effect.pipe(
+    Effect.map((addresses) => ({ addresses, temporary: false, nxdomain: false })),
+    Effect.catchTag("DnsError", (e) =>
+      Effect.succeed({ addresses: [] as ReadonlyArray<string>, temporary: DnsError.isTemporary(e), nxdomain: e.reason === "NxDomain" }))
+  )
+
+/** Parses an address-literal domain (`[192.0.2.1]`, `[IPv6:2001:db8::1]`); `undefined` when not a literal. */
+export const addressLiteral = (domain: string): string | undefined => {
+  const m = /^\[(?:ipv6:)?([^\]]+)\]$/i.exec(domain)
+  if (m === null || m[1] === undefined) return undefined
+  return net.isIP(m[1]) === 0 ? undefined : m[1]
+}
+
+/** Builds the router. */
+export const make = (dns: Dns.Service, settings: Settings): Router["Service"] => {
+  const resolve = (name: string): Effect.Effect<Resolved> => {
+    if (net.isIP(name) !== 0) return Effect.succeed({ addresses: [name], temporary: false, nxdomain: false })
+    return Effect.all([lookupFamily(dns.aaaa(name)), lookupFamily(dns.a(name))], { concurrency: 2 }).pipe(
+      Effect.map(([v6, v4]) => ({
+        addresses: settings.addressPreference === "ipv6" ? [...v6.addresses, ...v4.addresses] : [...v4.addresses, ...v6.addresses],
+        temporary: v6.temporary || v4.temporary,
+        nxdomain: v6.nxdomain && v4.nxdomain
+      }))
+    )
+  }
+
+  const relays = Effect.fn("Router.relays")(function*(domain: string, list: ReadonlyArray<Route.Relay>, source: Route.Source = "static") {
+    const resolved = yield* Effect.forEach(list, (r) => resolve(r.host), { concurrency: 4 })
+    const hosts: Array<Route.Host> = []
+    list.forEach((relay, i) => {
+      const addresses = resolved[i]?.addresses ?? []
+      if (addresses.length > 0) {
+        hosts.push({ name: relay.host, preference: i, addresses, port: relay.port ?? settings.port, tls: relay.tls, source })
+      }
+    })
+    if (hosts.length > 0) return Route.hosts(domain, hosts)
+    // A configured relay that does not resolve is our own configuration problem or a DNS outage: never bounce
+    // the sender's mail for it.
+    const names = list.map(StaticRoutes.formatRelay).join(", ")
+    return resolved.some((r) => r.temporary)
+      ? Route.defer(domain, "4.4.3", `DNS lookup of relay ${names} failed`)
+      : Route.defer(domain, "4.4.4", `relay ${names} has no address`)
+  })
+
+  /** Equal preferences shuffled, groups in ascending order. */
+  const order = Effect.fnUntraced(function*(records: ReadonlyArray<Mx.Mx>) {
+    const groups = new Map<number, Array<Mx.Mx>>()
+    for (const r of Mx.sort(records)) {
+      const g = groups.get(r.preference)
+      if (g === undefined) groups.set(r.preference, [r])
+      else g.push(r)
+    }
+    const out: Array<Mx.Mx> = []
+    for (const pref of [...groups.keys()].sort((a, b) => a - b)) {
+      const g = groups.get(pref) ?? []
+      out.push(...(g.length > 1 ? yield* Random.shuffle(g) : g))
+    }
+    return out
+  })
+
+  const viaMx = Effect.fnUntraced(function*(domain: string, records: ReadonlyArray<Mx.Mx>) {
+    if (Mx.isNullMx(records)) return Route.bounce(domain, "5.1.10", `${domain} does not accept mail (null MX)`, 550)
+    const ordered = yield* order(records)
+    const resolved = yield* Effect.forEach(ordered, (mx) => resolve(mx.exchange), { concurrency: 4 })
+    const candidates = ordered.map((mx, i) => ({ mx, resolved: resolved[i] ?? { addresses: [], temporary: false, nxdomain: false } }))
+
+    const self = candidates.find((c) => isSelfName(settings, c.mx.exchange) || c.resolved.addresses.some((a) => isSelfAddress(settings, a)))
+    const usable = self === undefined ? candidates : candidates.filter((c) => c.mx.preference < self.mx.preference)
+    if (self !== undefined && usable.length === 0) {
+      return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself (MX ${self.mx.exchange})`, 554)
+    }
+    const hosts: Array<Route.Host> = usable
+      .filter((c) => c.resolved.addresses.length > 0)
+      .map((c) => ({
+        name: c.mx.exchange,
+        preference: c.mx.preference,
+        addresses: c.resolved.addresses,
+        port: settings.port,
+        tls: undefined,
+        source: "mx" as const
+      }))
+    if (hosts.length > 0) return Route.hosts(domain, hosts)
+    return usable.some((c) => c.resolved.temporary)
+      ? Route.defer(domain, "4.4.3", `DNS lookup of the MX hosts of ${domain} failed temporarily`)
+      : Route.defer(domain, "4.4.4", `no MX host of ${domain} has an address`)
+  })
+
+  const implicit = Effect.fnUntraced(function*(domain: string) {
+    const r = yield* resolve(domain)
+    if (r.addresses.some((a) => isSelfAddress(settings, a)) || isSelfName(settings, domain)) {
+      return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself (implicit MX)`, 554)
+    }
+    if (r.addresses.length > 0) {
+      return Route.hosts(domain, [{ name: domain, preference: 0, addresses: r.addresses, port: settings.port, tls: undefined, source: "implicit" }])
+    }
+    if (r.temporary) return Route.defer(domain, "4.4.3", `DNS lookup of ${domain} failed temporarily`)
+    if (r.nxdomain) return Route.bounce(domain, "5.1.2", `${domain} does not exist (NXDOMAIN)`)
+    return Route.bounce(domain, "5.4.4", `${domain} has no MX and no address record`)
+  })
+
+  const route = Effect.fn("Router.route")(function*(rawDomain: string) {
+    const domain = rawDomain.toLowerCase().replace(/\.$/, "")
+    yield* Effect.annotateCurrentSpan({ "cartero.domain": domain })
+    const literal = addressLiteral(domain)
+    if (literal !== undefined) {
+      if (isSelfAddress(settings, literal)) return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself`, 554)
+      return Route.hosts(domain, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
+    }
+    const relay = StaticRoutes.lookup(settings.staticRoutes, domain)
+    if (relay !== undefined) return yield* relays(domain, [relay], "static")
+
+    const records = yield* Effect.result(dns.mx(domain))
+    if (records._tag === "Success") return yield* viaMx(domain, records.success)
+    const e = records.failure
+    switch (e.reason) {
+      case "NoData":
+        return yield* implicit(domain)
+      case "NxDomain":
+        return Route.bounce(domain, "5.1.2", `${domain} does not exist (NXDOMAIN)`)
+      case "InvalidQuery":
+        return Route.bounce(domain, "5.1.2", `${domain} is not a valid mail domain`)
+      default:
+        return Route.defer(domain, "4.4.3", `DNS lookup of MX for ${domain} failed: ${e.reason}`)
+    }
+  })
+
+  return { route, relays }
+}
