@@ -172,7 +172,8 @@ export const parseList = (value: string): Array<Address> => {
 export const mailboxes = (list: ReadonlyArray<Address>): Array<Mailbox> =>
   list.flatMap((a) => (a._tag === "Mailbox" ? [a] : a.mailboxes))
 
-const atext = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ .]*$/
+// RFC 6532 §3.2 extends atext with every non-ASCII character.
+const atext = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ .\u0080-\u{10ffff}]*$/u
 
 /**
  * Renders a mailbox for a header: the name is left bare when it is plain atoms, quoted when it has specials, and

@@ -1,0 +1,160 @@
+/**
+ * What `cartero queue` prints: a human table and a JSON document for each command.
+ *
+ * JSON is a stable, explicit shape (not the internal records): times are ISO 8601 UTC strings, addresses are
+ * `local@domain` strings, replies are `{ code, enhanced, text }`, and absent values are `null`. Scripts can rely on
+ * it; the tables are for people and may change.
+ *
+ * @since 0.1.0
+ */
+import type { Listing, QueuedMessage } from "@cartero/queue"
+import { RecipientState } from "@cartero/queue"
+import { SmtpReply } from "@cartero/smtp"
+import * as Table from "./Table.ts"
+
+/** ISO 8601 UTC, to the second (the queue's resolution for people). */
+export const time = (ms: number | undefined): string | null =>
+  ms === undefined ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+const cell = (ms: number | undefined): string => time(ms) ?? "-"
+
+const address = (a: { readonly localPart: string; readonly domain: string } | null): string =>
+  a === null ? "<>" : `${a.localPart}@${a.domain}`
+
+const states = (counts: Readonly<Partial<Record<RecipientState.RecipientState, number>>>): string =>
+  RecipientState.all.flatMap((s) => ((counts[s] ?? 0) > 0 ? [`${s} ${counts[s] ?? 0}`] : [])).join(", ")
+
+// --- list ---------------------------------------------------------------------------------------------------
+
+export const summaryJson = (s: QueuedMessage.MessageSummary) => ({
+  id: s.id,
+  arrivedAt: time(s.arrivedAt),
+  sender: s.sender,
+  size: s.bodySize,
+  held: s.held,
+  recipients: s.recipients,
+  states: s.states,
+  nextAttemptAt: time(s.nextAttemptAt),
+  traceId: s.traceId
+})
+
+export const listJson = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined) => ({
+  items: items.map(summaryJson),
+  next: next ?? null
+})
+
+export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined): string => {
+  if (items.length === 0) return "queue is empty (no message matches)"
+  const table = Table.render(
+    [
+      { header: "ID" },
+      { header: "ARRIVED" },
+      { header: "SIZE", align: "right" },
+      { header: "SENDER" },
+      { header: "RCPTS", align: "right" },
+      { header: "STATES" },
+      { header: "NEXT ATTEMPT" }
+    ],
+    items.map((s) => [
+      s.held ? `${s.id} (held)` : s.id,
+      cell(s.arrivedAt),
+      String(s.bodySize),
+      s.sender,
+      String(s.recipients),
+      states(s.states),
+      cell(s.nextAttemptAt)
+    ])
+  )
+  const footer = `${items.length} message${items.length === 1 ? "" : "s"}`
+  return next === undefined ? `${table}\n${footer}` : `${table}\n${footer}; more with --cursor ${next}`
+}
+
+// --- show ---------------------------------------------------------------------------------------------------
+
+const replyJson = (r: SmtpReply.SmtpReply | undefined) =>
+  r === undefined ? null : { code: r.code, enhanced: r.enhanced ?? null, text: SmtpReply.text(r) }
+
+export const messageJson = (m: QueuedMessage.QueuedMessage) => ({
+  id: m.id,
+  arrivedAt: time(m.arrivedAt),
+  sender: address(m.envelope.mailFrom),
+  size: m.bodySize,
+  held: m.held,
+  traceId: m.traceId,
+  recipients: m.recipients.map((r) => ({
+    index: r.index,
+    address: address(r.recipient.address),
+    domain: r.domain,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: RecipientState.isWaiting(r.state) || r.state === "held" ? time(r.nextAttemptAt) : null,
+    leaseExpiresAt: time(r.leaseExpiresAt),
+    lastReply: replyJson(r.lastReply)
+  }))
+})
+
+export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
+  const head = Table.render(
+    [{ header: "FIELD" }, { header: "VALUE" }],
+    [
+      ["id", m.id],
+      ["arrived", cell(m.arrivedAt)],
+      ["sender", address(m.envelope.mailFrom)],
+      ["size", `${m.bodySize} bytes`],
+      ["held", m.held ? "yes" : "no"],
+      ["trace", m.traceId]
+    ]
+  )
+  const recipients = Table.render(
+    [
+      { header: "#", align: "right" },
+      { header: "RECIPIENT" },
+      { header: "STATE" },
+      { header: "ATTEMPTS", align: "right" },
+      { header: "NEXT ATTEMPT" },
+      { header: "LAST REPLY" }
+    ],
+    messageJson(m).recipients.map((r) => [
+      String(r.index),
+      r.address,
+      r.state === "inflight" && r.leaseExpiresAt !== null ? `inflight (lease to ${r.leaseExpiresAt})` : r.state,
+      String(r.attempts),
+      r.nextAttemptAt ?? "-",
+      r.lastReply === null ? "-" : `${r.lastReply.code} ${r.lastReply.text}`.trimEnd()
+    ])
+  )
+  return `${head}\n\n${recipients}`
+}
+
+// --- stats --------------------------------------------------------------------------------------------------
+
+export const statsJson = (s: Listing.Stats, store: string) => ({
+  store,
+  messages: s.messages,
+  recipients: s.recipients,
+  oldestArrivedAt: time(s.oldestArrivedAt)
+})
+
+export const statsTable = (s: Listing.Stats, store: string): string =>
+  Table.render(
+    [{ header: "STATE" }, { header: "RECIPIENTS", align: "right" }],
+    RecipientState.all.map((state) => [state, String(s.recipients[state])])
+  ) + `\n\nmessages: ${s.messages}\noldest:   ${cell(s.oldestArrivedAt)}\nstore:    ${store}`
+
+// --- retry / hold / release / delete ------------------------------------------------------------------------
+
+/** The operator actions and the past tense the output uses. */
+export const actions = { retry: "made due now", hold: "held", release: "released", delete: "deleted" } as const
+export type Action = keyof typeof actions
+
+export interface ActionResult {
+  readonly id: string
+  readonly action: Action
+  /** Recipients changed (for `delete`: the message's recipient count before deletion). */
+  readonly recipients: number
+}
+
+export const actionLine = (r: ActionResult): string =>
+  r.action === "delete"
+    ? `${r.id}: deleted (${r.recipients} recipient${r.recipients === 1 ? "" : "s"})`
+    : `${r.id}: ${r.recipients} recipient${r.recipients === 1 ? "" : "s"} ${actions[r.action]}`
