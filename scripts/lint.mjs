@@ -26,7 +26,9 @@ for (const file of files) {
   }
   const lines = text.split("\n")
   lines.forEach((line, i) => {
-    const code = line.replace(/\/\/.*$/, "").replace(/(["'`])(?:\\.|(?!\1).)*\1/g, "\"\"")
+    const trimmed = line.trim()
+    const isComment = trimmed.startsWith("*") || trimmed.startsWith("/*") || trimmed.startsWith("//")
+    const code = isComment ? "" : line.replace(/\/\/.*$/, "").replace(/(["'`])(?:\\.|(?!\1).)*\1/g, "\"\"")
     for (const [pattern, message] of rules) {
       const subject = message.startsWith("no unfinished") ? line : code
       if (pattern.test(subject)) {

@@ -88,10 +88,10 @@ export const decode = (input: Uint8Array | string): Uint8Array => {
   return decoder.end()
 }
 
-/** Encodes bytes as base64 in lines of at most 76 characters, each ended by CRLF (RFC 2045 §6.8). */
+/** Encodes bytes as base64 in lines of at most 76 characters separated by CRLF (RFC 2045 §6.8). */
 export const encode = (bytes: Uint8Array): string => {
   const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64")
   const lines: Array<string> = []
   for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76))
-  return lines.length === 0 ? "" : lines.join("\r\n") + "\r\n"
+  return lines.join("\r\n")
 }

@@ -93,13 +93,15 @@ interface Node {
   readonly headers: ReadonlyArray<readonly [string, string]>
   readonly body: string | ReadonlyArray<Node>
   readonly subtype?: string
+  readonly encoding?: TransferEncoding.Encoding
 }
 
 const leaf = (bytes: Uint8Array, contentType: string, isText: boolean, allow8bit: boolean, extra: ReadonlyArray<readonly [string, string]>): Node => {
   const encoding = TransferEncoding.choose(bytes, { text: isText, allow8bit })
   return {
     headers: [["Content-Type", contentType], ["Content-Transfer-Encoding", encoding], ...extra],
-    body: TransferEncoding.encode(bytes, encoding)
+    body: TransferEncoding.encode(bytes, encoding),
+    encoding
   }
 }
 
@@ -121,20 +123,22 @@ const attachmentLeaf = (a: Attachment, disposition: "attachment" | "inline", all
 
 const multipart = (subtype: string, children: ReadonlyArray<Node>): Node => ({ headers: [], body: children, subtype })
 
-const render = (node: Node, out: Array<string>, utf8: boolean): void => {
+/** Renders a node; its content ends without the CRLF that the enclosing delimiter (or the caller) adds. */
+const render = (node: Node, out: Array<string>): void => {
+  for (const [name, value] of node.headers) out.push(Headers.fold(name, value))
   if (typeof node.body === "string") {
-    for (const [name, value] of node.headers) out.push(Headers.fold(name, value))
     out.push("\r\n", node.body)
     return
   }
   const b = boundary()
-  for (const [name, value] of node.headers) out.push(Headers.fold(name, value))
   out.push(Headers.fold("Content-Type", `multipart/${node.subtype ?? "mixed"}; boundary="${b}"`), "\r\n")
   for (const child of node.body) {
     out.push(`--${b}\r\n`)
-    render(child, out, utf8)
+    render(child, out)
+    // RFC 2046 §5.1.1: the CRLF before a delimiter is part of the delimiter, not of the part.
+    out.push("\r\n")
   }
-  out.push(`--${b}--\r\n`)
+  out.push(`--${b}--`)
 }
 
 /** Builds the MIME body tree for a spec (without the top-level message headers). */
@@ -173,7 +177,10 @@ export const format = (spec: Spec): string => {
   }
   for (const h of spec.headers ?? []) out.push(Headers.format(h.name, h.value, opts))
   out.push("MIME-Version: 1.0\r\n")
-  render(tree(spec, allow8bit), out, utf8)
+  const body = tree(spec, allow8bit)
+  render(body, out)
+  const last = out.pop() ?? ""
+  out.push(typeof body.body === "string" ? TransferEncoding.terminate(last, body.encoding ?? "7bit") : last + "\r\n")
   return out.join("")
 }
 

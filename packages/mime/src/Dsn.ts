@@ -142,17 +142,17 @@ export const make = (spec: Spec): Uint8Array => {
     Headers.fold("Content-Type", `multipart/report; report-type=delivery-status; boundary="${b}"`),
     "\r\n",
     "This is a MIME-encapsulated delivery status notification.\r\n",
-    `--${b}\r\n`,
+    `\r\n--${b}\r\n`,
     "Content-Type: text/plain; charset=us-ascii\r\nContent-Description: Notification\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
     humanText(spec),
-    `--${b}\r\n`,
+    `\r\n--${b}\r\n`,
     "Content-Type: message/delivery-status\r\nContent-Description: Delivery report\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
     statusBody(spec),
-    `--${b}\r\n`,
+    `\r\n--${b}\r\n`,
     `Content-Type: ${full ? "message/rfc822" : "text/rfc822-headers"}\r\n`,
     `Content-Description: ${full ? "Undelivered message" : "Undelivered message headers"}\r\n`,
     `Content-Transfer-Encoding: ${returnedIs8bit ? "8bit" : "7bit"}\r\n\r\n`
   ].join("")
-  const tail = `${returned.length > 0 && returned[returned.length - 1] !== 10 ? "\r\n" : ""}--${b}--\r\n`
+  const tail = `\r\n--${b}--\r\n`
   return Buffer.concat([Buffer.from(head, "latin1"), returned, Buffer.from(tail, "latin1")])
 }

@@ -166,6 +166,13 @@ class Machine implements PushParser {
       this.offset += buf.length
     }
     const at = this.offset
+    if (this.mode === "skip") {
+      // The input ended on a delimiter line: apply it.
+      const next = this.afterSkip
+      this.afterSkip = undefined
+      this.mode = "body"
+      next?.(at)
+    }
     if (this.mode === "header") {
       const line = Buffer.concat(this.lineParts)
       this.lineParts = []

@@ -127,7 +127,7 @@ const HEX = "0123456789ABCDEF"
 
 /**
  * Encodes bytes as quoted-printable with CRLF line breaks and lines of at most 76 characters. Line breaks in the
- * input (LF or CRLF) become hard CRLF breaks; trailing whitespace and a leading `.` or `From ` are escaped so the
+ * input (LF or CRLF) become hard CRLF breaks, and the output ends with one only if the input did; trailing whitespace and a leading `.` or `From ` are escaped so the
  * text survives SMTP and mbox hops unchanged.
  */
 export const encode = (bytes: Uint8Array): string => {
@@ -154,6 +154,9 @@ export const encode = (bytes: Uint8Array): string => {
     const leadingHazard = line.length === 0 && (c === 46 || (c === 70 && bytes[i + 1] === 114 && bytes[i + 2] === 111 && bytes[i + 3] === 109 && bytes[i + 4] === 32))
     put(printable && !leadingHazard ? String.fromCharCode(c) : "=" + HEX[c >> 4] + HEX[c & 15])
   }
-  if (line.length > 0) lines.push(line)
-  return lines.length === 0 ? "" : lines.join("\r\n") + "\r\n"
+  // The result ends with a line break exactly when the input did, so decoding gives the input back.
+  const last = bytes[bytes.length - 1]
+  if (last === 10) return lines.join("\r\n") + "\r\n"
+  lines.push(line)
+  return lines.join("\r\n")
 }

@@ -16,12 +16,15 @@ export type Encoding = "7bit" | "8bit" | "quoted-printable" | "base64"
 
 interface Stats {
   readonly high: number
+  /** High bytes that start a character (not UTF-8 continuation bytes). */
+  readonly highChars: number
   readonly control: number
   readonly longLine: boolean
 }
 
 const stats = (bytes: Uint8Array): Stats => {
   let high = 0
+  let highChars = 0
   let control = 0
   let line = 0
   let longLine = false
@@ -33,10 +36,13 @@ const stats = (bytes: Uint8Array): Stats => {
     }
     if (c === 13 && bytes[i + 1] === 10) continue
     if (++line > 998) longLine = true
-    if (c > 0x7f) high++
+    if (c > 0x7f) {
+      high++
+      if (c >= 0xc0 || c < 0x80) highChars++
+    }
     else if (c === 0 || c === 13 || (c < 32 && c !== 9) || c === 127) control++
   }
-  return { high, control, longLine }
+  return { high, highChars, control, longLine }
 }
 
 /**
@@ -49,22 +55,33 @@ export const choose = (bytes: Uint8Array, options: { readonly text: boolean; rea
   if (!s.longLine && s.high === 0) return "7bit"
   if (!options.text) return "base64"
   if (!s.longLine && options.allow8bit === true) return "8bit"
-  return s.high * 6 <= bytes.length ? "quoted-printable" : "base64"
+  // "Mostly ASCII" by characters, not bytes: a UTF-8 character counts once however many bytes it takes.
+  return s.highChars * 4 <= bytes.length - (s.high - s.highChars) ? "quoted-printable" : "base64"
 }
 
 /** Normalises line breaks to CRLF (text bodies only). */
 export const toCrlf = (text: string): string => text.replace(/\r\n|\r|\n/g, "\r\n")
 
-/** Encodes `bytes` with `encoding`; the result ends with CRLF unless empty. */
+/**
+ * Encodes `bytes` with `encoding`. The result decodes to exactly `bytes` (line breaks as CRLF) and ends with a
+ * line break only if the content does: inside a multipart, the CRLF before a delimiter belongs to the delimiter.
+ */
 export const encode = (bytes: Uint8Array, encoding: Encoding): string => {
   switch (encoding) {
     case "base64":
       return Base64.encode(bytes)
     case "quoted-printable":
       return QuotedPrintable.encode(bytes)
-    default: {
-      const s = toCrlf(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding === "7bit" ? "latin1" : "utf8"))
-      return s === "" || s.endsWith("\r\n") ? s : s + "\r\n"
-    }
+    default:
+      return toCrlf(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding === "7bit" ? "latin1" : "utf8"))
   }
 }
+
+/**
+ * Ends an encoded body that closes a message with CRLF, changing the content as little as the encoding allows:
+ * a quoted-printable soft break adds nothing, base64 ignores line breaks, and 7bit/8bit text gains a final newline.
+ */
+export const terminate = (encoded: string, encoding: Encoding): string =>
+  encoded === "" || encoded.endsWith("\r\n") ? encoded : encoded + (encoding === "quoted-printable" ? "=\r\n" : "\r\n")
+
+

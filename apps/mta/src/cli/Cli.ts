@@ -1,0 +1,71 @@
+/**
+ * The `cartero` command line: `cartero queue ...` today, other command groups later. `run(args)` is what the entry
+ * point (`src/cli.ts`) and the in-process tests call.
+ *
+ * Output contract for operators and scripts: results go to stdout; an expected failure (unknown id, store
+ * unreachable, bad setting) is one line `cartero: <what went wrong>` on stderr and exit code 1, never a stack
+ * trace; usage errors are shown by `effect/cli` with the help text (exit 1); `--help` exits 0. Only defects (bugs)
+ * print a stack.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Config, Effect, Exit } from "effect"
+import { CliError, Command } from "effect/cli"
+import * as QueueCommands from "./QueueCommands.ts"
+
+export const version = "0.1.0"
+
+/** The root command. */
+export const command = Command.make("cartero").pipe(
+  Command.withDescription("Operate a Cartero mail server"),
+  Command.withSubcommands([QueueCommands.command])
+)
+
+/**
+ * Runs the command line. A leading `--` is dropped: `pnpm cartero -- queue list` passes it through (pnpm 12), and
+ * `effect/cli` would otherwise read everything after it as operands instead of a subcommand.
+ */
+export const run = (args: ReadonlyArray<string>) =>
+  Command.runWith(command, { version })(args[0] === "--" ? args.slice(1) : args)
+
+/** `--help` also ends as a `ShowHelp` failure; without parse errors it is a success, not a mistake. */
+const isPlainHelp = (error: unknown): boolean =>
+  CliError.isCliError(error) && error._tag === "ShowHelp" && error.errors.length === 0
+
+/** One line for an expected failure: the tagged errors' own messages, with the store's reason when it has one. */
+export const describe = (error: unknown): string => {
+  if (error instanceof Config.ConfigError) return error.cause.message.replace(/\s*\n\s*/g, " ")
+  if (typeof error === "object" && error !== null && "_tag" in error && error._tag === "QueueUnavailable" && "cause" in error) {
+    const cause = error.cause instanceof Error ? error.cause.message : undefined
+    const base = error instanceof Error ? error.message : "queue store unavailable"
+    return cause === undefined || cause === "" ? base : `${base}: ${cause}`
+  }
+  if (error instanceof Error) return error.message.replace(/\s*\n\s*/g, " ")
+  return typeof error === "string" ? error : JSON.stringify(error)
+}
+
+/** The stderr text for a failed run; parse errors are left out because `effect/cli` has shown them already. */
+export const errorText = <E>(cause: Cause.Cause<E>): string => {
+  let out = ""
+  for (const reason of cause.reasons) {
+    if (Cause.isFailReason(reason)) {
+      if (!CliError.isCliError(reason.error)) out += `cartero: ${describe(reason.error)}\n`
+    } else if (Cause.isDieReason(reason)) out += `cartero: internal error: ${Cause.pretty(Cause.die(reason.defect))}\n`
+  }
+  return out
+}
+
+/** The exit code: 0 for success and plain `--help`, 130 when interrupted (Ctrl-C), 1 otherwise. */
+export const exitCode = <A, E>(exit: Exit.Exit<A, E>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  if (Cause.hasInterruptsOnly(exit.cause)) return 130
+  const failures: Array<unknown> = exit.cause.reasons.flatMap((r) => (Cause.isFailReason(r) ? [r.error] : Cause.isDieReason(r) ? [r] : []))
+  return failures.length > 0 && failures.every(isPlainHelp) ? 0 : 1
+}
+
+/** Writes `errorText` to stderr. */
+export const report = <E>(cause: Cause.Cause<E>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const text = errorText(cause)
+    if (text !== "") process.stderr.write(text)
+  })

@@ -1,0 +1,240 @@
+/**
+ * `cartero queue ...` in-process, against a temporary SQLite directory and against Redis under a unique prefix:
+ * the same environment variables the app reads pick the store (through `ConfigProvider.fromEnv`), the commands'
+ * stdout/stderr are captured, and the queue is inspected directly to check what retry/hold/release/delete did.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { Console as NodeConsole } from "node:console"
+import { randomBytes } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Writable } from "node:stream"
+import { MailQueue } from "@cartero/queue"
+import { Fixtures } from "@cartero/queue/testing"
+import { RedisQueueStore } from "@cartero/queue-redis"
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Console, Effect, Exit, Layer } from "effect"
+import * as Cli from "../src/cli/Cli.ts"
+import * as QueueStoreLayer from "../src/QueueStoreLayer.ts"
+
+type Env = Record<string, string>
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const sink = (chunks: Array<string>) =>
+  new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString())
+      done()
+    }
+  })
+
+/** Runs the CLI with `args` under `env`, as `src/cli.ts` would, capturing its output and exit code. */
+const cli = (env: Env, ...args: ReadonlyArray<string>): Effect.Effect<Run> =>
+  Effect.gen(function*() {
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const console = new NodeConsole({ stdout: sink(out), stderr: sink(err) })
+    const exit = yield* Cli.run(args).pipe(
+      Effect.provide(NodeServices.layer),
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))),
+      Effect.provideService(Console.Console, console),
+      Effect.exit
+    )
+    const stderr = err.join("") + (Exit.isFailure(exit) ? Cli.errorText(exit.cause) : "")
+    return { code: Cli.exitCode(exit), stdout: out.join(""), stderr }
+  })
+
+const json = (r: Run): unknown => {
+  assert.strictEqual(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout)
+}
+
+/** The queue the CLI sees, for setting up and checking. */
+const queue = (env: Env) =>
+  QueueStoreLayer.layerMailQueue.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+
+const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+
+const deleteKeys = (prefix: string) =>
+  Effect.promise(async () => {
+    const r = new RedisQueueStore.Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+    r.on("error", () => {})
+    await r.connect()
+    let cursor = "0"
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
+      cursor = next
+      if (keys.length > 0) await r.unlink(...keys)
+    } while (cursor !== "0")
+    await r.quit()
+  })
+
+interface StoreCase {
+  readonly name: string
+  readonly store: string
+  /** A fresh environment selecting this store, and its clean-up. */
+  readonly make: () => { readonly env: Env; readonly cleanup: Effect.Effect<void> }
+}
+
+const stores: ReadonlyArray<StoreCase> = [
+  {
+    name: "SQLite",
+    store: "sqlite ",
+    make: () => {
+      const dir = mkdtempSync(join(tmpdir(), "cartero-cli-"))
+      return { env: { CARTERO_DATA_DIR: dir }, cleanup: Effect.sync(() => rmSync(dir, { recursive: true, force: true })) }
+    }
+  },
+  {
+    name: "Redis",
+    store: "redis 127.0.0.1:",
+    make: () => {
+      const prefix = `cartero-test:cli:${randomBytes(6).toString("hex")}:`
+      // CARTERO_DATA_DIR points nowhere useful on purpose: the Redis URL must win.
+      return { env: { CARTERO_REDIS_URL: redisUrl, CARTERO_QUEUE_PREFIX: prefix, CARTERO_DATA_DIR: "/nonexistent/cartero" }, cleanup: deleteKeys(prefix) }
+    }
+  }
+]
+
+/** Two messages: m1 (two domains, y.test deferred for an hour with a 451) and m2 (a bounce, one recipient). */
+const seed = Effect.gen(function*() {
+  const q = yield* MailQueue.MailQueue
+  const m1 = yield* q.enqueue({ envelope: Fixtures.envelope("alice@x.test", "bob@y.test", "carol@z.test"), body: Fixtures.bytes("one") })
+  yield* Effect.sleep("5 millis")
+  const m2 = yield* q.enqueue({ envelope: Fixtures.envelope(null, "dave@y.test"), body: Fixtures.bytes("two") })
+  const [claim] = yield* q.claim({ domain: "y.test", limit: 1 })
+  assert.isDefined(claim)
+  assert.strictEqual(claim?.messageId, m1)
+  if (claim !== undefined) {
+    yield* q.complete(claim, [{ _tag: "Deferred", index: 0, reply: Fixtures.tempFail, retryAt: Date.now() + 3_600_000 }])
+  }
+  return { m1, m2 }
+})
+
+for (const s of stores) {
+  describe(`cartero queue (${s.name})`, () => {
+    const withStore = <A, E>(body: (env: Env) => Effect.Effect<A, E, MailQueue.MailQueue>) =>
+      Effect.suspend(() => {
+        const { cleanup, env } = s.make()
+        return body(env).pipe(Effect.provide(queue(env)), Effect.ensuring(cleanup))
+      })
+
+    it.live("list, show and stats print tables and JSON", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const { m1, m2 } = yield* seed
+
+          const table = yield* cli(env, "queue", "list")
+          assert.strictEqual(table.code, 0, table.stderr)
+          const lines = table.stdout.trimEnd().split("\n")
+          assert.match(lines[0] ?? "", /^ID\s+ARRIVED\s+SIZE\s+SENDER\s+RCPTS\s+STATES\s+NEXT ATTEMPT$/)
+          assert.match(lines[1] ?? "", new RegExp(`^${m1}\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\s+3\\s+<alice@x.test>\\s+2\\s+pending 1, deferred 1\\s`))
+          assert.match(lines[2] ?? "", new RegExp(`^${m2}\\s.*<>\\s+1\\s+pending 1\\s`))
+          assert.strictEqual(lines[3], "2 messages")
+
+          const listed = json(yield* cli(env, "queue", "list", "--json"))
+          assert.deepInclude(listed, { next: null })
+          assert.deepStrictEqual(itemsOf(listed).map((i) => i["id"]), [m1, m2])
+          assert.deepInclude(itemsOf(listed)[0], { sender: "<alice@x.test>", size: 3, held: false, recipients: 2, states: { pending: 1, deferred: 1 } })
+
+          assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--state", "deferred", "--json"))).map((i) => i["id"]), [m1])
+          assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--sender", "<>", "--json"))).map((i) => i["id"]), [m2])
+          const page1 = json(yield* cli(env, "queue", "list", "--limit", "1", "--json"))
+          assert.deepStrictEqual(itemsOf(page1).map((i) => i["id"]), [m1])
+          const next = typeof page1 === "object" && page1 !== null && "next" in page1 ? String(page1.next) : ""
+          const page2 = yield* cli(env, "queue", "list", "--limit", "1", "--cursor", next)
+          assert.match(page2.stdout, new RegExp(`^ID.*\\n${m2}\\s`))
+          assert.strictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--limit", "1", "--all", "--json"))).length, 2)
+
+          const shown = yield* cli(env, "queue", "show", m1)
+          assert.strictEqual(shown.code, 0, shown.stderr)
+          assert.match(shown.stdout, new RegExp(`^FIELD\\s+VALUE\\nid\\s+${m1}\\n`))
+          assert.match(shown.stdout, /\n\s*0\s+bob@y\.test\s+deferred\s+1\s+\S+Z\s+451 4\.4\.1 Try again later\n/)
+          assert.match(shown.stdout, /\n\s*1\s+carol@z\.test\s+pending\s+0\s+\S+Z\s+-$/)
+          const detail = json(yield* cli(env, "queue", "show", m1, "--json"))
+          assert.deepInclude(detail, { id: m1, sender: "alice@x.test", size: 3, held: false })
+          const recipients = typeof detail === "object" && detail !== null && "recipients" in detail && Array.isArray(detail.recipients) ? detail.recipients : []
+          assert.deepInclude(recipients[0], { index: 0, address: "bob@y.test", domain: "y.test", state: "deferred", attempts: 1, lastReply: { code: 451, enhanced: "4.4.1", text: "4.4.1 Try again later" } })
+
+          const stats = json(yield* cli(env, "queue", "stats", "--json"))
+          assert.deepInclude(stats, { messages: 2, recipients: { pending: 2, inflight: 0, deferred: 1, held: 0, delivered: 0, failed: 0 } })
+          assert.isTrue(typeof stats === "object" && stats !== null && "store" in stats && String(stats.store).startsWith(s.store))
+          const statsTable = yield* cli(env, "queue", "stats")
+          assert.match(statsTable.stdout, /^STATE\s+RECIPIENTS\npending\s+2\ninflight\s+0\ndeferred\s+1\n/)
+          assert.match(statsTable.stdout, /\nmessages: 2\n/)
+        })
+      ))
+
+    it.live("retry, hold, release and delete change the queue", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const q = yield* MailQueue.MailQueue
+          const { m1, m2 } = yield* seed
+          const stateOf = (id: string) => Effect.map(q.show(id), (m) => m.recipients.map((r) => r.state).join(","))
+
+          const held = yield* cli(env, "queue", "hold", m1, m2)
+          assert.strictEqual(held.stdout, `${m1}: 2 recipients held\n${m2}: 1 recipient held\n`)
+          assert.strictEqual(yield* stateOf(m1), "held,held")
+          assert.strictEqual((yield* q.claim({ limit: 10 })).length, 0)
+
+          assert.deepStrictEqual(json(yield* cli(env, "queue", "release", m1, "--json")), [{ id: m1, action: "release", recipients: 2 }])
+          assert.strictEqual(yield* stateOf(m1), "deferred,pending")
+          assert.isTrue(((yield* q.show(m1)).recipients[0]?.nextAttemptAt ?? 0) > Date.now() + 60_000, "deferral kept")
+
+          assert.strictEqual((yield* cli(env, "queue", "retry", m1)).stdout, `${m1}: 2 recipients made due now\n`)
+          assert.isTrue(((yield* q.show(m1)).recipients[0]?.nextAttemptAt ?? Infinity) <= Date.now())
+          const claims = yield* q.claim({ limit: 10 })
+          assert.deepStrictEqual(claims.map((c) => `${c.messageId}:${c.domain}`).sort(), [`${m1}:y.test`, `${m1}:z.test`].sort())
+
+          assert.strictEqual((yield* cli(env, "queue", "delete", m2)).stdout, `${m2}: deleted (1 recipient)\n`)
+          assert.strictEqual((yield* Effect.flip(q.show(m2)))._tag, "MessageNotFound")
+          assert.deepInclude(json(yield* cli(env, "queue", "stats", "--json")), { messages: 1 })
+        })
+      ))
+
+    it.live("an unknown id is one clear line on stderr and exit code 1", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const { m1 } = yield* seed
+          const shown = yield* cli(env, "queue", "show", "0nope")
+          assert.deepStrictEqual(shown, { code: 1, stdout: "", stderr: "cartero: no queued message \"0nope\"\n" })
+          // A malformed id (it would reach a store key) is "not found" too, not a crash.
+          assert.strictEqual((yield* cli(env, "queue", "delete", "../x\r\n*")).stderr, "cartero: no queued message \"../x\\r\\n*\"\n")
+          const mixed = yield* cli(env, "queue", "hold", m1, "0nope")
+          assert.deepStrictEqual(mixed, { code: 1, stdout: `${m1}: 2 recipients held\n`, stderr: "cartero: no queued message \"0nope\"\n" })
+        })
+      ))
+  })
+}
+
+describe("cartero (usage)", () => {
+  it.live("bad flags exit 1 with the help text, --help exits 0, a leading -- is tolerated", () =>
+    Effect.gen(function*() {
+      const env = { CARTERO_DATA_DIR: "/nonexistent/cartero" }
+      const bad = yield* cli(env, "queue", "list", "--state", "bogus")
+      assert.strictEqual(bad.code, 1)
+      assert.match(bad.stdout + bad.stderr, /bogus/)
+      const help = yield* cli(env, "queue", "--help")
+      assert.strictEqual(help.code, 0)
+      assert.match(help.stdout, /list\s+List queued messages/)
+      const dashed = yield* cli(env, "--", "queue", "show", "--help")
+      assert.strictEqual(dashed.code, 0)
+      assert.match(dashed.stdout, /cartero queue show/)
+    }))
+
+  it.live("an unreachable Redis is one line naming the store operation, exit code 1", () =>
+    Effect.gen(function*() {
+      const r = yield* cli({ CARTERO_REDIS_URL: "redis://127.0.0.1:1" }, "queue", "stats")
+      assert.strictEqual(r.code, 1)
+      assert.match(r.stderr, /^cartero: queue store unavailable during connect: .*ECONNREFUSED.*\n$/)
+    }))
+})
+
+const itemsOf = (v: unknown): ReadonlyArray<Record<string, unknown>> =>
+  typeof v === "object" && v !== null && "items" in v && Array.isArray(v.items) ? v.items : []

@@ -1,0 +1,314 @@
+/**
+ * The delivery worker: claims due work from the queue, routes it, sends it, records the outcome, bounces failures.
+ *
+ * One claim = the due recipients of one message for one destination domain = one SMTP transaction. For each:
+ * 1. the `route` hook, else the {@link Router} (static routes, MX, implicit MX; null MX / NXDOMAIN / loops bounce,
+ *    DNS trouble defers);
+ * 2. `beforeSend` hooks (headers to prepend, e.g. DKIM-Signature);
+ * 3. under the {@link DestinationLimits}, each host of the route and each of its addresses in turn until one gives a
+ *    session (`ConnectError` → next address); no session at all defers everything with the last connect error;
+ * 4. the per-recipient results (2yz delivered, 4yz deferred, 5yz failed) go to `MailQueue.complete`, with the
+ *    `deferred` hook's retry time if any; the queue's `RetryPolicy` schedules the rest and reports `gaveUp`;
+ * 5. failed and given-up recipients get one DSN per message per batch (see {@link Bounce}), unless the sender is
+ *    `<>`; the `bounced` hook may suppress or redirect it. The DSN is queued like any other message.
+ *
+ * The lease is renewed every third of its length while the claim is worked on. Every attempt is logged per
+ * recipient (queue id, recipient, host, address, reply, duration) and counted ({@link DeliveryMetrics}).
+ *
+ * `DeliveryWorker.layer` runs `workers` fibers until its scope closes; on close, no new work is claimed and
+ * in-flight deliveries get `shutdownTimeout` to finish before they are interrupted (their leases then expire and
+ * the work is claimed again: at-least-once).
+ *
+ * @since 0.1.0
+ */
+import { type Claim, MailQueue } from "@cartero/queue"
+import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import * as Bounce from "./Bounce.ts"
+import type { ConnectError } from "./ConnectError.ts"
+import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
+import * as DeliveryMetrics from "./DeliveryMetrics.ts"
+import * as DeliveryResult from "./DeliveryResult.ts"
+import * as DestinationLimits from "./DestinationLimits.ts"
+import type { BouncedRecipient, ClaimContext } from "./OutboundHooks.ts"
+import { OutboundPipeline, renderHeaders } from "./OutboundPipeline.ts"
+import * as Route from "./Route.ts"
+import { Router } from "./Router.ts"
+import { SmtpClient } from "./SmtpClient.ts"
+
+/** What happened to one claim. */
+export interface ClaimReport {
+  readonly messageId: string
+  readonly domain: string
+  readonly route: Route.Route
+  readonly results: ReadonlyArray<DeliveryResult.RecipientResult>
+  /** Envelope indexes the retry policy gave up on. */
+  readonly gaveUp: ReadonlyArray<number>
+  /** Whether a DSN was queued. */
+  readonly bounced: boolean
+}
+
+/** The worker service (the layer also runs the worker fibers). */
+export class DeliveryWorker extends Context.Service<DeliveryWorker, {
+  /** Delivers one claim now (what each worker fiber does with what it claims). */
+  readonly deliver: (claim: Claim.Claim) => Effect.Effect<ClaimReport>
+  /** Transactions in progress, in total and per destination. */
+  readonly active: DestinationLimits.DestinationLimits["active"]
+}>()("@cartero/delivery/DeliveryWorker") {
+  /** Runs `workers` worker fibers for the lifetime of the layer. */
+  static readonly layer: Layer.Layer<DeliveryWorker, never, MailQueue.MailQueue | SmtpClient | Router | OutboundPipeline | DeliveryConfig> =
+    Layer.effect(
+      DeliveryWorker,
+      Effect.gen(function*() {
+        const settings = yield* DeliveryConfig
+        const queue = yield* MailQueue.MailQueue
+        const worker = yield* make
+        const stopping = yield* Deferred.make<void>()
+        const loop = workerLoop(queue, worker, settings, stopping)
+        const fibers = yield* Effect.forEach(Array.from({ length: settings.workers }, (_, i) => i), (i) =>
+          Effect.forkScoped(loop.pipe(Effect.annotateLogs({ worker: i }))))
+        // Registered after the forks, so it runs before their interruption: stop claiming, let in-flight work finish.
+        yield* Effect.addFinalizer(() =>
+          Deferred.succeed(stopping, undefined).pipe(
+            Effect.andThen(Fiber.awaitAll(fibers).pipe(Effect.timeoutOption(settings.shutdownTimeout))),
+            Effect.andThen(Effect.logDebug("delivery workers stopped"))
+          ))
+        return worker
+      })
+    )
+
+  /** The service without worker fibers (deliver claims yourself; tests, one-shot flushes). */
+  static readonly layerNoWorkers: Layer.Layer<DeliveryWorker, never, MailQueue.MailQueue | SmtpClient | Router | OutboundPipeline | DeliveryConfig> =
+    Layer.effect(DeliveryWorker, Effect.suspend(() => make))
+}
+
+const workerLoop = (queue: MailQueue.Service, worker: DeliveryWorker["Service"], settings: Settings, stopping: Deferred.Deferred<void>) =>
+  Effect.gen(function*() {
+    const leaseMillis = Duration.toMillis(settings.lease)
+    while (!(yield* Deferred.isDone(stopping))) {
+      const claimed = yield* Effect.raceFirst(
+        Effect.result(queue.claimNext({ limit: 1, leaseMillis, maxWaitMillis: 30_000 })),
+        Deferred.await(stopping).pipe(Effect.as(undefined))
+      )
+      if (claimed === undefined) return
+      if (claimed._tag === "Failure") {
+        yield* Effect.logWarning("cannot claim work from the queue; retrying", claimed.failure)
+        yield* Effect.sleep("1 second")
+        continue
+      }
+      for (const claim of claimed.success) yield* worker.deliver(claim)
+    }
+  })
+
+/** Builds the service. */
+export const make = Effect.gen(function*() {
+  const settings = yield* DeliveryConfig
+  const queue = yield* MailQueue.MailQueue
+  const client = yield* SmtpClient
+  const router = yield* Router
+  const pipeline = yield* OutboundPipeline
+  const limits = yield* DestinationLimits.make(settings)
+  const leaseMillis = Duration.toMillis(settings.lease)
+
+  const readBody = (id: string) =>
+    Stream.runFold(queue.body(id), () => [] as Array<Uint8Array>, (acc, chunk) => {
+      acc.push(chunk)
+      return acc
+    }).pipe(Effect.map((chunks) => new Uint8Array(Buffer.concat(chunks))))
+
+  const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
+
+  /** Tries each address of each host until one gives a session. */
+  const sendVia = Effect.fnUntraced(function*(route: Route.Hosts, envelope: Envelope.Envelope, message: Uint8Array) {
+    let last: ConnectError | undefined
+    let tried = 0
+    for (const host of route.hosts) {
+      for (const address of host.addresses) {
+        if (tried++ >= settings.maxAddresses) break
+        const attempt = yield* Effect.result(client.send({
+          host: address,
+          port: host.port,
+          tls: host.tls ?? tlsFor(settings, host.name),
+          envelope,
+          message
+        }))
+        if (attempt._tag === "Success") return { result: attempt.success, host, address }
+        last = attempt.failure
+        yield* Effect.logInfo("connect failed, trying the next address", describeHost(host, address), attempt.failure.message)
+      }
+    }
+    const reply = last?.toReply() ?? DeliveryResult.tempReply("4.4.1", `no host of ${route.domain} could be tried`)
+    const first = route.hosts[0]
+    return {
+      result: {
+        remote: { host: last?.host ?? first?.name ?? route.domain, port: last?.port ?? first?.port ?? settings.port, address: last?.address, greetingName: undefined, tls: undefined },
+        recipients: DeliveryResult.all(envelope.recipients, reply, "connect", true),
+        reusedConnection: false
+      } satisfies DeliveryResult.TransactionResult,
+      host: undefined,
+      address: undefined
+    }
+  })
+
+  const deliver = Effect.fn("DeliveryWorker.deliver")(function*(claim: Claim.Claim) {
+    const started = yield* Clock.currentTimeMillis
+    const envelope: Envelope.Envelope = { ...claim.envelope, recipients: claim.recipients.map((r) => r.recipient) }
+    const context: ClaimContext = { messageId: claim.messageId, domain: claim.domain, envelope, traceId: claim.traceId }
+    const body = yield* Effect.cached(readBody(claim.messageId))
+
+    // Keep the lease while we work; a lost lease is logged (completion may still be accepted, see Claim).
+    yield* Effect.forkScoped(
+      Effect.sleep(Duration.millis(leaseMillis / 3)).pipe(
+        Effect.andThen(queue.renew(claim, leaseMillis)),
+        Effect.tap((expires) => (expires === undefined ? Effect.logWarning("lease lost during delivery") : Effect.void)),
+        Effect.ignore,
+        Effect.repeat(Schedule.forever)
+      )
+    )
+
+    const decision = yield* pipeline.route(context)
+    const route: Route.Route = decision._tag === "Continue"
+      ? yield* router.route(claim.domain)
+      : decision._tag === "Relay"
+      ? yield* router.relays(claim.domain, decision.relays, "plugin")
+      : decision._tag === "Bounce"
+      ? { _tag: "Bounce", domain: claim.domain, reply: decision.reply }
+      : { _tag: "Defer", domain: claim.domain, reply: decision.reply }
+
+    let sent: { result: DeliveryResult.TransactionResult; host: Route.Host | undefined; address: string | undefined } | undefined
+    let results: ReadonlyArray<DeliveryResult.RecipientResult>
+    if (route._tag === "Hosts") {
+      const headers = yield* Effect.result(pipeline.beforeSend({ ...context, message: body }))
+      if (headers._tag === "Failure") {
+        results = DeliveryResult.all(envelope.recipients, headers.failure, "connect", true)
+      } else {
+        const original = yield* Effect.result(body)
+        if (original._tag === "Failure") {
+          yield* Effect.logError("cannot read the queued message", original.failure)
+          results = DeliveryResult.all(envelope.recipients, DeliveryResult.tempReply("4.3.0", "queued message unreadable"), "connect", true)
+        } else {
+          const message = headers.success.length === 0
+            ? original.success
+            : new Uint8Array(Buffer.concat([renderHeaders(headers.success), original.success]))
+          // Statically routed mail is limited per relay (the next hop), MX-routed mail per domain.
+          const first = route.hosts[0]
+          const destination = first !== undefined && first.source !== "mx" && first.source !== "implicit" ? `relay:${first.name}:${first.port}` : claim.domain
+          sent = yield* limits.run(destination, sendVia(route, envelope, message))
+          results = sent.result.recipients
+        }
+      }
+    } else {
+      results = DeliveryResult.all(envelope.recipients, route.reply, "connect", true)
+    }
+    const millis = (yield* Clock.currentTimeMillis) - started
+
+    // One log line per recipient and attempt.
+    const where = sent?.host !== undefined && sent.address !== undefined ? describeHost(sent.host, sent.address) : Route.describe(route)
+    for (const r of results) {
+      yield* Effect.logInfo("delivery attempt").pipe(Effect.annotateLogs({
+        queueId: claim.messageId,
+        recipient: Address.format(r.recipient.address),
+        outcome: r._tag,
+        host: where,
+        reply: SmtpReply.toString(r.reply),
+        durationMs: millis
+      }))
+    }
+
+    const delivered = results.filter((r): r is DeliveryResult.Delivered => r._tag === "Delivered")
+    const deferred = results.filter((r): r is DeliveryResult.Deferred => r._tag === "Deferred")
+    if (delivered.length > 0) yield* pipeline.delivered({ ...context, results: delivered, remote: sent?.result.remote })
+    const deferDecision = deferred.length === 0
+      ? { _tag: "Continue" as const }
+      : yield* pipeline.deferred({ ...context, results: deferred, attempts: (claim.recipients[0]?.attempts ?? 0) + 1, arrivedAt: claim.arrivedAt })
+
+    const outcomes: Array<MailQueue.Outcome> = []
+    results.forEach((r, i) => {
+      const index = claim.recipients[i]?.index
+      if (index === undefined) return
+      if (r._tag === "Deferred") {
+        outcomes.push({ _tag: "Deferred", index, reply: r.reply, ...(deferDecision._tag === "RetryAt" ? { retryAt: deferDecision.at } : {}) })
+      } else outcomes.push({ _tag: r._tag, index, reply: r.reply })
+    })
+
+    // The body may be gone once every recipient is final: load it now if a bounce may be needed.
+    const mayBounce = claim.envelope.mailFrom !== null && results.some((r) => r._tag !== "Delivered")
+    const original = mayBounce ? yield* Effect.option(body) : undefined
+
+    const report = yield* Effect.result(queue.complete(claim, outcomes))
+    if (report._tag === "Failure") {
+      // Nothing recorded: the lease expires and the recipients are tried again (the at-least-once window).
+      yield* Effect.logError("cannot record delivery outcome", report.failure)
+      yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis)
+      return { messageId: claim.messageId, domain: claim.domain, route, results, gaveUp: [], bounced: false }
+    }
+    const applied = new Set(report.success.applied)
+    const gaveUp = new Set(report.success.gaveUp)
+    const remoteMta = sent?.host?.name
+    const failures: Array<BouncedRecipient> = []
+    results.forEach((r, i) => {
+      const index = claim.recipients[i]?.index
+      if (index === undefined || !applied.has(index)) return
+      const fromRemote = r.stage !== "connect" && !r.synthetic ? remoteMta : undefined
+      if (r._tag === "Failed") failures.push({ recipient: r.recipient, reply: r.reply, remoteMta: fromRemote, expired: false })
+      else if (r._tag === "Deferred" && gaveUp.has(index)) failures.push({ recipient: r.recipient, reply: r.reply, remoteMta: fromRemote, expired: true })
+    })
+    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp.size, bounced: failures.length }, millis)
+
+    let bounced = false
+    if (failures.length > 0) {
+      if (claim.envelope.mailFrom === null) {
+        yield* Effect.logInfo("not bouncing a bounce (null sender)").pipe(Effect.annotateLogs({ queueId: claim.messageId }))
+      } else {
+        bounced = yield* sendBounce(claim, failures, original?._tag === "Some" ? original.value : new Uint8Array())
+      }
+    }
+    return { messageId: claim.messageId, domain: claim.domain, route, results, gaveUp: [...gaveUp], bounced }
+  }, (effect, claim) =>
+    Effect.scoped(effect).pipe(
+      Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain }),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logError("delivery failed unexpectedly; the lease will expire and the work be retried", cause).pipe(
+            Effect.as<ClaimReport>({
+              messageId: claim.messageId,
+              domain: claim.domain,
+              route: Route.defer(claim.domain, "4.3.0", "internal error"),
+              results: [],
+              gaveUp: [],
+              bounced: false
+            })
+          )
+      )
+    ))
+
+  const sendBounce = Effect.fnUntraced(function*(claim: Claim.Claim, failures: ReadonlyArray<BouncedRecipient>, original: Uint8Array) {
+    const decision = yield* pipeline.bounced({ messageId: claim.messageId, envelope: claim.envelope, recipients: failures })
+    if (decision._tag === "Suppress") {
+      yield* Effect.logInfo("bounce suppressed by a plugin", decision.reason)
+      return false
+    }
+    const dsn = Bounce.make({
+      hostname: settings.hostname,
+      messageId: claim.messageId,
+      envelope: claim.envelope,
+      arrivedAt: claim.arrivedAt,
+      recipients: failures,
+      original,
+      to: decision._tag === "Redirect" ? decision.to : undefined,
+      now: new Date(yield* Clock.currentTimeMillis)
+    })
+    if (dsn === undefined) return false
+    const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId }))
+    if (queued._tag === "Failure") {
+      yield* Effect.logError("cannot queue the bounce", queued.failure)
+      return false
+    }
+    yield* DeliveryMetrics.incrementDsn
+    yield* Effect.logInfo("bounce queued").pipe(Effect.annotateLogs({ dsnId: queued.success, recipients: dsn.recipients.length }))
+    return true
+  })
+
+  return DeliveryWorker.of({ deliver, active: limits.active })
+})
