@@ -156,7 +156,7 @@ for (const s of stores) {
           assert.strictEqual(shown.code, 0, shown.stderr)
           assert.match(shown.stdout, new RegExp(`^FIELD\\s+VALUE\\nid\\s+${m1}\\n`))
           assert.match(shown.stdout, /\n\s*0\s+bob@y\.test\s+deferred\s+1\s+\S+Z\s+451 4\.4\.1 Try again later\n/)
-          assert.match(shown.stdout, /\n\s*1\s+carol@z\.test\s+pending\s+0\s+\S+Z\s+-$/)
+          assert.match(shown.stdout, /\n\s*1\s+carol@z\.test\s+pending\s+0\s+\S+Z\s+-\n$/)
           const detail = json(yield* cli(env, "queue", "show", m1, "--json"))
           assert.deepInclude(detail, { id: m1, sender: "alice@x.test", size: 3, held: false })
           const recipients = typeof detail === "object" && detail !== null && "recipients" in detail && Array.isArray(detail.recipients) ? detail.recipients : []

@@ -8,8 +8,8 @@
  * Idle pooled connections (kept by the `SmtpClient` pool for reuse) are not counted: they carry no transaction and
  * the pool bounds them per host.
  *
- * A destination's semaphore exists only while someone uses or waits for it, so a queue with mail for a million
- * domains does not keep a million semaphores.
+ * A destination's semaphore exists only while someone uses or waits for it (or, with a rate delay, until its next
+ * slot has passed), so a queue with mail for a million domains does not keep a million semaphores.
  *
  * @since 0.1.0
  */
@@ -45,8 +45,16 @@ export const make = (options: Options): Effect.Effect<DestinationLimits> =>
     const delay = Duration.toMillis(options.destinationRateDelay)
     let total = 0
 
+    let acquisitions = 0
+    // An idle entry is kept while its rate-delay slot lies in the future (else the pacing would be forgotten);
+    // such entries are swept now and then.
+    const sweep = (now: number) => {
+      for (const [k, e] of entries) if (e.users === 0 && e.nextStart <= now) entries.delete(k)
+    }
+
     const acquire = (destination: string) =>
       Effect.sync(() => {
+        if (delay > 0 && ++acquisitions % 256 === 0) sweep(Date.now())
         let entry = entries.get(destination)
         if (entry === undefined) {
           entry = { semaphore: Semaphore.makeUnsafe(options.destinationConcurrency), users: 0, running: 0, nextStart: 0 }
@@ -59,7 +67,7 @@ export const make = (options: Options): Effect.Effect<DestinationLimits> =>
     const release = (destination: string, entry: Entry) =>
       Effect.sync(() => {
         entry.users--
-        if (entry.users === 0) entries.delete(destination)
+        if (entry.users === 0 && delay <= 0) entries.delete(destination)
       })
 
     // Reserve the next start slot synchronously, so that concurrent holders space themselves out.

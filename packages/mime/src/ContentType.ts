@@ -52,27 +52,37 @@ const stripComments = (s: string): string => {
   return out
 }
 
+/** Splits at `;` outside quoted strings; segments keep their quotes so that quoted spaces survive trimming. */
 const splitParams = (s: string): Array<string> => {
   const parts: Array<string> = []
-  let cur = ""
+  let start = 0
   let quoted = false
   for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? ""
+    const c = s[i]
     if (quoted) {
-      if (c === "\\" && i + 1 < s.length) {
-        cur += s[++i] ?? ""
-        continue
-      }
-      if (c === '"') quoted = false
-      else cur += c
+      if (c === "\\") i++
+      else if (c === '"') quoted = false
     } else if (c === '"') quoted = true
     else if (c === ";") {
-      parts.push(cur)
-      cur = ""
-    } else cur += c
+      parts.push(s.slice(start, i))
+      start = i + 1
+    }
   }
-  parts.push(cur)
+  parts.push(s.slice(start))
   return parts
+}
+
+/** A parameter value: a token, or a quoted string with its escapes removed (an unterminated one runs to the end). */
+const unquote = (v: string): string => {
+  if (!v.startsWith('"')) return v
+  let out = ""
+  for (let i = 1; i < v.length; i++) {
+    const c = v[i] ?? ""
+    if (c === "\\" && i + 1 < v.length) out += v[++i] ?? ""
+    else if (c === '"') break
+    else out += c
+  }
+  return out
 }
 
 const pctDecode = (s: string): Array<number> => {
@@ -97,7 +107,7 @@ export const parseParams = (value: string): { readonly head: string; readonly pa
     const eq = item.indexOf("=")
     if (eq < 0) continue
     const key = item.slice(0, eq).trim().toLowerCase()
-    const val = item.slice(eq + 1).trim()
+    const val = unquote(item.slice(eq + 1).trim())
     const m = /^([^*]+)\*(\d+)?\*?$/.exec(key)
     if (m !== null) {
       const name = m[1] ?? key

@@ -118,7 +118,8 @@ export const encodeWords = (text: string): string => {
  */
 export const encode = (text: string): string => {
   if (!needsEncoding(text)) return text
-  const parts = text.split(/(\s+)/)
+  // Only ASCII blanks separate words: other Unicode spaces are text to encode.
+  const parts = text.split(/([ \t]+)/)
   let first = -1
   let last = -1
   parts.forEach((p, i) => {

@@ -18,6 +18,8 @@ interface Stats {
   readonly high: number
   /** High bytes that start a character (not UTF-8 continuation bytes). */
   readonly highChars: number
+  /** CR or LF not in a CRLF pair: fine in text (normalised), fatal for binary content in 7bit/8bit. */
+  readonly bareBreaks: number
   readonly control: number
   readonly longLine: boolean
 }
@@ -25,12 +27,14 @@ interface Stats {
 const stats = (bytes: Uint8Array): Stats => {
   let high = 0
   let highChars = 0
+  let bareBreaks = 0
   let control = 0
   let line = 0
   let longLine = false
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i] ?? 0
     if (c === 10) {
+      if (bytes[i - 1] !== 13) bareBreaks++
       line = 0
       continue
     }
@@ -42,7 +46,7 @@ const stats = (bytes: Uint8Array): Stats => {
     }
     else if (c === 0 || c === 13 || (c < 32 && c !== 9) || c === 127) control++
   }
-  return { high, highChars, control, longLine }
+  return { high, highChars, bareBreaks, control, longLine }
 }
 
 /**
@@ -51,7 +55,7 @@ const stats = (bytes: Uint8Array): Stats => {
  */
 export const choose = (bytes: Uint8Array, options: { readonly text: boolean; readonly allow8bit?: boolean }): Encoding => {
   const s = stats(bytes)
-  if (s.control > 0) return "base64"
+  if (s.control > 0 || (!options.text && s.bareBreaks > 0)) return "base64"
   if (!s.longLine && s.high === 0) return "7bit"
   if (!options.text) return "base64"
   if (!s.longLine && options.allow8bit === true) return "8bit"

@@ -59,8 +59,14 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
     const retain = options.retainFinishedMillis ?? 0
     const shards = Array.from({ length: shardCount }, (_, n) => Keys.shard(prefix, n))
     const channel = Keys.channel(prefix)
+    // ioredis rejects a failed connect with "Connection is closed."; the socket error (ECONNREFUSED, ENOTFOUND,
+    // NOAUTH) only reaches the "error" listener, and it is what an operator needs to read.
+    const socket: { lastError: unknown } = { lastError: undefined }
     const connect = (c: Client) =>
-      Effect.tryPromise({ try: () => (c instanceof Redis && c.status === "wait" ? c.connect() : Promise.resolve()), catch: unavailable("connect") })
+      Effect.tryPromise({
+        try: () => (c instanceof Redis && c.status === "wait" ? c.connect() : Promise.resolve()),
+        catch: (e) => unavailable("connect")(socket.lastError ?? e)
+      })
 
     const client: Client = options.client ?? (yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -73,8 +79,11 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
           maxRetriesPerRequest: 1,
           commandTimeout: options.commandTimeoutMillis ?? 5000
         })
-        // Errors surface through failed commands; the listener only keeps ioredis from reporting them twice.
-        c.on("error", () => {})
+        // Errors surface through failed commands; the listener keeps ioredis from reporting them twice and
+        // remembers the last one for a failed connect.
+        c.on("error", (e: unknown) => {
+          socket.lastError = e
+        })
         return c
       }),
       (c) => Effect.promise(() => c.quit().then(() => undefined, () => c.disconnect()))

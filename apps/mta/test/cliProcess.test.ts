@@ -1,0 +1,57 @@
+/**
+ * `pnpm cartero queue ...` from the repository root, as an operator types it: arguments reach the CLI with and
+ * without pnpm's `--`, stdout carries only the result, and an unknown id ends with one stderr line, exit code 1 and
+ * no stack trace. Each child is bounded by a timeout and killed by pid.
+ */
+import { execFile } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+
+interface Result {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const pnpm = (env: Record<string, string>, ...args: ReadonlyArray<string>): Effect.Effect<Result> =>
+  Effect.callback<Result>((resume) => {
+    const child = execFile("pnpm", ["cartero", ...args], {
+      cwd: root,
+      env: { ...process.env, CARTERO_REDIS_URL: "", ...env },
+      timeout: 30_000,
+      killSignal: "SIGKILL"
+    }, (error, stdout, stderr) => {
+      resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }))
+    })
+    return Effect.sync(() => {
+      if (child.pid !== undefined && child.exitCode === null) child.kill("SIGKILL")
+    })
+  })
+
+describe("pnpm cartero (child process)", () => {
+  it.live("passes arguments through, with and without --, and fails cleanly on an unknown id", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cartero-cli-proc-"))
+    return Effect.gen(function*() {
+      const env = { CARTERO_DATA_DIR: dir }
+      const stats = yield* pnpm(env, "queue", "stats", "--json")
+      assert.strictEqual(stats.code, 0, stats.stderr)
+      assert.deepInclude(JSON.parse(stats.stdout), { store: `sqlite ${join(dir, "queue.sqlite")}`, messages: 0 })
+
+      const dashed = yield* pnpm(env, "--", "queue", "list")
+      assert.strictEqual(dashed.code, 0, dashed.stderr)
+      assert.strictEqual(dashed.stdout, "queue is empty (no message matches)\n")
+
+      const unknown = yield* pnpm(env, "queue", "show", "0nope")
+      assert.strictEqual(unknown.code, 1)
+      assert.strictEqual(unknown.stdout, "")
+      assert.include(unknown.stderr, "cartero: no queued message \"0nope\"\n")
+      assert.notMatch(unknown.stderr, /\n\s+at /, "no stack trace")
+    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+  }, 60_000)
+})

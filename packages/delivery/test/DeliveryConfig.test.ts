@@ -1,0 +1,70 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Exit, Layer } from "effect"
+import { DeliveryConfig, tlsFor } from "../src/DeliveryConfig.ts"
+
+const read = (env: Record<string, string>) =>
+  Effect.exit(Effect.gen(function*() {
+    return yield* DeliveryConfig
+  }).pipe(
+    Effect.provide(DeliveryConfig.layerConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
+  ))
+
+describe("DeliveryConfig", () => {
+  it.effect("defaults and every variable", () =>
+    Effect.gen(function*() {
+      const d = yield* read({ CARTERO_HOSTNAME: "mx.example.com" })
+      assert.isTrue(Exit.isSuccess(d))
+      if (Exit.isSuccess(d)) {
+        assert.strictEqual(d.value.port, 25)
+        assert.strictEqual(d.value.tls, "opportunistic")
+        assert.strictEqual(d.value.destinationConcurrency, 20)
+        assert.strictEqual(d.value.maxConnections, 100)
+        assert.isUndefined(d.value.staticRoutes.smarthost)
+      }
+      const all = yield* read({
+        CARTERO_HOSTNAME: "MX.Example.com",
+        CARTERO_SELF_NAMES: "mail.example.com, mx2.example.com",
+        CARTERO_SELF_ADDRESSES: "192.0.2.1,2001:db8::1",
+        CARTERO_OUTBOUND_PORT: "2525",
+        CARTERO_SMARTHOST: "smtp.relay.test:587",
+        CARTERO_STATIC_ROUTES: "example.org=[10.0.0.5]:25",
+        CARTERO_OUTBOUND_TLS: "required",
+        CARTERO_OUTBOUND_ADDRESS_PREFERENCE: "ipv4",
+        CARTERO_DELIVERY_WORKERS: "8",
+        CARTERO_DESTINATION_CONCURRENCY: "2",
+        CARTERO_DESTINATION_RATE_DELAY: "500ms",
+        CARTERO_MAX_CONNECTIONS: "10"
+      })
+      assert.isTrue(Exit.isSuccess(all))
+      if (Exit.isSuccess(all)) {
+        const s = all.value
+        assert.strictEqual(s.hostname, "mx.example.com")
+        assert.deepStrictEqual(s.selfNames, ["mail.example.com", "mx2.example.com"])
+        assert.deepStrictEqual(s.selfAddresses, ["192.0.2.1", "2001:db8::1"])
+        assert.strictEqual(s.port, 2525)
+        assert.deepStrictEqual(s.staticRoutes.smarthost, { host: "smtp.relay.test", port: 587 })
+        assert.deepStrictEqual(s.staticRoutes.domains.get("example.org"), { host: "10.0.0.5", port: 25 })
+        assert.deepStrictEqual([s.tls, s.addressPreference, s.workers, s.destinationConcurrency, s.maxConnections], ["required", "ipv4", 8, 2, 10])
+        assert.strictEqual(Duration.toMillis(s.destinationRateDelay), 500)
+        assert.deepStrictEqual(tlsFor(s, "mx.example.org"), { mode: "required", verify: true, servername: "mx.example.org" })
+      }
+    }))
+
+  it.effect("a bad value fails with a message naming the variable", () =>
+    Effect.gen(function*() {
+      for (const [name, value] of [
+        ["CARTERO_OUTBOUND_PORT", "abc"],
+        ["CARTERO_OUTBOUND_PORT", "0"],
+        ["CARTERO_SMARTHOST", "bad host:25"],
+        ["CARTERO_OUTBOUND_TLS", "sometimes"],
+        ["CARTERO_DESTINATION_CONCURRENCY", "0"],
+        ["CARTERO_MAX_CONNECTIONS", "-1"],
+        ["CARTERO_SELF_ADDRESSES", "not-an-ip"],
+        ["CARTERO_STATIC_ROUTES", "example.org"]
+      ] as const) {
+        const exit = yield* read({ [name]: value })
+        assert.isTrue(Exit.isFailure(exit), `${name}=${value}`)
+        assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), name)
+      }
+    }))
+})
