@@ -10,13 +10,15 @@
  * - a timeout, a failure or a defect answers `451 4.3.0` with a generic text, and logs plugin, phase and cause;
  * - `rcptTo` is default-deny: when no plugin accepts, `550 5.7.1` (no open relay by construction);
  * - `auth` is default-deny: `535 5.7.8`;
- * - `queue` needs an `Accept` (the message is stored): otherwise `451 4.3.0`, nothing was stored;
+ * - `queue` needs an `Accept` (the message is stored): otherwise `451 4.3.0`, and what storage plugins kept of
+ *   it is rolled back (see `Handoff`);
  * - `disconnect` observers all run; their failures are logged only.
  *
  * @since 0.1.0
  */
 import { type Address, type Envelope, Verdict } from "@cartero/smtp"
 import { Cause, Context, Effect, Layer, type Scope } from "effect"
+import * as Handoff from "./Handoff.ts"
 import type { DecidingPhase, HookResult, Hooks } from "./Hooks.ts"
 import type { Message } from "./Message.ts"
 import type { Plugin } from "./Plugin.ts"
@@ -112,7 +114,9 @@ export const fromHooks = (built: ReadonlyArray<{ readonly plugin: Plugin<unknown
   message: (transaction, message) => decide(built, "message", (h) => h.message?.(transaction, message)),
   queue: (transaction, message) =>
     decide(built, "queue", (h) => h.queue?.(transaction, message)).pipe(
-      Effect.map((v) => (v._tag === "Accept" ? v : v._tag === "Continue" ? defaults.queue : v))
+      Effect.map((v) => (v._tag === "Accept" ? v : v._tag === "Continue" ? defaults.queue : v)),
+      Effect.tap((v) => (v._tag === "Accept" ? Effect.void : Handoff.rollback(transaction))),
+      Effect.onInterrupt(() => Handoff.rollback(transaction))
     ),
   disconnect: (connection) =>
     Effect.forEach(built, ({ hooks, plugin }) => {

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * as Handoff from "./Handoff.ts"
 export * as Hooks from "./Hooks.ts"
 export * as Message from "./Message.ts"
 export * as Notes from "./Notes.ts"

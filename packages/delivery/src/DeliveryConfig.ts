@@ -18,6 +18,7 @@
  * | `CARTERO_DESTINATION_CONCURRENCY` [20] | concurrent transactions per destination domain (Postfix's default) |
  * | `CARTERO_DESTINATION_RATE_DELAY` [0] | pause between two deliveries to one domain (`1s`; Postfix's `destination_rate_delay`) |
  * | `CARTERO_MAX_CONNECTIONS` [100] | concurrent transactions in total |
+ * | `CARTERO_SHUTDOWN_TIMEOUT` [10s] | on shutdown, how long in-flight deliveries may finish (shared with the listeners) |
  *
  * The retry schedule (`CARTERO_RETRY_SCHEDULE`, `CARTERO_MAX_QUEUE_AGE`) belongs to the queue: the worker defers,
  * the queue's `RetryPolicy` decides when again and when to give up (`MailQueue.layerConfig` reads both).
@@ -76,7 +77,7 @@ export const defaults: Settings = {
   destinationRateDelay: Duration.zero,
   maxConnections: 100,
   lease: Duration.minutes(5),
-  shutdownTimeout: Duration.seconds(30)
+  shutdownTimeout: Duration.seconds(10)
 }
 
 /** Delivery settings. */

@@ -23,7 +23,8 @@
  */
 import { type Claim, MailQueue } from "@cartero/queue"
 import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import type { Dns } from "@cartero/dns"
+import { Cause, Clock, type Config, Context, Deferred, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
@@ -35,6 +36,7 @@ import { OutboundPipeline, renderHeaders } from "./OutboundPipeline.ts"
 import * as Route from "./Route.ts"
 import { Router } from "./Router.ts"
 import { SmtpClient } from "./SmtpClient.ts"
+import * as TlsPolicy from "./TlsPolicy.ts"
 
 /** What happened to one claim. */
 export interface ClaimReport {
@@ -76,6 +78,22 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         return worker
       })
     )
+
+  /**
+   * The whole outbound side from configuration: {@link DeliveryConfig.layerConfig}, an `SmtpClient` whose EHLO
+   * name is `CARTERO_HOSTNAME`, the {@link Router} and the given outbound pipeline. The app still provides the
+   * `MailQueue` (with its retry policy, e.g. `MailQueue.layerConfig`) and `Dns` (e.g. `Dns.layerConfig`).
+   */
+  static readonly layerConfig = <E, R>(
+    pipeline: Layer.Layer<OutboundPipeline, E, R>
+  ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, R | MailQueue.MailQueue | Dns.Dns> => {
+    const client = Layer.unwrap(Effect.gen(function*() {
+      const settings = yield* DeliveryConfig
+      return SmtpClient.layer({ heloName: settings.hostname, tls: TlsPolicy.make(settings.tls, { verify: settings.tls === "required" }) })
+    }))
+    const deps = Layer.mergeAll(Router.layer, client, pipeline).pipe(Layer.provideMerge(DeliveryConfig.layerConfig))
+    return DeliveryWorker.layer.pipe(Layer.provide(deps))
+  }
 
   /** The service without worker fibers (deliver claims yourself; tests, one-shot flushes). */
   static readonly layerNoWorkers: Layer.Layer<DeliveryWorker, never, MailQueue.MailQueue | SmtpClient | Router | OutboundPipeline | DeliveryConfig> =

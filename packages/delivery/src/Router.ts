@@ -22,6 +22,7 @@
 import { Dns, DnsError, Mx } from "@cartero/dns"
 import { Context, Effect, Layer, Random } from "effect"
 import * as net from "node:net"
+import { domainToASCII } from "node:url"
 import { DeliveryConfig, isSelfAddress, isSelfName, type Settings } from "./DeliveryConfig.ts"
 import * as Route from "./Route.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
@@ -153,13 +154,16 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
   })
 
   const route = Effect.fn("Router.route")(function*(rawDomain: string) {
-    const domain = rawDomain.toLowerCase().replace(/\.$/, "")
-    yield* Effect.annotateCurrentSpan({ "cartero.domain": domain })
-    const literal = addressLiteral(domain)
+    const lower = rawDomain.toLowerCase().replace(/\.$/, "")
+    yield* Effect.annotateCurrentSpan({ "cartero.domain": lower })
+    const literal = addressLiteral(lower)
     if (literal !== undefined) {
       if (isSelfAddress(settings, literal)) return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself`, 554)
       return Route.hosts(domain, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
     }
+    // DNS speaks A-labels: an internationalised domain (RFC 6531 mail) is looked up in its ASCII form.
+    const domain = /^[\x00-\x7f]*$/.test(lower) ? lower : domainToASCII(lower)
+    if (domain === "") return Route.bounce(lower, "5.1.2", `${lower} is not a valid mail domain`)
     const relay = StaticRoutes.lookup(settings.staticRoutes, domain)
     if (relay !== undefined) return yield* relays(domain, [relay], "static")
 

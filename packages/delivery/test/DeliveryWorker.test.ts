@@ -1,9 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { RetryPolicy } from "@cartero/queue"
+import { Dns } from "@cartero/dns"
+import { MailQueue, RetryPolicy } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
-import { SmtpSink } from "@cartero/testing"
-import { Effect } from "effect"
-import { body, dsns, envelope, eventually, settled, setup } from "./support/worker.ts"
+import { FakeDns, SmtpSink } from "@cartero/testing"
+import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { DeliveryWorker } from "../src/DeliveryWorker.ts"
+import { OutboundPipeline } from "../src/OutboundPipeline.ts"
+import { body, dsns, envelope, eventually, settled, setup, zones } from "./support/worker.ts"
 
 const replyOf = (r: { readonly lastReply: SmtpReply.SmtpReply | undefined } | undefined) =>
   r?.lastReply === undefined ? "" : SmtpReply.toString(r.lastReply)
@@ -169,5 +172,23 @@ describe("DeliveryWorker: bounces", () => {
       const text = dsn?.data.toString("latin1") ?? ""
       assert.include(text, "Status: 5.4.7")
       assert.include(text, "Diagnostic-Code: smtp; 451 4.2.1 mailbox busy")
+    }).pipe(Effect.scoped))
+})
+
+describe("DeliveryWorker.layerConfig", () => {
+  it.live("wires config, client, router and pipeline from the environment", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeDns.make(zones)
+      const sink = yield* SmtpSink.make()
+      const env = { CARTERO_HOSTNAME: "wired.test", CARTERO_OUTBOUND_PORT: String(sink.port), CARTERO_OUTBOUND_TLS: "none", CARTERO_DELIVERY_WORKERS: "1" }
+      const layer = DeliveryWorker.layerConfig(OutboundPipeline.layerEmpty).pipe(
+        Layer.provideMerge(Layer.mergeAll(MailQueue.MailQueue.layerStoreMemory(), Dns.Dns.layer({ nameservers: [fake.nameserver] }))),
+        Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+      )
+      const context = yield* Layer.build(layer)
+      const queue = Context.get(context, MailQueue.MailQueue)
+      yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      const [m] = yield* sink.awaitMessages(1)
+      assert.strictEqual(m?.helo, "wired.test")
     }).pipe(Effect.scoped))
 })

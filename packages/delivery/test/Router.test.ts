@@ -34,7 +34,8 @@ const zones: MemoryDns.Zones = {
   "other.backupmx.test": { A: ["127.0.0.8"] },
   "selfaddr.test": { MX: [{ priority: 10, exchange: "alias.selfaddr.test" }] },
   "alias.selfaddr.test": { A: ["127.0.0.53"] },
-  "relay.test": { A: ["127.0.0.44"] }
+  "relay.test": { A: ["127.0.0.44"] },
+  "xn--bcher-kva.test": { MX: [{ priority: 10, exchange: "mx1.example.test" }] }
 }
 
 const run = <A>(effect: Effect.Effect<A, never, Router>, settings: Partial<Settings> = {}, z: MemoryDns.Zones = zones) =>
@@ -82,6 +83,11 @@ describe("Router", () => {
       const hosts = hostsOf(yield* route("implicit.test"))
       assert.deepStrictEqual(hosts.map((h) => [h.name, h.addresses, h.source]), [["implicit.test", ["127.0.0.5"], "implicit"]])
       assert.strictEqual(replyOf(yield* route("noaddr.test"), "Bounce"), "550 5.4.4 noaddr.test has no MX and no address record")
+    }))
+
+  it.effect("an internationalised domain is looked up in its A-label form", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(hostsOf(yield* route("bücher.test")).map((h) => h.name), ["mx1.example.test"])
     }))
 
   it.effect("null MX bounces 5.1.10; NXDOMAIN bounces 5.1.2", () =>

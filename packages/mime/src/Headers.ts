@@ -103,7 +103,8 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
     const raw = text(bytes, fieldStart, fieldEnd).replace(/\r?\n/g, "\r\n")
     const c = raw.indexOf(":")
     const name = raw.slice(0, c).trimEnd()
-    const value = raw.slice(c + 1).replace(/\r\n/g, "").trim()
+    // Only WSP is trimmed: a value may begin with other Unicode spaces (RFC 6532).
+    const value = raw.slice(c + 1).replace(/\r\n/g, "").replace(/^[ \t]+|[ \t]+$/g, "")
     fields.push(new Field(name, raw, value))
     fieldStart = -1
   }
@@ -180,7 +181,7 @@ const HARD_LINE = 998
  */
 export const fold = (name: string, value: string): string => {
   // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/[ \t]+/g, " ").trim()
+  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "")
   const words = clean.split(" ")
   const lines: Array<string> = []
   let line = `${name}:`

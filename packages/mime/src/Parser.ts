@@ -120,6 +120,7 @@ class Machine implements PushParser {
   private sink: Sink | undefined
   private afterSkip: ((at: number) => void) | undefined
   private crOnly: boolean | undefined
+  private pendingCr = false
   private ended = false
 
   constructor(options?: Options) {
@@ -133,12 +134,21 @@ class Machine implements PushParser {
   write(chunk: Uint8Array): void {
     if (this.ended || chunk.length === 0) return
     let input = toBuffer(chunk)
+    if (this.pendingCr) {
+      input = Buffer.concat([Buffer.from([13]), input])
+      this.pendingCr = false
+    }
     if (this.crOnly === undefined) {
+      // CR-only (classic Mac) input is recognised by its first line break being a CR not followed by LF. A CR
+      // ending the chunk waits for the next byte, so the decision never depends on how the input is chunked.
       const nl = input.indexOf(10)
       const cr = input.indexOf(13)
-      // A CR as the very last byte may be half of a CRLF split across chunks: decide on the next chunk.
-      const lastCr = cr >= 0 && input.indexOf(13, cr + 1) < 0 && cr === input.length - 1
-      if (nl >= 0 || (cr >= 0 && !lastCr) || input.length > 65536) this.crOnly = nl < 0 && cr >= 0 && !lastCr
+      if (cr >= 0 && (nl < 0 || cr < nl)) {
+        if (cr === input.length - 1) {
+          this.pendingCr = true
+          input = input.subarray(0, cr)
+        } else this.crOnly = input[cr + 1] !== 10
+      } else if (nl >= 0) this.crOnly = false
       if (this.crOnly === true) this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
     }
     if (this.crOnly === true) {
@@ -157,6 +167,13 @@ class Machine implements PushParser {
 
   end(): Part.Part {
     if (this.ended) return this.root
+    if (this.pendingCr) {
+      // The first line break is a CR that ends the input: not followed by LF, so CR-only.
+      this.pendingCr = false
+      this.crOnly = true
+      this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
+      this.write(Buffer.from([10]))
+    }
     this.ended = true
     if (this.carry.length > 0) {
       const buf = this.carry

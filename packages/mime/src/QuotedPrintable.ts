@@ -19,6 +19,7 @@ for (let i = 0; i < 6; i++) {
 export class Decoder {
   private readonly chunks: Array<Uint8Array> = []
   private carry: Uint8Array = new Uint8Array(0)
+  private longBlank = false
   /** Number of `=` that were neither an escape nor a soft break. */
   invalid = 0
   size = 0
@@ -43,20 +44,26 @@ export class Decoder {
     while (i < end) {
       const c = src[i] ?? 0
       if (c === 32 || c === 9) {
-        // Trailing whitespace was added in transport and must be dropped (RFC 2045 §6.7 rule 3).
+        // Trailing whitespace was added in transport and must be dropped (RFC 2045 §6.7 rule 3). A run of 1000 or
+        // more blanks is kept as is: deciding would mean buffering it, and the answer must not depend on chunking.
         let j = i + 1
         while (j < end && (src[j] === 32 || src[j] === 9)) j++
-        if (j >= end && !final && j - i < 1000) {
-          this.carry = src.slice(i, end)
-          break
-        }
-        if (j >= end || src[j] === 10 || (src[j] === 13 && src[j + 1] === 10)) {
-          i = j
-          continue
+        const long = this.longBlank || j - i >= 1000
+        if (!long) {
+          if (!final && (j >= end || (src[j] === 13 && j + 1 >= end))) {
+            this.carry = src.slice(i, end)
+            break
+          }
+          if (j >= end || src[j] === 10 || (src[j] === 13 && src[j + 1] === 10)) {
+            i = j
+            continue
+          }
         }
         while (i < j) out[n++] = src[i++] ?? 32
+        this.longBlank = long && j >= end
         continue
       }
+      this.longBlank = false
       if (c !== 61) {
         out[n++] = c
         i++
@@ -76,25 +83,27 @@ export class Decoder {
       }
       let j = i + 1
       while (j < end && (src[j] === 32 || src[j] === 9)) j++
-      if (j >= end && !final && j - i < 80) {
-        this.carry = src.slice(i, end)
-        break
-      }
-      if (j < end && src[j] === 10) {
-        i = j + 1
-        continue
-      }
-      if (j < end && src[j] === 13) {
-        if (j + 1 >= end && !final) {
+      if (j - i <= 80) {
+        if (j >= end && !final) {
           this.carry = src.slice(i, end)
           break
         }
-        i = src[j + 1] === 10 ? j + 2 : j + 1
-        continue
-      }
-      if (j >= end) {
-        i = end
-        continue
+        if (src[j] === 10) {
+          i = j + 1
+          continue
+        }
+        if (src[j] === 13) {
+          if (j + 1 >= end && !final) {
+            this.carry = src.slice(i, end)
+            break
+          }
+          i = src[j + 1] === 10 ? j + 2 : j + 1
+          continue
+        }
+        if (j >= end) {
+          i = end
+          continue
+        }
       }
       this.invalid++
       out[n++] = 61

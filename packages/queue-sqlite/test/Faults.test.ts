@@ -8,7 +8,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SqliteQueueStore } from "../src/index.ts"
 
-const tsx = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url))
 const claimer = fileURLToPath(new URL("./fixtures/claimer.ts", import.meta.url))
 
 describe("SqliteQueueStore faults", () => {
@@ -18,7 +17,7 @@ describe("SqliteQueueStore faults", () => {
     return Effect.gen(function*() {
       const q = yield* MailQueue.MailQueue
       for (let i = 0; i < 5; i++) yield* q.enqueue({ envelope: Fixtures.envelope("a@a.test", `u${i}@b.test`, `v${i}@c.test`), body: Fixtures.bytes(`m${i}`) })
-      const { child, line } = yield* ChildProcess.spawnUntil(tsx, claimer, [filename, "1500"], "CLAIMED")
+      const { child, line } = yield* ChildProcess.spawnUntil(claimer, [filename, "1500"], "CLAIMED")
       assert.strictEqual(line, "CLAIMED 10")
       yield* ChildProcess.kill9(child)
       assert.strictEqual((yield* q.claim({ limit: 100 })).length, 0)

@@ -2,12 +2,12 @@
  * The `maildir` plugin: stores accepted messages for local recipients in Maildirs
  * (`<root>/<domain>/<local>/Maildir/new/<unique name>`).
  *
- * It implements the `queue` phase only. For the recipients of the transaction that `isLocal` says are local, it
- * writes `message.prepend` followed by `message.raw` with the two-phase {@link Delivery.deliver}, then:
- * - when every recipient was local: `Accept` (the message is stored, the server may answer `250`);
- * - when some recipients are not local: `Continue`, so that a later queue plugin takes the remote ones (it must
- *   skip the local ones, using the same `isLocal`);
- * - when none is local: `Continue`, without touching the disk.
+ * It implements the `queue` phase only and takes part in the core `Handoff`: of the recipients no earlier store
+ * handled, it writes the local ones (`isLocal`) with the two-phase {@link Delivery.deliver} (`message.prepend`
+ * followed by `message.raw`), marks them handled and registers their removal as the rollback; then
+ * - when every recipient of the transaction is handled: `Accept` (the server may answer `250`);
+ * - otherwise `Continue`, so a later store (the mail queue) takes the remote ones. Should that store fail, the
+ *   pipeline rolls back: the files written here are removed, and the client's retry cannot duplicate them.
  * A write error fails the hook, and the pipeline answers `451 4.3.0`; nothing is left on disk.
  *
  * ```ts
@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { type Hooks, type Message, Plugin, type Session } from "@cartero/core"
+import { Handoff, type Hooks, type Message, Plugin, type Session } from "@cartero/core"
 import { type Envelope, Verdict } from "@cartero/smtp"
 import { Config, Effect } from "effect"
 import * as Fs from "node:fs/promises"
@@ -42,18 +42,29 @@ export interface Options {
   readonly hostname?: string | undefined
 }
 
+/** Removes files this delivery created, when the `queue` phase is rolled back (a later store failed). */
+const removeFiles = (paths: ReadonlyArray<string>): Effect.Effect<void, Delivery.MaildirError> =>
+  Effect.forEach(paths, (path) =>
+    Effect.tryPromise({
+      try: () => Fs.rm(path, { force: true }),
+      catch: (cause) => new Delivery.MaildirError({ operation: "state", path, cause })
+    }), { discard: true })
+
 /** The hooks for a root that exists. */
 export const hooks = (options: Options): Hooks.Hooks => ({
   queue: Effect.fn("Maildir.queue")(function*(transaction: Session.Transaction, message: Message.Message) {
-    const local = yield* Effect.filter(transaction.recipients, (r) => options.isLocal(transaction, r))
+    const pending = yield* Handoff.unhandled(transaction)
+    const local = yield* Effect.filter(pending, (r) => options.isLocal(transaction, r.recipient))
     if (local.length === 0) return Verdict.next
     const paths = yield* Delivery.deliver(
       { root: options.root, hostname: options.hostname },
-      local.map((r) => r.address),
+      local.map((r) => r.recipient.address),
       message.prepend,
       message.raw
     )
-    const all = local.length === transaction.recipients.length
+    yield* Handoff.onRollback(transaction, removeFiles(paths))
+    yield* Handoff.markHandled(transaction, local.map((r) => r.index))
+    const all = yield* Handoff.allHandled(transaction)
     yield* Effect.logInfo("stored in Maildir").pipe(
       Effect.annotateLogs({ txn: transaction.id, recipients: local.length, files: paths.length, handOff: !all })
     )

@@ -1,4 +1,4 @@
-import { Pipeline, Plugin } from "@cartero/core"
+import { Handoff, Pipeline, Plugin } from "@cartero/core"
 import { SmtpReply, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
@@ -19,10 +19,15 @@ const remoteQueue = (seen: Array<string>) =>
   Plugin.make("remote-queue", Effect.succeed({
     queue: (txn: Parameters<Maildir.IsLocal>[0]) =>
       Effect.gen(function*() {
-        for (const r of txn.recipients) if (!(yield* isLocal(txn, r))) seen.push(`${r.address.localPart}@${r.address.domain}`)
+        const rest = yield* Handoff.unhandled(txn)
+        for (const r of rest) seen.push(`${r.recipient.address.localPart}@${r.recipient.address.domain}`)
+        yield* Handoff.markHandled(txn, rest.map((r) => r.index))
         return Verdict.accept()
       })
   }))
+
+/** A later store that is down: the pipeline must roll back what Maildir wrote. */
+const brokenQueue = Plugin.make("broken-queue", Effect.succeed({ queue: () => Effect.fail("queue unavailable") }))
 
 const queue = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>, rcpts: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -57,9 +62,21 @@ describe("Maildir.plugin", () => {
       assert.deepStrictEqual(seen, ["x@remote.test"])
       assert.strictEqual((yield* listFiles(root)).length, 1)
 
-      // without a later queue plugin, nobody accepts the remote recipient: 451, as the core pipeline says
+      // without a later queue plugin, nobody accepts the remote recipient: 451, and the local copy is rolled back
       const alone = yield* queue([Maildir.plugin({ root, isLocal })], ["alice@example.com", "x@remote.test"])
       assert.strictEqual(wire(alone), "451 4.3.0 Message could not be stored, please try again later")
+      assert.strictEqual((yield* listFiles(root)).length, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("a later store failing removes the local copies (rolled back), and the client gets 451", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const verdict = yield* queue(
+        [Maildir.plugin({ root, isLocal }), brokenQueue],
+        ["alice@example.com", "bob@example.com", "x@remote.test"]
+      )
+      assert.strictEqual(wire(verdict), "451 4.3.0 Temporary local problem, please try again later")
+      assert.deepStrictEqual(yield* listFiles(root), [])
     }).pipe(Effect.scoped))
 
   it.live("no local recipient: continues without touching the disk", () =>

@@ -3,7 +3,7 @@ import { MailQueue, RetryPolicy } from "@cartero/queue"
 import type { QueuedMessage } from "@cartero/queue"
 import { Address, Envelope } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
-import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, References, Schedule, type Scope } from "effect"
 import { DeliveryConfig, type Settings } from "../../src/DeliveryConfig.ts"
 import { DeliveryWorker } from "../../src/DeliveryWorker.ts"
 import { OutboundPipeline } from "../../src/OutboundPipeline.ts"
@@ -44,7 +44,9 @@ export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.
     SmtpClient.layer(clientOptions()),
     Dns.Dns.layer({ nameservers: [dns.nameserver], timeout: "500 millis", retry: Schedule.recurs(0), cacheSize: 0 }),
     DeliveryConfig.layer({ hostname: "cartero.test", port: sink.port, workers: 2, shutdownTimeout: Duration.seconds(2), ...options.settings }),
-    options.pipeline ?? OutboundPipeline.layerEmpty
+    options.pipeline ?? OutboundPipeline.layerEmpty,
+    // Per-attempt INFO lines are the product, but noise in test output; warnings and errors still show.
+    Layer.succeed(References.MinimumLogLevel, "Warn")
   )
   const workerLayer = options.workers === false ? DeliveryWorker.layerNoWorkers : DeliveryWorker.layer
   const context = yield* Layer.build(workerLayer.pipe(Layer.provideMerge(Router.layer), Layer.provideMerge(base)))

@@ -1,21 +1,29 @@
 /**
- * Helpers for fault tests that run a queue worker in a child process (via `tsx`) and kill it.
+ * Helpers for fault tests that run a queue worker in a child process and kill it.
+ *
+ * The child is `node --import tsx script`, not the `tsx` command: `tsx` runs the script in a second process and
+ * only relays signals, so a SIGKILL to its pid would kill the relay and leave the worker running as an orphan
+ * (still holding and renewing work). With `--import` the pid we kill is the worker itself.
  *
  * @since 0.1.0
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
+import type { Scope } from "effect"
 
-/** Spawns `tsx script ...args`, resolving once a stdout line starts with `marker`; the line is returned. */
+/** This package's directory: `--import tsx` is resolved from the working directory, and tsx is a dev dependency here. */
+const packageDir = fileURLToPath(new URL("../..", import.meta.url))
+
+/** Spawns `node --import tsx script ...args`, resolving once a stdout line starts with `marker`; the line is returned. */
 export const spawnUntil = (
-  tsx: string,
   script: string,
   args: ReadonlyArray<string>,
   marker: string,
   timeoutMillis = 20_000
 ): Effect.Effect<{ readonly child: ChildProcess; readonly line: string }, Error> =>
   Effect.callback<{ readonly child: ChildProcess; readonly line: string }, Error>((resume) => {
-    const child = spawn(tsx, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     const timer = setTimeout(() => {
@@ -50,3 +58,12 @@ export const kill9 = (child: ChildProcess): Effect.Effect<void> =>
 /** Real-time sleep (for `it.live` tests that wait for a lease to expire). */
 export const sleepReal = (millis: number): Effect.Effect<void> =>
   Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+/** {@link spawnUntil}, killed (SIGKILL by pid) when the scope closes, so a failing test never leaves it running. */
+export const spawnScoped = (
+  script: string,
+  args: ReadonlyArray<string>,
+  marker: string,
+  timeoutMillis = 20_000
+): Effect.Effect<{ readonly child: ChildProcess; readonly line: string }, Error, Scope.Scope> =>
+  Effect.acquireRelease(spawnUntil(script, args, marker, timeoutMillis), ({ child }) => kill9(child))
