@@ -158,7 +158,7 @@ for (const s of stores) {
           assert.match(shown.stdout, /\n\s*0\s+bob@y\.test\s+deferred\s+1\s+\S+Z\s+451 4\.4\.1 Try again later\n/)
           assert.match(shown.stdout, /\n\s*1\s+carol@z\.test\s+pending\s+0\s+\S+Z\s+-\n$/)
           const detail = json(yield* cli(env, "queue", "show", m1, "--json"))
-          assert.deepInclude(detail, { id: m1, sender: "alice@x.test", size: 3, held: false })
+          assert.deepInclude(detail, { id: m1, sender: "<alice@x.test>", size: 3, held: false })
           const recipients = typeof detail === "object" && detail !== null && "recipients" in detail && Array.isArray(detail.recipients) ? detail.recipients : []
           assert.deepInclude(recipients[0], { index: 0, address: "bob@y.test", domain: "y.test", state: "deferred", attempts: 1, lastReply: { code: 451, enhanced: "4.4.1", text: "4.4.1 Try again later" } })
 

@@ -158,8 +158,8 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     yield* Effect.annotateCurrentSpan({ "cartero.domain": lower })
     const literal = addressLiteral(lower)
     if (literal !== undefined) {
-      if (isSelfAddress(settings, literal)) return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself`, 554)
-      return Route.hosts(domain, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
+      if (isSelfAddress(settings, literal)) return Route.bounce(lower, "5.4.6", `mail for ${lower} loops back to myself`, 554)
+      return Route.hosts(lower, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
     }
     // DNS speaks A-labels: an internationalised domain (RFC 6531 mail) is looked up in its ASCII form.
     const domain = /^[\x00-\x7f]*$/.test(lower) ? lower : domainToASCII(lower)

@@ -162,7 +162,6 @@ class Machine implements PushParser {
       this.carry = empty
     }
     this.run(buf, false)
-    this.offset += buf.length
   }
 
   end(): Part.Part {
@@ -175,12 +174,11 @@ class Machine implements PushParser {
       this.write(Buffer.from([10]))
     }
     this.ended = true
-    if (this.carry.length > 0) {
+    for (let guard = 0; this.carry.length > 0 && guard < 3; guard++) {
       const buf = this.carry
       this.carry = empty
       this.offset -= buf.length
       this.run(buf, true)
-      this.offset += buf.length
     }
     const at = this.offset
     if (this.mode === "skip") {
@@ -206,13 +204,22 @@ class Machine implements PushParser {
     return this.root
   }
 
-  private run(buf: Buffer, final: boolean): void {
+  /** Runs the machine over `buf`, whose first byte is at `this.offset`; leaves `this.offset` at its end. */
+  private run(input: Buffer, final: boolean): void {
+    let buf = input
     let pos = 0
     while (pos < buf.length) {
+      if (this.carry.length > 0) {
+        // A step handed bytes back (they end at `pos`): read them again, then the rest.
+        this.offset += pos - this.carry.length
+        buf = Buffer.concat([this.carry, buf.subarray(pos)])
+        this.carry = empty
+        pos = 0
+      }
       if (this.mode === "header") pos = this.headerStep(buf, pos)
       else if (this.mode === "skip") {
         const nl = buf.indexOf(10, pos)
-        if (nl < 0) return
+        if (nl < 0) break
         pos = nl + 1
         this.mode = "body"
         const next = this.afterSkip
@@ -220,6 +227,7 @@ class Machine implements PushParser {
         next?.(this.offset + pos)
       } else pos = this.bodyStep(buf, pos, final)
     }
+    this.offset += buf.length
   }
 
   private headerStep(buf: Buffer, pos: number): number {
@@ -255,10 +263,11 @@ class Machine implements PushParser {
       // after them, which matter most there, are kept.
       this.finishHeaders(lineStart, true)
       this.cur.defects.push(Defect.make("HeaderWithoutColon", lineStart, "a line that is not a header field ended the header block"))
+      // An encapsulated message started by that block has no header block either.
+      while (this.mode === "header") this.finishHeaders(lineStart, true)
       if (line.length <= nl + 1 - pos) return pos
-      // The line began in an earlier chunk: hand it over whole.
-      this.emit(line, 0, line.length)
-      this.bol = true
+      // The line began in an earlier chunk: hand it back to be read again as body, before the rest of `buf`.
+      this.carry = line
       return nl + 1
     }
     this.headerLines.push(line)

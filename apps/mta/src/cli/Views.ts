@@ -7,8 +7,8 @@
  *
  * @since 0.1.0
  */
-import type { Listing, QueuedMessage } from "@cartero/queue"
-import { RecipientState } from "@cartero/queue"
+import type { Listing } from "@cartero/queue"
+import { QueuedMessage, RecipientState } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import * as Table from "./Table.ts"
 
@@ -77,7 +77,8 @@ const replyJson = (r: SmtpReply.SmtpReply | undefined) =>
 export const messageJson = (m: QueuedMessage.QueuedMessage) => ({
   id: m.id,
   arrivedAt: time(m.arrivedAt),
-  sender: address(m.envelope.mailFrom),
+  // The same `<local@domain>` / `<>` form as `list` (where the store keeps it formatted).
+  sender: QueuedMessage.formatMailbox(m.envelope.mailFrom),
   size: m.bodySize,
   held: m.held,
   traceId: m.traceId,
@@ -99,7 +100,7 @@ export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
     [
       ["id", m.id],
       ["arrived", cell(m.arrivedAt)],
-      ["sender", address(m.envelope.mailFrom)],
+      ["sender", QueuedMessage.formatMailbox(m.envelope.mailFrom)],
       ["size", `${m.bodySize} bytes`],
       ["held", m.held ? "yes" : "no"],
       ["trace", m.traceId]
