@@ -1,7 +1,9 @@
 /**
  * The reference MTA as one layer: the SMTP listeners (`@cartero/server`, configured from `CARTERO_*`), the plugin
- * pipeline (local-domains, then Maildir), logging, and a start-up line that states the listeners, the local
- * domains and the Maildir root.
+ * pipeline (local-domains, then Maildir for local recipients, then the mail queue for the rest), the queue (Redis
+ * when `CARTERO_REDIS_URL` is set, else SQLite under `CARTERO_DATA_DIR`), the delivery workers that send queued
+ * mail on (MX routing over `CARTERO_DNS_SERVERS`), logging, and a start-up line that states the listeners, the
+ * local domains, the Maildir root and the queue store.
  *
  * Tests start the whole app in-process with `MtaApp.layer` and a `ConfigProvider` layer (the process environment
  * is read once, on first use, so tests must not rely on `process.env`):
@@ -13,18 +15,31 @@
  * @since 0.1.0
  */
 import { Pipeline } from "@cartero/core"
+import { DeliveryWorker, OutboundPipeline } from "@cartero/delivery"
+import { Dns } from "@cartero/dns"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Maildir } from "@cartero/plugin-maildir"
+import { QueueHandoff } from "@cartero/plugin-queue"
 import { SmtpServer } from "@cartero/server"
 import { Effect, Layer } from "effect"
 import { AppConfig, layerDefaults } from "./AppConfig.ts"
 import * as Logging from "./Logging.ts"
+import * as QueueStoreLayer from "./QueueStoreLayer.ts"
 
-/** The plugins, in hook order: the relay policy decides recipients, Maildir stores the local ones. */
+/**
+ * The plugins, in hook order: the relay policy decides recipients; in the queue phase Maildir stores the local
+ * ones and the queue hand-off takes the rest (both or neither: see core `Handoff`).
+ */
 export const PipelineLive = Pipeline.layer([
   LocalDomains.pluginConfig,
-  Maildir.pluginConfig({ isLocal: LocalDomains.isLocal })
+  Maildir.pluginConfig({ isLocal: LocalDomains.isLocal }),
+  QueueHandoff.plugin
 ])
+
+/** The delivery workers: claim due recipients from the queue, route them over DNS, deliver, retry, bounce. */
+export const DeliveryLive = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layerEmpty).pipe(
+  Layer.provide(Dns.Dns.layerConfig)
+)
 
 /** Logs the start-up line once everything is listening, and the shutdown. */
 const Announce = Layer.effectDiscard(Effect.gen(function*() {
@@ -35,7 +50,8 @@ const Announce = Layer.effectDiscard(Effect.gen(function*() {
     hostname: server.hostname,
     listeners: listeners.join(" "),
     localDomains: config.localDomains.join(","),
-    maildir: config.maildirRoot
+    maildir: config.maildirRoot,
+    queue: QueueStoreLayer.describe(yield* QueueStoreLayer.choice)
   }))
   yield* Effect.addFinalizer(() => Effect.logInfo("cartero stopping: finishing sessions in progress"))
 }))
@@ -44,6 +60,9 @@ const Announce = Layer.effectDiscard(Effect.gen(function*() {
 export const layer = Announce.pipe(
   Layer.provideMerge(SmtpServer.layerConfig),
   Layer.provide(PipelineLive),
+  Layer.provideMerge(DeliveryLive),
+  // one queue, shared by the queue hand-off (enqueue) and the workers (claim/complete)
+  Layer.provideMerge(QueueStoreLayer.layerMailQueue),
   Layer.provideMerge(Logging.layer),
   Layer.provideMerge(AppConfig.layer),
   Layer.provide(layerDefaults)

@@ -180,22 +180,26 @@ const HARD_LINE = 998
  * or end the header block. The value is written as given (no RFC 2047 encoding; see {@link format}).
  */
 export const fold = (name: string, value: string): string => {
+  // Whitespace inside the value is kept as is (it may sit in a quoted string); only the ends are trimmed.
   // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "")
-  const words = clean.split(" ")
+  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/^[ \t]+|[ \t]+$/g, "")
   const lines: Array<string> = []
   let line = `${name}:`
-  for (const word of words) {
-    if (word === "") continue
-    if (line.length + 1 + word.length > MAX_LINE && line.trim().length > 0 && !(lines.length === 0 && line === `${name}:`)) {
+  let fresh = true
+  for (const word of clean.split(" ")) {
+    // Break before the space that precedes `word`; unfolding (removing the CRLF) restores the value exactly.
+    if (!fresh && word !== "" && line.length + 1 + word.length > MAX_LINE && line.trim() !== "") {
       lines.push(line)
       line = ""
     }
     line += " " + word
+    fresh = false
     // A single word too long for even an own line: split it hard rather than break the 998-octet rule.
     while (Buffer.byteLength(line) > HARD_LINE) {
-      lines.push(line.slice(0, HARD_LINE - 4))
-      line = " " + line.slice(HARD_LINE - 4)
+      let cut = HARD_LINE - 4
+      while (Buffer.byteLength(line.slice(0, cut)) > HARD_LINE - 4) cut -= 1
+      lines.push(line.slice(0, cut))
+      line = " " + line.slice(cut)
     }
   }
   lines.push(line)

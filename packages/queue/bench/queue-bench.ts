@@ -4,6 +4,7 @@
  *
  *   pnpm --filter @cartero/queue bench            (CARTERO_REDIS_URL, default redis://127.0.0.1:6379)
  *
+ * `BENCH_STORES=redis BENCH_BODIES=4096 BENCH_CONC=100` runs one row (stores, body sizes, concurrencies).
  * Redis keys go under a unique prefix and are deleted afterwards; SQLite uses a temporary file (synchronous=FULL).
  * Prints `redis-benchmark -q -t set -d 4096 -n 20000` (on db 9) beside, when redis-benchmark exists.
  */
@@ -20,6 +21,9 @@ import { envelope } from "../src/testing/Fixtures.ts"
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 /** `BENCH_STORES=redis,sqlite` runs only those stores. */
 const only = process.env["BENCH_STORES"]?.split(",")
+/** `BENCH_BODIES=4096` and `BENCH_CONC=100` run only those rows (for repeated, interleaved runs of one row). */
+const bodies = process.env["BENCH_BODIES"]?.split(",").map(Number)
+const concs = process.env["BENCH_CONC"]?.split(",").map(Number)
 const ok = SmtpReply.make(250, "2.0.0", "ok")
 
 const percentile = (sorted: ReadonlyArray<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
@@ -96,8 +100,8 @@ const main = Effect.gen(function*() {
   ]
   console.log("| store | body | concurrency | messages | enqueue/s | enq p50 ms | enq p99 ms | claim+complete/s | cc p50 ms | cc p99 ms |")
   console.log("|---|---|---|---|---|---|---|---|---|---|")
-  for (const [bodySize, baseN] of [[4096, 4000], [102_400, 600]] as const) {
-    for (const conc of [1, 10, 100]) {
+  for (const [bodySize, baseN] of ([[4096, 4000], [102_400, 600]] as const).filter(([b]) => bodies === undefined || bodies.includes(b))) {
+    for (const conc of [1, 10, 100].filter((c) => concs === undefined || concs.includes(c))) {
       for (const [name, layer, scale] of stores.filter(([name]) => only === undefined || only.includes(name))) {
         console.log(fmt(yield* measure(name, layer, bodySize, conc, Math.round(baseN * scale))))
       }
