@@ -1,11 +1,13 @@
 /**
  * Samples a server's memory and CPU from `/proc` while a run goes on.
  *
- * The server is a process tree, not one pid: Postfix is a master plus smtpd/cleanup/qmgr/smtp children, and a
- * Node server may fork workers. So the sampler follows the root pid and its descendants: peak RSS is the largest
- * sampled sum of `VmRSS` over the tree (or the root's own `VmHWM` high-water mark, if larger, which catches peaks
- * between samples for single-process servers), and CPU is the growth of `utime + stime + cutime + cstime` summed
- * over the tree, so the time of children that exit and get reaped during the run still counts.
+ * The server may be a process tree, not one pid: Postfix is a master plus smtpd/cleanup/qmgr/smtp children, and a
+ * Node server may fork workers. So the sampler can follow the root pid and its descendants. Peak memory is the
+ * largest sample (every 100 ms) during the window: for one process its `VmRSS`, for a tree the sum of PSS
+ * (`smaps_rollup`), so shared pages are not counted once per process. Not `VmHWM`: that high-water mark dates from
+ * process start, so it would charge a spawned Cartero with its TypeScript start-up peak and an external server
+ * with nothing of the kind. CPU is the growth of `utime + stime + cutime + cstime` summed over the tree, so the time of children
+ * that exit and get reaped during the run still counts.
  *
  * Linux only; elsewhere the figures are simply absent.
  *
@@ -51,7 +53,7 @@ const readStat = (pid: number): Stat | undefined => {
   }
 }
 
-const readStatusKb = (pid: number, key: "VmRSS" | "VmHWM"): number => {
+const readStatusKb = (pid: number, key: "VmRSS"): number => {
   try {
     const text = readFileSync(`/proc/${pid}/status`, "latin1")
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)
@@ -94,7 +96,24 @@ export const processTree = (root: number): ReadonlyArray<number> => {
 const treeTicks = (pids: ReadonlyArray<number>): number =>
   pids.reduce((sum, pid) => sum + (readStat(pid)?.ticks ?? 0), 0)
 
-const treeRssKb = (pids: ReadonlyArray<number>): number => pids.reduce((sum, pid) => sum + readStatusKb(pid, "VmRSS"), 0)
+/** Proportional set size: shared pages (libc, the binary) are split between the processes sharing them. */
+const readPssKb = (pid: number): number | undefined => {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "latin1"))
+    return m?.[1] === undefined ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Memory of a tree. One process: its RSS. Several: the sum of PSS, because summing RSS counts every shared page
+ * once per process (50 Postfix processes of ~8 MB RSS each are not 400 MB of memory).
+ */
+const treeMemoryKb = (pids: ReadonlyArray<number>): number => {
+  if (pids.length === 1 && pids[0] !== undefined) return readStatusKb(pids[0], "VmRSS")
+  return pids.reduce((sum, pid) => sum + (readPssKb(pid) ?? readStatusKb(pid, "VmRSS")), 0)
+}
 
 /** `true` when `/proc/<pid>` exists (the process is alive or a zombie). */
 export const exists = (pid: number): boolean => readStat(pid) !== undefined
@@ -114,25 +133,24 @@ export const start = (pid: number, options: { readonly intervalMs?: number; read
   let pids = tree()
   const startTicks = treeTicks(pids)
   let lastTicks = startTicks
-  let peakKb = treeRssKb(pids)
+  let peakKb = treeMemoryKb(pids)
   let samples = 1
   const sample = (): void => {
     pids = tree()
     const ticks = treeTicks(pids)
     // A child that exited but is not reaped yet drops out of the tree: never let the figure go backwards.
     if (ticks > lastTicks) lastTicks = ticks
-    peakKb = Math.max(peakKb, treeRssKb(pids))
+    peakKb = Math.max(peakKb, treeMemoryKb(pids))
     samples++
   }
-  const timer = setInterval(sample, options.intervalMs ?? 200)
+  const timer = setInterval(sample, options.intervalMs ?? 100)
   timer.unref()
   return {
     stop: () => {
       clearInterval(timer)
       sample()
-      const hwmKb = readStatusKb(pid, "VmHWM")
       return {
-        peakRssBytes: Math.max(peakKb, hwmKb) * 1024,
+        peakRssBytes: peakKb * 1024,
         cpuMs: ((lastTicks - startTicks) * 1000) / clockTicks,
         samples
       }

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type { Address, Envelope } from "@cartero/smtp"
+import type { Redacted } from "effect"
 import type { HasNotes, NoteStore } from "./Notes.ts"
 
 /** The kind of listener a connection arrived on; it decides TLS/AUTH rules and relaying defaults. */
@@ -61,4 +62,10 @@ export interface AuthAttempt {
   readonly username: string
   /** Checks a candidate password against the one the client sent (constant-time where the mechanism allows). */
   readonly verify: (password: string) => boolean
+  /**
+   * The password the client sent, for plugins that store only hashes (they must hash what the client sent; a
+   * verifier of candidates is of no use to them). Present for PLAIN and LOGIN; absent for CRAM-MD5, where the
+   * client never sends the password (only `verify` works there). Redacted, so logging it prints `<redacted>`.
+   */
+  readonly password?: Redacted.Redacted<string> | undefined
 }

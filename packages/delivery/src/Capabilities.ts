@@ -23,6 +23,11 @@ export interface Capabilities {
   readonly enhancedStatusCodes: boolean
   /** RFC 3030 (not used by this client yet: no BDAT). */
   readonly chunking: boolean
+  /**
+   * RFC 4954: the SASL mechanisms offered, upper case (empty when AUTH is not advertised). Both `AUTH PLAIN LOGIN`
+   * and the pre-standard `AUTH=PLAIN LOGIN` some servers still send are read.
+   */
+  readonly auth: ReadonlyArray<string>
   /** RFC 1870: `undefined` when SIZE is not advertised, `0` when advertised without a limit, else the limit. */
   readonly size: number | undefined
   /** Every keyword, upper-cased, with its parameters as given. */
@@ -39,6 +44,7 @@ export const none: Capabilities = {
   startTls: false,
   enhancedStatusCodes: false,
   chunking: false,
+  auth: [],
   size: undefined,
   keywords: new Map()
 }
@@ -58,6 +64,11 @@ export const fromEhlo = (lines: ReadonlyArray<string>): Capabilities => {
   }
   const sizeParam = keywords.get("SIZE")
   const sizeValue = sizeParam === undefined ? undefined : /^\d+$/.test(sizeParam) ? Number(sizeParam) : 0
+  const mechanisms = (text: string) => text.split(/\s+/).filter((m) => m !== "").map((m) => m.toUpperCase())
+  const auth = new Set<string>(mechanisms(keywords.get("AUTH") ?? ""))
+  for (const [keyword, params] of keywords) {
+    if (keyword.startsWith("AUTH=")) for (const m of mechanisms(`${keyword.slice(5)} ${params}`)) auth.add(m)
+  }
   return {
     esmtp: true,
     pipelining: keywords.has("PIPELINING"),
@@ -67,6 +78,7 @@ export const fromEhlo = (lines: ReadonlyArray<string>): Capabilities => {
     startTls: keywords.has("STARTTLS"),
     enhancedStatusCodes: keywords.has("ENHANCEDSTATUSCODES"),
     chunking: keywords.has("CHUNKING"),
+    auth: [...auth],
     size: sizeValue,
     keywords
   }

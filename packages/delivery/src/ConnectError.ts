@@ -18,16 +18,20 @@ import { Data } from "effect"
  * - `timeout`: connect, greeting, EHLO or TLS handshake took too long;
  * - `tls`: STARTTLS required but not offered, refused, handshake failed, or certificate not verified;
  * - `greeting`: the server greeted with something other than `220` (e.g. `554 no service`) or rejected EHLO and HELO;
- * - `closed`: the server closed the connection (or it broke) during the greeting or EHLO.
+ * - `closed`: the server closed the connection (or it broke) during the greeting or EHLO;
+ * - `auth`: the request carries credentials and the session could not be authenticated: AUTH (or a mechanism we
+ *   speak) not offered, the session not encrypted while plaintext AUTH is not allowed, or the server refused
+ *   (`535 5.7.8` bad credentials, `454 4.7.0` temporary failure, …). Deferred like every connect failure: a wrong
+ *   password is our configuration problem, not the recipients' (Postfix `smtp_sasl_auth_soft_bounce`, default on).
  */
-export type ConnectErrorReason = "refused" | "unreachable" | "timeout" | "tls" | "greeting" | "closed"
+export type ConnectErrorReason = "refused" | "unreachable" | "timeout" | "tls" | "greeting" | "closed" | "auth"
 
 /** No session with `host:port`. */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
   readonly reason: ConnectErrorReason
   readonly host: string
   readonly port: number
-  /** The IP connected to, when the TCP connection was made. */
+  /** The IP connected to (or asked to connect to, when the request named one), when known. */
   readonly address: string | undefined
   readonly detail: string
   /** The server's reply that ended the attempt (a greeting `554`, a STARTTLS `454`), when there was one. */
@@ -40,7 +44,8 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
   /**
    * The synthetic 4yz reply that defers every recipient when no host was usable, e.g.
    * `451 4.4.1 connection refused by 127.0.0.1:25`. RFC 3463: 4.4.1 no answer, 4.4.2 bad connection, 4.7.4/4.7.5
-   * TLS not offered / failed (as Postfix reports them).
+   * TLS not offered / failed (as Postfix reports them), 4.7.0 authentication failed (the server's 5yz kept in the
+   * text, as Postfix's soft bounce does).
    */
   toReply(): SmtpReply.SmtpReply {
     const where = this.address === undefined || this.address === this.host
@@ -59,6 +64,8 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
         return SmtpReply.make(451, "4.4.2", `${where} did not accept a session: ${this.detail}`)
       case "closed":
         return SmtpReply.make(451, "4.4.2", `connection to ${where} lost: ${this.detail}`)
+      case "auth":
+        return SmtpReply.make(451, "4.7.0", `authentication with ${where} failed: ${this.detail}`)
     }
   }
 }

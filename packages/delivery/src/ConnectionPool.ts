@@ -2,8 +2,12 @@
  * Reuse of open SMTP sessions (RFC 5321 §3.3 allows many transactions per session; one connection per message costs
  * more than the transaction itself, see docs/decisions/smtp-client.md).
  *
- * Connections are keyed by `host:port` + TLS policy + HELO name + local address: a session is only reused by a
- * request that would have opened exactly the same one. A connection
+ * Connections are keyed by where they go and what was negotiated on them: the address connected to (the request's
+ * `address`, else its host) and port, the TLS policy, the name TLS verified (when TLS is in play), the HELO name, the
+ * local address and the credentials (an HMAC, see {@link Auth.poolKey}). A session is only reused by a request that
+ * would have opened an equivalent one: never an authenticated session for another user or for a request without
+ * credentials, never a certificate checked against one MX name for another. Two MX names on one IP share
+ * connections only in plaintext; the lease then reports the requesting name in `remote.host`. A connection
  * - is leased to one transaction at a time (concurrent sends to one host open more connections; per-destination
  *   concurrency limits are the delivery worker's job, not the pool's);
  * - carries at most `maxMessagesPerConnection` transactions, then is closed with QUIT;
@@ -16,6 +20,7 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Exit, Fiber, Scope } from "effect"
+import * as Auth from "./Auth.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import * as SmtpConnection from "./SmtpConnection.ts"
 import * as TlsPolicy from "./TlsPolicy.ts"
@@ -81,9 +86,15 @@ interface Entry {
   timer: Fiber.Fiber<void> | undefined
 }
 
-/** The pool key of a request. */
-export const keyOf = (o: SmtpConnection.ConnectOptions): string =>
-  `${o.host.toLowerCase()}:${o.port}|${TlsPolicy.key(o.tls)}|${o.heloName}|${o.localAddress ?? ""}`
+/**
+ * The pool key of a request. Under TLS the name is part of it, since SNI and certificate verification used it; in
+ * plaintext the name changes nothing on the wire, so the address alone decides.
+ */
+export const keyOf = (o: SmtpConnection.ConnectOptions): string => {
+  const target = (o.address ?? o.host).toLowerCase()
+  const name = o.tls.mode === "none" ? "" : o.host.toLowerCase()
+  return `${target}:${o.port}|${name}|${TlsPolicy.key(o.tls)}|${o.heloName}|${o.localAddress ?? ""}|${Auth.poolKey(o.auth)}`
+}
 
 /** A pool whose connections all close when the current scope closes. */
 export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effect.fn.Return<ConnectionPool, never, Scope.Scope> {
@@ -141,9 +152,10 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
   const openEntry = Effect.fnUntraced(function*(o: SmtpConnection.ConnectOptions, key: string) {
     const { connection, scope } = yield* attempt(o).pipe(
       // Opportunistic TLS whose handshake failed: that socket is unusable, so retry once in plaintext (as Postfix and
-      // ZoneMTA do). Under `opportunistic` a `tls` error can only come from the handshake.
+      // ZoneMTA do). Under `opportunistic` a `tls` error can only come from the handshake. Not when the request must
+      // authenticate over TLS: the plaintext session could not be used, and the TLS error says more.
       Effect.catchIf(
-        (e) => e.reason === "tls" && o.tls.mode === "opportunistic",
+        (e) => e.reason === "tls" && o.tls.mode === "opportunistic" && (o.auth === undefined || o.auth.allowPlaintextAuth === true),
         () => attempt({ ...o, tls: TlsPolicy.none })
       )
     )
@@ -177,7 +189,11 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
         yield* Effect.addFinalizer((exit) => giveBack(entry, exit))
         const reused = entry.used > 0
         entry.used++
-        return { connection: entry.connection, reused }
+        // A plaintext connection may have been opened for another name on the same address: report this one's.
+        const connection = entry.connection.remote.host === o.host
+          ? entry.connection
+          : { ...entry.connection, remote: { ...entry.connection.remote, host: o.host } }
+        return { connection, reused }
       })
     )
   }

@@ -11,6 +11,8 @@
  * | `CARTERO_SELF_ADDRESSES` [none] | IP addresses our listeners answer on, for loop detection |
  * | `CARTERO_OUTBOUND_PORT` [25] | destination port for MX routing (tests, submission relays) |
  * | `CARTERO_SMARTHOST` [none] | `host[:port]`: send everything there instead of MX routing |
+ * | `CARTERO_SMARTHOST_USER` [none] | authenticate at the smarthost as this user (AUTH PLAIN/LOGIN, over TLS only) |
+ * | `CARTERO_SMARTHOST_PASSWORD` [none] | its password (read as `Redacted`; both or neither, and only with a smarthost) |
  * | `CARTERO_STATIC_ROUTES` [none] | `domain=host[:port],.sub.example=[ip]:port` |
  * | `CARTERO_OUTBOUND_TLS` [opportunistic] | `none`, `opportunistic` or `required` (verified) |
  * | `CARTERO_OUTBOUND_ADDRESS_PREFERENCE` [ipv6] | which family of an MX host's addresses to try first |
@@ -24,12 +26,18 @@
  * the queue's `RetryPolicy` decides when again and when to give up (`MailQueue.layerConfig` reads both).
  * A malformed value fails the layer with a `ConfigError` naming the variable.
  *
+ * Static routes carry no credentials in their text form: a password inside a comma-separated list would need
+ * quoting (`,`, `=`, `:` and `@` are all legal in passwords) and would turn the whole list into a secret. Routes that
+ * must authenticate are built in code (`StaticRoutes.make({ domains: { "example.org": { host, port, auth } } })` in
+ * `DeliveryConfig.layer`) or returned by a `route` hook (`OutboundHooks.relay({ host, auth })`).
+ *
  * @since 0.1.0
  */
 import { RetryPolicy } from "@cartero/queue"
-import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
+import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as net from "node:net"
 import * as os from "node:os"
+import * as Auth from "./Auth.ts"
 import type { Relay } from "./Route.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
 import type * as TlsPolicy from "./TlsPolicy.ts"
@@ -130,6 +138,8 @@ export const config: Config.Config<Settings> = Config.all({
   ),
   port: parsed("CARTERO_OUTBOUND_PORT", intIn(1, 65535), "a port 1-65535").pipe(Config.withDefault(defaults.port)),
   smarthost: Config.option(parsed("CARTERO_SMARTHOST", StaticRoutes.parseRelay, "host[:port] or [ip]:port")),
+  smarthostUser: Config.option(Config.String("CARTERO_SMARTHOST_USER")),
+  smarthostPassword: Config.option(Config.Redacted("CARTERO_SMARTHOST_PASSWORD")),
   domains: parsed("CARTERO_STATIC_ROUTES", StaticRoutes.parseDomains, "domain=host[:port],...").pipe(
     Config.withDefault(new Map<string, Relay>() as ReadonlyMap<string, Relay>)
   ),
@@ -150,11 +160,27 @@ export const config: Config.Config<Settings> = Config.all({
     Config.withDefault(defaults.maxConnections)
   ),
   shutdownTimeout: parsed("CARTERO_SHUTDOWN_TIMEOUT", duration, "a duration like 30s").pipe(Config.withDefault(defaults.shutdownTimeout))
-}).pipe(Config.map(({ domains, smarthost, ...rest }): Settings => ({
-  ...defaults,
-  ...rest,
-  staticRoutes: StaticRoutes.make({ smarthost: smarthost._tag === "Some" ? smarthost.value : undefined, domains })
-})))
+}).pipe(Config.mapEffect(({ domains, smarthost, smarthostPassword, smarthostUser, ...rest }) => {
+  // Empty values count as unset (docs/configuration.md), for the password too.
+  const user = Option.getOrUndefined(smarthostUser)?.trim() || undefined
+  const password = Option.getOrUndefined(Option.filter(smarthostPassword, (p) => Redacted.value(p) !== ""))
+  const relay = Option.getOrUndefined(smarthost)
+  const problem = (user === undefined) !== (password === undefined)
+    ? `${user === undefined ? "CARTERO_SMARTHOST_USER" : "CARTERO_SMARTHOST_PASSWORD"}: expected together with ${
+      user === undefined ? "CARTERO_SMARTHOST_PASSWORD" : "CARTERO_SMARTHOST_USER"
+    } (smarthost credentials need both)`
+    : user !== undefined && relay === undefined
+    ? "CARTERO_SMARTHOST_USER: credentials given but CARTERO_SMARTHOST is not set"
+    : undefined
+  if (problem !== undefined) return Effect.fail(new Config.ConfigError(new ConfigProvider.SourceError({ message: problem })))
+  const auth = user !== undefined && password !== undefined ? Auth.make(user, password) : undefined
+  const settings: Settings = {
+    ...defaults,
+    ...rest,
+    staticRoutes: StaticRoutes.make({ smarthost: relay === undefined || auth === undefined ? relay : { ...relay, auth }, domains })
+  }
+  return Effect.succeed(settings)
+}))
 
 /** Whether `name` is one of our names. */
 export const isSelfName = (settings: Settings, name: string): boolean => {
@@ -165,9 +191,11 @@ export const isSelfName = (settings: Settings, name: string): boolean => {
 /** Whether `address` is one of our addresses. */
 export const isSelfAddress = (settings: Settings, address: string): boolean => settings.selfAddresses.includes(address.toLowerCase())
 
-/** The TLS policy for MX delivery to `name` under the configured mode. */
-export const tlsFor = (settings: Settings, name: string): TlsPolicy.TlsPolicy => ({
+/**
+ * The TLS policy for a hop without its own, under the configured mode. No `servername`: the worker passes the MX
+ * name as the request's `host` (and the IP as `address`), and the client sends and verifies that name.
+ */
+export const tlsFor = (settings: Settings): TlsPolicy.TlsPolicy => ({
   mode: settings.tls,
-  verify: settings.tls === "required",
-  ...(net.isIP(name) === 0 ? { servername: name } : {})
+  verify: settings.tls === "required"
 })

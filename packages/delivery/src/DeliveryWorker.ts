@@ -143,10 +143,13 @@ export const make = Effect.gen(function*() {
     for (const host of route.hosts) {
       for (const address of host.addresses) {
         if (tried++ >= settings.maxAddresses) break
+        // The name stays the name (SNI, certificate check, Remote-MTA, logs); the address is where we connect.
         const attempt = yield* Effect.result(client.send({
-          host: address,
+          host: host.name,
+          address,
           port: host.port,
-          tls: host.tls ?? tlsFor(settings, host.name),
+          tls: host.tls ?? tlsFor(settings),
+          ...(host.auth !== undefined ? { auth: host.auth } : {}),
           envelope,
           message
         }))

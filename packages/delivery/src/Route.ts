@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { SmtpReply } from "@cartero/smtp"
+import type * as Auth from "./Auth.ts"
 import type * as TlsPolicy from "./TlsPolicy.ts"
 
 /** Where a host came from: an MX record, the implicit MX (the domain's own A/AAAA), a static route or a plugin. */
@@ -26,6 +27,8 @@ export interface Host {
   /** TLS policy for this hop; `undefined` = the worker's default. */
   readonly tls: TlsPolicy.TlsPolicy | undefined
   readonly source: Source
+  /** Credentials for AUTH at this hop (a smarthost, a static route, a plugin's relay); never for MX hosts. */
+  readonly auth?: Auth.Credentials | undefined
 }
 
 /** Try these hosts in order; the first one that gives a session decides. */
@@ -60,6 +63,8 @@ export interface Relay {
   /** Default: the configured outbound port. */
   readonly port?: number | undefined
   readonly tls?: TlsPolicy.TlsPolicy | undefined
+  /** Authenticate at this relay (RFC 4954); over TLS only unless `allowPlaintextAuth`. */
+  readonly auth?: Auth.Credentials | undefined
 }
 
 /** A route trying `hosts`. */

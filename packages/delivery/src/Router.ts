@@ -85,7 +85,15 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     list.forEach((relay, i) => {
       const addresses = resolved[i]?.addresses ?? []
       if (addresses.length > 0) {
-        hosts.push({ name: relay.host, preference: i, addresses, port: relay.port ?? settings.port, tls: relay.tls, source })
+        hosts.push({
+          name: relay.host,
+          preference: i,
+          addresses,
+          port: relay.port ?? settings.port,
+          tls: relay.tls,
+          source,
+          ...(relay.auth !== undefined ? { auth: relay.auth } : {})
+        })
       }
     })
     if (hosts.length > 0) return Route.hosts(domain, hosts)

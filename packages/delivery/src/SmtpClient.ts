@@ -12,14 +12,21 @@
  * happens once a session is up is a per-recipient result. `sendOrDefer` turns a `ConnectError` into "every
  * recipient deferred" for callers with no other host to try.
  *
- * Connections are pooled ({@link ConnectionPool}): a later `send` to the same host, port and TLS policy reuses an
- * open session (RSET first); the pool lives as long as the layer.
+ * Connections are pooled ({@link ConnectionPool}): a later `send` to the same address, port, TLS policy and
+ * credentials reuses an open session (RSET first); the pool lives as long as the layer.
+ *
+ * A router that already resolved the MX name passes it as `host` and the chosen IP as `address`: the connection goes
+ * to the address, while SNI, certificate verification, `Remote.host`, logs and synthetic replies use the name.
+ * A relay that wants authentication passes `auth` ({@link Auth.Credentials}): AUTH PLAIN (or LOGIN) after EHLO,
+ * over TLS only unless `auth.allowPlaintextAuth`; any failure to authenticate is a `ConnectError` with reason `auth`
+ * (deferred: see docs/decisions/smtp-client.md).
  *
  * @since 0.1.0
  */
 import type { Envelope } from "@cartero/smtp"
 import { Config, Context, Effect, Layer } from "effect"
 import * as os from "node:os"
+import type * as Auth from "./Auth.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import * as ConnectionPool from "./ConnectionPool.ts"
 import * as DeliveryResult from "./DeliveryResult.ts"
@@ -30,12 +37,19 @@ import * as Transaction from "./Transaction.ts"
 
 /** One delivery attempt to one host. */
 export interface SendRequest {
-  /** MX host name or IP address. */
+  /**
+   * MX host name or IP address: the name the session is for (TLS SNI and certificate name unless the policy sets
+   * `servername`; `Remote.host`; logs). Resolved by the OS only when `address` is not given.
+   */
   readonly host: string
+  /** The IP address to connect to, when routing already resolved `host` (e.g. one of the MX's A/AAAA records). */
+  readonly address?: string
   /** Default 25. */
   readonly port?: number
   /** Default: the client's configured policy (opportunistic unless configured otherwise). */
   readonly tls?: TlsPolicy.TlsPolicy
+  /** Authenticate with these credentials after EHLO (smarthosts, authenticated relays). Default: no AUTH. */
+  readonly auth?: Auth.Credentials
   readonly envelope: Envelope.Envelope
   /** CRLF-terminated message octets, whole or streamed. */
   readonly message: Transaction.MessageBody
@@ -104,11 +118,13 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
 
   const connectOptions = (request: SendRequest): SmtpConnection.ConnectOptions => ({
     host: request.host,
+    ...(request.address !== undefined ? { address: request.address } : {}),
     port: request.port ?? 25,
     heloName,
     tls: request.tls ?? defaultTls,
     timeouts,
-    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {})
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    ...(request.auth !== undefined ? { auth: request.auth } : {})
   })
 
   const attempt = (request: SendRequest, fresh: boolean) =>
@@ -124,7 +140,14 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
     }))
 
   const send = Effect.fn("SmtpClient.send")(function*(request: SendRequest) {
-    yield* Effect.annotateCurrentSpan({ "smtp.host": request.host, "smtp.port": request.port ?? 25, "smtp.rcpts": request.envelope.recipients.length })
+    yield* Effect.annotateCurrentSpan({
+      "smtp.host": request.host,
+      "smtp.address": request.address ?? "",
+      "smtp.port": request.port ?? 25,
+      "smtp.rcpts": request.envelope.recipients.length,
+      // The user name only: the password never leaves its Redacted except on the wire.
+      "smtp.auth.user": request.auth?.user ?? ""
+    })
     const result = yield* attempt(request, false).pipe(
       // The pooled connection died while idle (seen at RSET, before anything of ours was sent): once more, fresh.
       Effect.catchTag("StaleConnection", (stale) =>

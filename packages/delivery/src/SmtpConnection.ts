@@ -1,7 +1,11 @@
 /**
  * One open SMTP session with a remote server: TCP connect, greeting, EHLO (HELO fallback), STARTTLS per
- * {@link TlsPolicy}, and the primitives a transaction needs (send lines, read replies, write data blocks), each
- * bounded by a timeout.
+ * {@link TlsPolicy}, AUTH when the request carries {@link Auth.Credentials}, and the primitives a transaction needs
+ * (send lines, read replies, write data blocks), each bounded by a timeout.
+ *
+ * `host` is the name the session is *for* (the MX or smarthost name: SNI, certificate verification, `Remote`,
+ * logs); `address`, when given, is where the TCP connection goes (routing already resolved the name). Without
+ * `address` the name is resolved by the OS.
  *
  * The connection lives in the `Scope` it was opened in (the pool gives each connection its own): closing that scope
  * sends `QUIT` when the session is healthy, waits briefly for `221`, and destroys the socket. Any session error marks
@@ -12,6 +16,7 @@
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
+import * as Auth from "./Auth.ts"
 import * as Capabilities from "./Capabilities.ts"
 import { ConnectError, type ConnectErrorReason, SessionError } from "./ConnectError.ts"
 import type { Remote, TlsInfo } from "./DeliveryResult.ts"
@@ -21,7 +26,10 @@ import type { TlsPolicy } from "./TlsPolicy.ts"
 
 /** Where and how to connect. */
 export interface ConnectOptions {
+  /** The server's name (or an IP literal): SNI, certificate name, `Remote.host`. */
   readonly host: string
+  /** The IP address to connect to; default: `host`, resolved by the OS. */
+  readonly address?: string
   readonly port: number
   /** The name we announce in EHLO/HELO (our FQDN). */
   readonly heloName: string
@@ -29,6 +37,8 @@ export interface ConnectOptions {
   readonly timeouts: Timeouts
   /** Local address to bind (multi-homed senders). */
   readonly localAddress?: string
+  /** Authenticate after EHLO (RFC 4954); only over TLS unless `allowPlaintextAuth`. */
+  readonly auth?: Auth.Credentials
 }
 
 /** An open session. Methods fail with {@link SessionError} and mark the connection broken when they do. */
@@ -64,7 +74,8 @@ const connectReason = (e: NodeJS.ErrnoException): ConnectErrorReason =>
  */
 export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect.fn.Return<SmtpConnection, ConnectError, Scope.Scope> {
   const { host, port, timeouts } = options
-  let address: string | undefined
+  // Known before the TCP connection when routing resolved the name, so that a refusal names the address too.
+  let address: string | undefined = options.address
   const connectError = (reason: ConnectErrorReason, detail: string, reply?: Reply) =>
     new ConnectError({ reason, host, port, address, detail, reply: reply?.reply })
   const fromSession = (e: SessionError): ConnectError =>
@@ -72,7 +83,7 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
 
   const socket = yield* Effect.acquireRelease(
     Effect.callback<net.Socket, ConnectError>((resume) => {
-      const s = net.connect({ host, port, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) })
+      const s = net.connect({ host: options.address ?? host, port, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) })
       // SMTP is lock-step: without TCP_NODELAY, Nagle + delayed ACK cost ~40 ms per exchange.
       s.setNoDelay(true)
       // Never an unhandled 'error' event (it would crash the process): errors are read from the reader's state, and
@@ -82,7 +93,7 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
       s.once("error", onError)
       s.once("connect", () => {
         s.off("error", onError)
-        address = s.remoteAddress
+        address = s.remoteAddress ?? address
         resume(Effect.succeed(s))
       })
       return Effect.sync(() => s.destroy())
@@ -171,6 +182,22 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
         capabilities = yield* hello()
       }
     }
+  }
+
+  const credentials = options.auth
+  if (credentials !== undefined) {
+    // Checked before anything is sent: a password must not cross a session an observer can read.
+    if (tlsInfo === undefined && credentials.allowPlaintextAuth !== true) {
+      return yield* connectError(
+        "auth",
+        `AUTH requires TLS and the session is not encrypted (TLS policy ${policy.mode}${
+          policy.mode !== "none" && !capabilities.startTls ? ", STARTTLS not offered" : ""
+        }); allowPlaintextAuth is for trusted relays only`
+      )
+    }
+    if (capabilities.auth.length === 0) return yield* connectError("auth", "AUTH not offered (credentials configured for this relay)")
+    const outcome = yield* Auth.authenticate(command, credentials, capabilities.auth, timeouts.command).pipe(Effect.mapError(fromSession))
+    if (outcome._tag === "Rejected") return yield* connectError("auth", outcome.detail, outcome.reply)
   }
 
   const connection: SmtpConnection = {

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Layer } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
 import { DeliveryConfig, tlsFor } from "../src/DeliveryConfig.ts"
 
 const read = (env: Record<string, string>) =>
@@ -46,7 +46,7 @@ describe("DeliveryConfig", () => {
         assert.deepStrictEqual(s.staticRoutes.domains.get("example.org"), { host: "10.0.0.5", port: 25 })
         assert.deepStrictEqual([s.tls, s.addressPreference, s.workers, s.destinationConcurrency, s.maxConnections], ["required", "ipv4", 8, 2, 10])
         assert.strictEqual(Duration.toMillis(s.destinationRateDelay), 500)
-        assert.deepStrictEqual(tlsFor(s, "mx.example.org"), { mode: "required", verify: true, servername: "mx.example.org" })
+        assert.deepStrictEqual(tlsFor(s), { mode: "required", verify: true })
       }
     }))
 
@@ -65,6 +65,33 @@ describe("DeliveryConfig", () => {
         const exit = yield* read({ [name]: value })
         assert.isTrue(Exit.isFailure(exit), `${name}=${value}`)
         assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), name)
+      }
+    }))
+
+  it.effect("smarthost credentials: both variables, only with a smarthost; the password stays Redacted", () =>
+    Effect.gen(function*() {
+      const ok = yield* read({ CARTERO_SMARTHOST: "smtp.relay.test:587", CARTERO_SMARTHOST_USER: "relay", CARTERO_SMARTHOST_PASSWORD: "s3cret" })
+      assert.isTrue(Exit.isSuccess(ok))
+      if (Exit.isSuccess(ok)) {
+        const smarthost = ok.value.staticRoutes.smarthost
+        assert.deepStrictEqual([smarthost?.host, smarthost?.port, smarthost?.auth?.user], ["smtp.relay.test", 587, "relay"])
+        assert.strictEqual(smarthost?.auth?.allowPlaintextAuth, undefined, "plaintext AUTH is never enabled from the environment")
+        assert.strictEqual(Redacted.value(smarthost?.auth?.password ?? Redacted.make("")), "s3cret")
+        assert.notInclude(JSON.stringify(ok.value), "s3cret")
+        assert.notInclude(String(smarthost?.auth?.password), "s3cret")
+      }
+      const empty = yield* read({ CARTERO_SMARTHOST: "smtp.relay.test", CARTERO_SMARTHOST_USER: "", CARTERO_SMARTHOST_PASSWORD: "" })
+      assert.isTrue(Exit.isSuccess(empty) && empty.value.staticRoutes.smarthost?.auth === undefined, "empty values count as unset")
+      for (const [env, name] of [
+        [{ CARTERO_SMARTHOST: "smtp.relay.test", CARTERO_SMARTHOST_USER: "relay" }, "CARTERO_SMARTHOST_PASSWORD"],
+        [{ CARTERO_SMARTHOST: "smtp.relay.test", CARTERO_SMARTHOST_PASSWORD: "s3cret" }, "CARTERO_SMARTHOST_USER"],
+        [{ CARTERO_SMARTHOST_USER: "relay", CARTERO_SMARTHOST_PASSWORD: "s3cret" }, "CARTERO_SMARTHOST is not set"]
+      ] as const) {
+        const exit = yield* read(env)
+        assert.isTrue(Exit.isFailure(exit), JSON.stringify(env))
+        const text = String(Exit.isFailure(exit) ? exit.cause : "")
+        assert.include(text, name)
+        assert.notInclude(text, "s3cret")
       }
     }))
 })

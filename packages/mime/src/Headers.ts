@@ -98,6 +98,8 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
   let colon = -1
   let sawNul = false
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // Searched once and moved forward only: per-line searches to the end of `bytes` would be quadratic.
+  let nextNul = buf.indexOf(0)
   const finish = () => {
     if (fieldStart < 0) return
     const raw = text(bytes, fieldStart, fieldEnd).replace(/\r?\n/g, "\r\n")
@@ -120,17 +122,19 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       finish()
       return new Headers(fields, length, defects)
     }
-    if (!sawNul && buf.indexOf(0, pos) >= 0 && buf.indexOf(0, pos) < lineEnd) {
+    if (!sawNul && nextNul >= 0 && nextNul < pos) nextNul = buf.indexOf(0, pos)
+    if (!sawNul && nextNul >= 0 && nextNul < lineEnd) {
       sawNul = true
-      defects.push(Defect.make("NulInHeader", offset + pos, "NUL byte in header block"))
+      defects.push(Defect.make("NulInHeader", offset + nextNul, "NUL byte in header block"))
     }
     const c0 = bytes[pos]
     if ((c0 === 32 || c0 === 9) && first) {
       // Leading whitespace before the very first field: a broken generator, not a continuation.
       let p = pos
       while (bytes[p] === 32 || bytes[p] === 9) p++
-      colon = buf.indexOf(58, p)
-      if (colon >= 0 && colon < contentEnd && colon > p && /^[\x21-\x39\x3b-\x7e]+[ \t]*$/.test(latin1(bytes, p, colon))) {
+      const c = buf.subarray(p, contentEnd).indexOf(58)
+      colon = c < 0 ? -1 : p + c
+      if (colon > p && /^[\x21-\x39\x3b-\x7e]+[ \t]*$/.test(latin1(bytes, p, colon))) {
         defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "whitespace before the first field"))
         fieldStart = p
         fieldEnd = contentEnd
@@ -140,8 +144,10 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
     } else {
       finish()
-      colon = buf.indexOf(58, pos)
-      if (colon >= 0 && colon < contentEnd && colon > pos) {
+      // Searched within the line only, for the same reason.
+      const c = buf.subarray(pos, contentEnd).indexOf(58)
+      colon = c < 0 ? -1 : pos + c
+      if (colon > pos) {
         fieldStart = pos
         fieldEnd = contentEnd
       } else if (fields.length > 0 && /^[A-Za-z0-9_*-]+=/.test(latin1(bytes, pos, Math.min(contentEnd, pos + 80)))) {
@@ -185,21 +191,35 @@ export const fold = (name: string, value: string): string => {
   const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/^[ \t]+|[ \t]+$/g, "")
   const lines: Array<string> = []
   let line = `${name}:`
-  let fresh = true
+  let bytes = Buffer.byteLength(line)
+  let content = false
   for (const word of clean.split(" ")) {
+    const size = Buffer.byteLength(word)
     // Break before the space that precedes `word`; unfolding (removing the CRLF) restores the value exactly.
-    if (!fresh && word !== "" && line.length + 1 + word.length > MAX_LINE && line.trim() !== "") {
+    if (content && word !== "" && bytes + 1 + size > MAX_LINE) {
       lines.push(line)
       line = ""
+      bytes = 0
     }
     line += " " + word
-    fresh = false
-    // A single word too long for even an own line: split it hard rather than break the 998-octet rule.
-    while (Buffer.byteLength(line) > HARD_LINE) {
-      let cut = HARD_LINE - 4
-      while (Buffer.byteLength(line.slice(0, cut)) > HARD_LINE - 4) cut -= 1
-      lines.push(line.slice(0, cut))
-      line = " " + line.slice(cut)
+    bytes += 1 + size
+    content = content || word !== ""
+    if (bytes > HARD_LINE) {
+      // A word too long for even a line of its own: split it hard rather than break the 998-octet rule.
+      let piece = ""
+      let pieceBytes = 0
+      for (const ch of line) {
+        const n = Buffer.byteLength(ch)
+        if (pieceBytes + n > HARD_LINE - 4) {
+          lines.push(piece)
+          piece = " "
+          pieceBytes = 1
+        }
+        piece += ch
+        pieceBytes += n
+      }
+      line = piece
+      bytes = pieceBytes
     }
   }
   lines.push(line)

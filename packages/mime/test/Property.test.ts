@@ -9,6 +9,10 @@ import * as path from "node:path"
 import { Builder, Message, Parser, Part } from "../src/index.ts"
 import { wireProblems } from "./support/wire.ts"
 
+// MIME_FUZZ_SCALE=20 runs twenty times more cases (for a long local soak).
+const scale = Math.max(1, Number(process.env["MIME_FUZZ_SCALE"] ?? 1))
+const runs = (n: number) => ({ numRuns: n * scale })
+
 const tricky = ["a", "b", "Z", " ", " ", "\"", "\\", ",", "(", ")", "<", "@", ":", ";", ".", "é", "ß", "日", "本", "😀", "\u00a0", "-", "'"]
 const phrase = fc.array(fc.constantFrom(...tricky), { minLength: 1, maxLength: 40 }).map((a) => a.join(""))
 const address = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,12}$/), fc.stringMatching(/^[a-z]{1,10}\.(com|org|test)$/)).map(([l, d]) => `${l}@${d}`)
@@ -66,7 +70,7 @@ describe("build → parse round trip", () => {
         )
         expect(m.defects).toEqual([])
       }),
-      { numRuns: 300 }
+      runs(300)
     )
   })
 })
@@ -117,7 +121,7 @@ describe("fuzz", () => {
         expect(fingerprint(parseChunked(bytes, sizes))).toBe(fingerprint(whole))
         expect(fingerprint(Parser.parseStructure(bytes)).length).toBeGreaterThan(0)
       }),
-      { numRuns: 300 }
+      runs(300)
     )
   })
 
@@ -130,7 +134,7 @@ describe("fuzz", () => {
         Message.fromPart(whole, bytes)
         expect(fingerprint(parseChunked(bytes, sizes))).toBe(fingerprint(whole))
       }),
-      { numRuns: 150 }
+      runs(150)
     )
   })
 })

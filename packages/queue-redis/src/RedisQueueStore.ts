@@ -214,8 +214,15 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
           let bufferedBytes = 0
           let size = 0
           let staged = false
+          // One chunk (the usual case: the server hands over the whole message) is wrapped, not copied.
+          const joined = (): Buffer => {
+            const [only] = buffered
+            return buffered.length === 1 && only !== undefined
+              ? Buffer.from(only.buffer, only.byteOffset, only.byteLength)
+              : Buffer.concat(buffered)
+          }
           const append = () => {
-            const data = Buffer.concat(buffered)
+            const data = joined()
             buffered.length = 0
             bufferedBytes = 0
             staged = true
@@ -240,7 +247,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
             message.traceId,
             size,
             staged ? "staged" : "inline",
-            staged ? "" : Buffer.concat(buffered),
+            staged ? "" : joined(),
             channel,
             domains.length,
             ...domains

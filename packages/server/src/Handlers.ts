@@ -10,7 +10,7 @@
  */
 import { Notes, type Pipeline, type Session } from "@cartero/core"
 import { Address, type Envelope, type SmtpReply, type Verdict } from "@cartero/smtp"
-import { Duration, Effect, Result } from "effect"
+import { Duration, Effect, Redacted, Result } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import type {
   SMTPServerAddress,
@@ -181,7 +181,9 @@ export const make = (ctx: Context) => {
       verify: (password) =>
         auth.method === "CRAM-MD5"
           ? typeof auth.validatePassword === "function" && auth.validatePassword(password)
-          : samePassword(auth.password, password)
+          : samePassword(auth.password, password),
+      // PLAIN/LOGIN carry the password itself; CRAM-MD5 only a digest, never to be mistaken for a password.
+      password: auth.method !== "CRAM-MD5" && typeof auth.password === "string" ? Redacted.make(auth.password) : undefined
     }
     const effect = pipeline.auth(SessionState.connection(state), attempt).pipe(
       Effect.tap((verdict) =>

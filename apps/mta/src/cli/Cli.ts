@@ -59,7 +59,12 @@ export const errorText = <E>(cause: Cause.Cause<E>): string => {
 export const exitCode = <A, E>(exit: Exit.Exit<A, E>): number => {
   if (Exit.isSuccess(exit)) return 0
   if (Cause.hasInterruptsOnly(exit.cause)) return 130
-  const failures: Array<unknown> = exit.cause.reasons.flatMap((r) => (Cause.isFailReason(r) ? [r.error] : Cause.isDieReason(r) ? [r] : []))
+  // Only failures that are all plain `--help` count as success; a defect never does.
+  const failures: Array<unknown> = []
+  for (const r of exit.cause.reasons) {
+    if (Cause.isFailReason(r)) failures.push(r.error)
+    else if (Cause.isDieReason(r)) failures.push(r)
+  }
   return failures.length > 0 && failures.every(isPlainHelp) ? 0 : 1
 }
 

@@ -1,0 +1,89 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Dns } from "@cartero/dns"
+import { MailQueue, RetryPolicy } from "@cartero/queue"
+import { SmtpReply } from "@cartero/smtp"
+import { ConfigProvider, Context, Effect, Layer, References } from "effect"
+import type * as DeliveryResult from "../src/DeliveryResult.ts"
+import { DeliveryWorker } from "../src/DeliveryWorker.ts"
+import * as OutboundHooks from "../src/OutboundHooks.ts"
+import * as OutboundPipeline from "../src/OutboundPipeline.ts"
+import * as AuthServer from "./support/AuthServer.ts"
+import { body, envelope, eventually, settled, setup } from "./support/worker.ts"
+
+/** The whole outbound side from environment variables, with a smarthost: no DNS is asked (nameserver unused). */
+const fromEnv = (env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const layer = DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layerEmpty).pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        MailQueue.MailQueue.layerStoreMemory({ retryPolicy: RetryPolicy.make(["1 hour"], "2 hours", 0), retainFinishedMillis: 600_000 }),
+        Dns.Dns.layer({ nameservers: ["127.0.0.1:9"] }),
+        Layer.succeed(References.MinimumLogLevel, "Warn")
+      )),
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_HOSTNAME: "cartero.test", CARTERO_DELIVERY_WORKERS: "1", ...env } })))
+    )
+    return Context.get(yield* Layer.build(layer), MailQueue.MailQueue)
+  })
+
+const replyOf = (r: { readonly lastReply: SmtpReply.SmtpReply | undefined } | undefined) =>
+  r?.lastReply === undefined ? "" : SmtpReply.toString(r.lastReply)
+
+describe("DeliveryWorker: smarthost with credentials", () => {
+  it.live("CARTERO_SMARTHOST + _USER + _PASSWORD: STARTTLS, AUTH, delivered through the relay", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const queue = yield* fromEnv({
+        CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
+        CARTERO_SMARTHOST_USER: "relay",
+        CARTERO_SMARTHOST_PASSWORD: "s3cret"
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test", "carol@elsewhere.test"]), body: body() })
+      const shown = yield* settled(queue, id)
+      assert.deepStrictEqual(shown.recipients.map((r) => r.state), ["delivered", "delivered"])
+      assert.deepStrictEqual(server.messages.map((m) => [m.user, m.secure]), [["relay", true], ["relay", true]], "one transaction per domain")
+      assert.deepStrictEqual(server.auths.map((a) => [a.method, a.user, a.ok]), [["PLAIN", "relay", true]], "the second domain reused the session")
+    }).pipe(Effect.scoped))
+
+  it.live("a wrong password defers (451 4.7.0, the relay's 535 in the text), no bounce, no password in the queue", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const queue = yield* fromEnv({
+        CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
+        CARTERO_SMARTHOST_USER: "relay",
+        CARTERO_SMARTHOST_PASSWORD: "not-the-password"
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
+      const reply = replyOf(shown.recipients[0])
+      assert.match(reply, /^451 4\.7\.0 authentication with 127\.0\.0\.1:\d+ failed: AUTH PLAIN as "relay" refused: 535 /)
+      assert.notInclude(JSON.stringify(shown), "not-the-password")
+      assert.strictEqual((yield* queue.list()).items.length, 1, "no DSN queued")
+      assert.strictEqual(server.messages.length, 0)
+    }).pipe(Effect.scoped))
+})
+
+describe("DeliveryWorker: MX name and address", () => {
+  it.live("after a routed delivery remote.host is the MX name and remote.address the IP", () =>
+    Effect.gen(function*() {
+      const remotes: Array<DeliveryResult.Remote | undefined> = []
+      const capture = OutboundHooks.make("capture", Effect.succeed<OutboundHooks.OutboundHooks>({
+        delivered: (event) => Effect.sync(() => remotes.push(event.remote))
+      }))
+      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.layer([capture]) })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      yield* sink.awaitMessages(1)
+      assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
+      const [remote] = yield* eventually(Effect.sync(() => (remotes.length > 0 ? remotes : undefined)))
+      assert.deepStrictEqual([remote?.host, remote?.address, remote?.port, remote?.greetingName], ["mx1.dest.test", "127.0.0.1", sink.port, "sink.test"])
+    }).pipe(Effect.scoped))
+
+  it.live("a refused MX address: the deferral names the MX and its address", () =>
+    Effect.gen(function*() {
+      const { queue } = yield* setup({
+        retry: RetryPolicy.make(["1 hour"], "2 hours", 0),
+        zones: { "dest.test": { MX: [{ priority: 10, exchange: "down.dest.test" }] }, "down.dest.test": { A: ["127.0.0.2"] } }
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
+      assert.match(replyOf(shown.recipients[0]), /^451 4\.4\.1 connection refused by down\.dest\.test\[127\.0\.0\.2\]:\d+$/)
+    }).pipe(Effect.scoped))
+})
