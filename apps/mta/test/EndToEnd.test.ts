@@ -1,5 +1,5 @@
 import { SmtpServer } from "@cartero/server"
-import { Transcript } from "@cartero/testing"
+import { TempDir, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Exit, Layer } from "effect"
 import * as Fs from "node:fs/promises"
@@ -7,7 +7,9 @@ import * as Path from "node:path"
 import nodemailer from "nodemailer"
 import MailComposer from "nodemailer/lib/mail-composer"
 import * as MtaApp from "../src/MtaApp.ts"
-import { listFiles, tempDir } from "./TempDir.fixture.ts"
+
+const tempDir = TempDir.make()
+const { listFiles } = TempDir
 
 /** Starts the whole app in-process (port 0, temp data dir) and returns where the MX listens. */
 const startApp = (env: Record<string, string>) =>

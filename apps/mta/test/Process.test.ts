@@ -1,8 +1,10 @@
+import { TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
-import { tempDir } from "./TempDir.fixture.ts"
+
+const tempDir = TempDir.make()
 
 const appDir = Path.resolve(import.meta.dirname, "..")
 const tsx = Path.join(appDir, "node_modules", ".bin", "tsx")

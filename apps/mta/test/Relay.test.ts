@@ -1,12 +1,14 @@
 import { MailQueue } from "@cartero/queue"
 import { SmtpServer } from "@cartero/server"
-import { FakeDns, SmtpSink, Transcript } from "@cartero/testing"
+import { FakeDns, SmtpSink, TempDir, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import * as MtaApp from "../src/MtaApp.ts"
-import { listFiles, tempDir } from "./TempDir.fixture.ts"
+
+const tempDir = TempDir.make()
+const { listFiles } = TempDir
 
 /** The app with relaying allowed from loopback, DNS from a FakeDns, outbound mail to the sink's port. */
 const startApp = (dataDir: string, dnsPort: number, sinkPort: number) =>

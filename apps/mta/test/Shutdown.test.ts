@@ -1,10 +1,12 @@
 import { SmtpServer } from "@cartero/server"
-import { SmtpTestClient } from "@cartero/testing"
+import { SmtpTestClient, TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Exit, Fiber, Layer, Schedule, Scope } from "effect"
 import * as Path from "node:path"
 import * as MtaApp from "../src/MtaApp.ts"
-import { listFiles, tempDir } from "./TempDir.fixture.ts"
+
+const tempDir = TempDir.make()
+const { listFiles } = TempDir
 
 describe("graceful shutdown", () => {
   it.live("closing the app stops accepting, lets the session in progress finish its message, then completes", () =>

@@ -6,7 +6,9 @@
  *    DNS trouble defers);
  * 2. `beforeSend` hooks (headers to prepend, e.g. DKIM-Signature);
  * 3. under the {@link DestinationLimits}, each host of the route and each of its addresses in turn until one gives a
- *    session (`ConnectError` → next address); no session at all defers everything with the last connect error;
+ *    session (`ConnectError` → next address; an AUTH failure at a relay counts as one); no session at all defers
+ *    everything with the last connect error. The client connects to the address but speaks to the host's *name*
+ *    (SNI, certificate check, `Remote.host`, DSN `Remote-MTA`), and authenticates with the hop's credentials, if any;
  * 4. the per-recipient results (2yz delivered, 4yz deferred, 5yz failed) go to `MailQueue.complete`, with the
  *    `deferred` hook's retry time if any; the queue's `RetryPolicy` schedules the rest and reports `gaveUp`;
  * 5. failed and given-up recipients get one DSN per message per batch (see {@link Bounce}), unless the sender is

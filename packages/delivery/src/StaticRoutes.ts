@@ -9,6 +9,10 @@
  * - a relay: `host`, `host:port`, `[2001:db8::1]:port` or a bare IPv6 address;
  * - routes: `example.org=relay.example.net:2525,.example.com=[10.0.0.5]:25` (comma separated).
  *
+ * A relay may carry AUTH credentials (`Relay.auth`). The text forms never do: the smarthost's come from their own
+ * variables (`CARTERO_SMARTHOST_USER` / `_PASSWORD`), and per-domain routes that authenticate are built in code with
+ * {@link make}, since a password inside a comma-separated list would need quoting and make the list a secret.
+ *
  * @since 0.1.0
  */
 import * as net from "node:net"

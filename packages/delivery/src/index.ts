@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as Auth from "./Auth.ts"
 export * as Capabilities from "./Capabilities.ts"
 export * as Commands from "./Commands.ts"
 export * as ConnectError from "./ConnectError.ts"

@@ -3,6 +3,7 @@ import { Dns } from "@cartero/dns"
 import type { MemoryDns } from "@cartero/dns"
 import { SmtpReply } from "@cartero/smtp"
 import { Effect, Layer } from "effect"
+import * as Auth from "../src/Auth.ts"
 import { DeliveryConfig, type Settings } from "../src/DeliveryConfig.ts"
 import type * as Route from "../src/Route.ts"
 import { Router } from "../src/Router.ts"
@@ -156,4 +157,13 @@ describe("StaticRoutes", () => {
     ])
     assert.isUndefined(StaticRoutes.parseDomains("example.org"))
   })
+
+  it.effect("credentials travel from static routes and the smarthost to their hosts, never to MX hosts", () =>
+    Effect.gen(function*() {
+      const auth = Auth.make("relay", "s3cret")
+      const staticRoutes = StaticRoutes.make({ smarthost: { host: "relay.test", port: 587, auth }, domains: { "example.test": { host: "127.0.0.33" } } })
+      assert.strictEqual(hostsOf(yield* route("anything.test", { staticRoutes }))[0]?.auth, auth)
+      assert.isUndefined(hostsOf(yield* route("example.test", { staticRoutes }))[0]?.auth, "a domain route without credentials has none")
+      assert.isTrue(hostsOf(yield* route("example.test")).every((h) => h.auth === undefined))
+    }))
 })

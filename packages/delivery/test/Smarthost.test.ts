@@ -2,22 +2,36 @@ import { assert, describe, it } from "@effect/vitest"
 import { Dns } from "@cartero/dns"
 import { MailQueue, RetryPolicy } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
-import { ConfigProvider, Context, Effect, Layer, References } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Logger, References } from "effect"
+import { inspect } from "node:util"
+import * as Auth from "../src/Auth.ts"
 import type * as DeliveryResult from "../src/DeliveryResult.ts"
 import { DeliveryWorker } from "../src/DeliveryWorker.ts"
 import * as OutboundHooks from "../src/OutboundHooks.ts"
 import * as OutboundPipeline from "../src/OutboundPipeline.ts"
+import * as StaticRoutes from "../src/StaticRoutes.ts"
 import * as AuthServer from "./support/AuthServer.ts"
 import { body, envelope, eventually, settled, setup } from "./support/worker.ts"
 
-/** The whole outbound side from environment variables, with a smarthost: no DNS is asked (nameserver unused). */
-const fromEnv = (env: Record<string, string>) =>
+/**
+ * The whole outbound side from environment variables, with a smarthost: no DNS is asked (nameserver unused).
+ * With `logs`, every log line (message and annotations, at Debug) is captured there instead of printed.
+ */
+const fromEnv = (env: Record<string, string>, logs?: Array<string>) =>
   Effect.gen(function*() {
+    const logging = logs === undefined
+      ? Layer.succeed(References.MinimumLogLevel, "Warn")
+      : Layer.mergeAll(
+        Logger.layer([Logger.make<unknown, void>((o) => {
+          logs.push(inspect([o.message, o.fiber.getRef(References.CurrentLogAnnotations)], { depth: 8 }))
+        })]),
+        Layer.succeed(References.MinimumLogLevel, "Debug")
+      )
     const layer = DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layerEmpty).pipe(
       Layer.provideMerge(Layer.mergeAll(
         MailQueue.MailQueue.layerStoreMemory({ retryPolicy: RetryPolicy.make(["1 hour"], "2 hours", 0), retainFinishedMillis: 600_000 }),
         Dns.Dns.layer({ nameservers: ["127.0.0.1:9"] }),
-        Layer.succeed(References.MinimumLogLevel, "Warn")
+        logging
       )),
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_HOSTNAME: "cartero.test", CARTERO_DELIVERY_WORKERS: "1", ...env } })))
     )
@@ -46,16 +60,22 @@ describe("DeliveryWorker: smarthost with credentials", () => {
   it.live("a wrong password defers (451 4.7.0, the relay's 535 in the text), no bounce, no password in the queue", () =>
     Effect.gen(function*() {
       const server = yield* AuthServer.make()
+      const logs: Array<string> = []
       const queue = yield* fromEnv({
         CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
         CARTERO_SMARTHOST_USER: "relay",
         CARTERO_SMARTHOST_PASSWORD: "not-the-password"
-      })
+      }, logs)
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
       const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
       const reply = replyOf(shown.recipients[0])
       assert.match(reply, /^451 4\.7\.0 authentication with 127\.0\.0\.1:\d+ failed: AUTH PLAIN as "relay" refused: 535 /)
       assert.notInclude(JSON.stringify(shown), "not-the-password")
+      const logged = logs.join("\n")
+      assert.include(logged, "connect failed", "the failure itself is logged")
+      assert.include(logged, "refused: 535")
+      assert.notInclude(logged, "not-the-password")
+      assert.notInclude(logged, Buffer.from("\u0000relay\u0000not-the-password").toString("base64"))
       assert.strictEqual((yield* queue.list()).items.length, 1, "no DSN queued")
       assert.strictEqual(server.messages.length, 0)
     }).pipe(Effect.scoped))
@@ -74,6 +94,30 @@ describe("DeliveryWorker: MX name and address", () => {
       assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
       const [remote] = yield* eventually(Effect.sync(() => (remotes.length > 0 ? remotes : undefined)))
       assert.deepStrictEqual([remote?.host, remote?.address, remote?.port, remote?.greetingName], ["mx1.dest.test", "127.0.0.1", sink.port, "sink.test"])
+    }).pipe(Effect.scoped))
+
+  it.live("a static route with credentials to a named relay: AUTH at the relay, remote.host the relay's name, SNI sent", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const remotes: Array<DeliveryResult.Remote | undefined> = []
+      const capture = OutboundHooks.make("capture", Effect.succeed<OutboundHooks.OutboundHooks>({
+        delivered: (event) => Effect.sync(() => remotes.push(event.remote))
+      }))
+      const { queue } = yield* setup({
+        zones: { "relay.dest.test": { A: ["127.0.0.1"] } },
+        pipeline: OutboundPipeline.layer([capture]),
+        settings: {
+          tls: "opportunistic",
+          staticRoutes: StaticRoutes.make({ domains: { "dest.test": { host: "relay.dest.test", port: server.port, auth: Auth.make("relay", "s3cret") } } })
+        }
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
+      assert.deepStrictEqual(server.messages.map((m) => [m.user, m.secure]), [["relay", true]])
+      const [remote] = yield* eventually(Effect.sync(() => (remotes.length > 0 ? remotes : undefined)))
+      assert.deepStrictEqual([remote?.host, remote?.address], ["relay.dest.test", "127.0.0.1"])
+      assert.isDefined(remote?.tls)
+      assert.deepStrictEqual(server.servernames, ["relay.dest.test"])
     }).pipe(Effect.scoped))
 
   it.live("a refused MX address: the deferral names the MX and its address", () =>

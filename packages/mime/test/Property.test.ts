@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import * as fc from "fast-check"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Builder, Message, Parser, Part } from "../src/index.ts"
+import { Builder, Headers, Message, Parser, Part } from "../src/index.ts"
 import { wireProblems } from "./support/wire.ts"
 
 // MIME_FUZZ_SCALE=20 runs twenty times more cases (for a long local soak).
@@ -152,6 +152,17 @@ describe("pathological inputs complete (linear work)", () => {
     ["one 1 MiB line", () => Buffer.from("Subject: " + "a".repeat(MiB))],
     ["encoded words", () => Buffer.from("Subject: " + "=?utf-8?q?a?= ".repeat(MiB / 16) + "\r\n\r\n")]
   ]
+  it("Headers.parse on many fields before a large body", () => {
+    const h = Headers.parse(Buffer.from("X: y\r\n".repeat(100_000) + "\r\n" + "a".repeat(MiB)))
+    expect(h.fields.length).toBe(100_000)
+  }, 60_000)
+
+  it("Headers.fold of pathological values", () => {
+    for (const value of ["a" + " ".repeat(MiB) + "b", "x".repeat(MiB), "é".repeat(MiB / 2)]) {
+      for (const line of Headers.fold("X-Big", value).split("\r\n")) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(998)
+    }
+  }, 60_000)
+
   for (const [name, make] of cases) {
     it(name, () => {
       const bytes = make()

@@ -8,5 +8,7 @@
 export * as FakeDns from "./FakeDns.ts"
 export * as SmtpSink from "./SmtpSink.ts"
 export * as SmtpTestClient from "./SmtpTestClient.ts"
+export * as TempDir from "./TempDir.ts"
+export * as TestSession from "./TestSession.ts"
 export * as TestTls from "./TestTls.ts"
 export * as Transcript from "./Transcript.ts"

@@ -1,9 +1,11 @@
+import { TestSession } from "@cartero/testing"
 import { Pipeline } from "@cartero/core"
 import { SmtpReply, type Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import * as LocalDomains from "../src/LocalDomains.ts"
-import { connection, recipient, transaction } from "./Session.fixture.ts"
+
+const { connection, recipient, transaction } = TestSession
 
 const wire = (verdict: Verdict.Verdict): string =>
   verdict._tag === "Continue" ? "Continue" : verdict._tag === "Accept" ? "Accept" : SmtpReply.toString(verdict.reply)

@@ -1,10 +1,13 @@
+import { TempDir, TestSession } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Schedule } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import * as Delivery from "../src/Delivery.ts"
-import { address } from "./Session.fixture.ts"
-import { listFiles, tempDir } from "./TempDir.fixture.ts"
+
+const { address } = TestSession
+const tempDir = TempDir.make()
+const { listFiles } = TempDir
 
 const encoder = new TextEncoder()
 const prepend = "Received: from client.test by mx.test; Thu, 26 Nov 2026 05:00:00 +0000\r\n"

@@ -1,8 +1,10 @@
+import { TestSession } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import * as Path from "node:path"
 import * as Mailbox from "../src/Mailbox.ts"
-import { address } from "./Session.fixture.ts"
+
+const { address } = TestSession
 
 describe("Mailbox.segment", () => {
   it.effect.each([

@@ -1,3 +1,4 @@
+import { TempDir, TestSession } from "@cartero/testing"
 import { Handoff, Pipeline, Plugin } from "@cartero/core"
 import { SmtpReply, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
@@ -5,8 +6,10 @@ import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import * as Maildir from "../src/Maildir.ts"
-import { connection, message, transaction } from "./Session.fixture.ts"
-import { listFiles, tempDir } from "./TempDir.fixture.ts"
+
+const { connection, message, transaction } = TestSession
+const tempDir = TempDir.make()
+const { listFiles } = TempDir
 
 const isLocal: Maildir.IsLocal = (_txn, r) => Effect.succeed(r.address.domain === "example.com")
 const wire = (verdict: Verdict.Verdict): string =>

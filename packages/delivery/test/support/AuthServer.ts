@@ -6,6 +6,7 @@
  */
 import { TestTls } from "@cartero/testing"
 import { Effect, type Scope } from "effect"
+import * as tls from "node:tls"
 import { SMTPServer } from "smtp-server"
 
 export interface AuthServerOptions {
@@ -40,6 +41,8 @@ export interface AuthServer {
   readonly port: number
   readonly auths: Array<AuthAttempt>
   readonly messages: Array<ReceivedMessage>
+  /** The TLS server name (SNI) of every encrypted session, in order. */
+  readonly servernames: Array<string>
   /** Connections accepted. */
   readonly connections: () => number
 }
@@ -47,8 +50,10 @@ export interface AuthServer {
 export const make = (options: AuthServerOptions = {}): Effect.Effect<AuthServer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const users = options.users ?? { relay: "s3cret" }
+    const context = tls.createSecureContext({ key: TestTls.key, cert: TestTls.cert })
     const auths: Array<AuthAttempt> = []
     const messages: Array<ReceivedMessage> = []
+    const servernames: Array<string> = []
     let connections = 0
     const server = new SMTPServer({
       name: "auth.test",
@@ -57,7 +62,15 @@ export const make = (options: AuthServerOptions = {}): Effect.Effect<AuthServer,
       authMethods: [...(options.methods ?? ["PLAIN", "LOGIN"])],
       ...(options.plaintext === true
         ? { disabledCommands: ["STARTTLS"], allowInsecureAuth: true }
-        : { key: TestTls.key, cert: TestTls.cert }),
+        : {
+          key: TestTls.key,
+          cert: TestTls.cert,
+          // Records what the client sent as SNI; the single certificate serves every name.
+          SNICallback: (servername: string, callback: (err: Error | null, ctx?: tls.SecureContext) => void) => {
+            servernames.push(servername)
+            callback(null, context)
+          }
+        }),
       onConnect: (_session, callback) => {
         connections++
         callback()
@@ -103,5 +116,5 @@ export const make = (options: AuthServerOptions = {}): Effect.Effect<AuthServer,
       }),
       () => Effect.callback<void>((resume) => server.close(() => resume(Effect.void))).pipe(Effect.timeout("2 seconds"), Effect.ignore)
     )
-    return { port, auths, messages, connections: () => connections }
+    return { port, auths, messages, servernames, connections: () => connections }
   })
