@@ -93,6 +93,7 @@ export const run = async (options: Options): Promise<Result> => {
   let connections = 0
   let seq = 0
   let stopped = false
+  let stopReason: string | undefined = undefined
   let deadlineHit = false
   let pipeliningHonoured = true
   const errors: Record<string, number> = {}
@@ -259,13 +260,15 @@ export const run = async (options: Options): Promise<Result> => {
     const left = options.messagesPerConnection - done
     if (left > 0) {
       failed += left
-      errors[stopped ? "deadline" : "abandoned"] = (errors[stopped ? "deadline" : "abandoned"] ?? 0) + left
+      const kind = stopReason ?? "abandoned"
+      errors[kind] = (errors[kind] ?? 0) + left
     }
   }
 
   const started = performance.now()
   const halt = (reason: string): void => {
     stopped = true
+    stopReason ??= reason
     for (const c of live) c.kill(reason, `run stopped: ${reason}`)
   }
   const deadline = setTimeout(() => {
@@ -274,7 +277,7 @@ export const run = async (options: Options): Promise<Result> => {
   }, options.deadlineMs)
   const onAbort = (): void => halt("aborted")
   options.signal?.addEventListener("abort", onAbort)
-  if (options.signal?.aborted === true) stopped = true
+  if (options.signal?.aborted === true) halt("aborted")
   try {
     await Promise.all(Array.from({ length: options.concurrency }, () => worker()))
   } finally {

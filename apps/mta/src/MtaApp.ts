@@ -17,28 +17,39 @@
 import { Pipeline } from "@cartero/core"
 import { DeliveryWorker, OutboundPipeline } from "@cartero/delivery"
 import { Dns } from "@cartero/dns"
+import { Auth } from "@cartero/plugin-auth"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Maildir } from "@cartero/plugin-maildir"
 import { QueueHandoff } from "@cartero/plugin-queue"
 import { SmtpServer } from "@cartero/server"
 import { Effect, Layer } from "effect"
 import { AppConfig, layerDefaults } from "./AppConfig.ts"
+import * as LocalReturn from "./LocalReturn.ts"
 import * as Logging from "./Logging.ts"
 import * as QueueStoreLayer from "./QueueStoreLayer.ts"
 
 /**
- * The plugins, in hook order: the relay policy decides recipients; in the queue phase Maildir stores the local
- * ones and the queue hand-off takes the rest (both or neither: see core `Handoff`).
+ * The plugins, in hook order: submission users log in (AUTH) and may send only as themselves; the relay policy
+ * decides recipients (local ones, or anything for authenticated/trusted clients); in the queue phase Maildir stores
+ * the local ones and the queue hand-off takes the rest (both or neither: see core `Handoff`).
  */
 export const PipelineLive = Pipeline.layer([
+  Auth.pluginConfig,
   LocalDomains.pluginConfig,
   Maildir.pluginConfig({ isLocal: LocalDomains.isLocal }),
   QueueHandoff.plugin
 ])
 
-/** The delivery workers: claim due recipients from the queue, route them over DNS, deliver, retry, bounce. */
-export const DeliveryLive = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layerEmpty).pipe(
-  Layer.provide(Dns.Dns.layerConfig)
+/** The SMTP listeners over the pipeline. */
+const ServerLive = SmtpServer.layerConfig.pipe(Layer.provide(PipelineLive))
+
+/**
+ * The delivery workers: claim due recipients from the queue, route them over DNS, deliver, retry, bounce. Mail
+ * queued for our own local domains (bounces to local senders) goes back to our MX listener (`LocalReturn`).
+ */
+export const DeliveryLive = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.layer([LocalReturn.plugin])).pipe(
+  Layer.provide(Dns.Dns.layerConfig),
+  Layer.provide(ServerLive)
 )
 
 /** Logs the start-up line once everything is listening, and the shutdown. */
@@ -58,9 +69,8 @@ const Announce = Layer.effectDiscard(Effect.gen(function*() {
 
 /** The whole app. Its output services let tests find the bound ports (`SmtpServer.address("mx")`). */
 export const layer = Announce.pipe(
-  Layer.provideMerge(SmtpServer.layerConfig),
-  Layer.provide(PipelineLive),
   Layer.provideMerge(DeliveryLive),
+  Layer.provideMerge(ServerLive),
   // one queue, shared by the queue hand-off (enqueue) and the workers (claim/complete)
   Layer.provideMerge(QueueStoreLayer.layerMailQueue),
   Layer.provideMerge(Logging.layer),

@@ -1,0 +1,205 @@
+/**
+ * The seed scenario of RFC 5321 §2, for real: Alice's mail client submits on port 587 (STARTTLS + AUTH) to her
+ * Cartero, which queues the message, resolves someschool.test over DNS (a real dns2 server on loopback) and
+ * delivers it to Bob's Cartero, which stores it in Bob's Maildir. Both servers are the reference app, started
+ * in-process with their own configuration, data directory and ports.
+ */
+import { Auth } from "@cartero/plugin-auth"
+import { MailQueue } from "@cartero/queue"
+import { SmtpServer } from "@cartero/server"
+import { FakeDns, TempDir } from "@cartero/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Context, Effect, Layer, type Scope } from "effect"
+import * as Fs from "node:fs/promises"
+import * as net from "node:net"
+import * as Path from "node:path"
+import nodemailer from "nodemailer"
+import MailComposer from "nodemailer/lib/mail-composer"
+import * as MtaApp from "../src/MtaApp.ts"
+
+const password = "correct horse battery staple"
+
+/** Starts one reference app with `env` (over the defaults below) in the current scope. */
+const startApp = (env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+      env: { CARTERO_SMTP_PORT: "0", CARTERO_LOG_LEVEL: "error", CARTERO_OUTBOUND_TLS: "opportunistic", ...env }
+    })))))
+    const server = Context.get(context, SmtpServer.SmtpServer)
+    return { server, queue: Context.get(context, MailQueue.MailQueue) }
+  })
+
+/** A loopback port nothing listens on (yet). */
+const freePort = Effect.promise(() =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+)
+
+interface World {
+  readonly dns: FakeDns.Service
+  readonly aliceDir: string
+  readonly bobDir: string
+  readonly bobPort: number
+  readonly usersLine: string
+}
+
+const world = (bobPort: number): Effect.Effect<World, unknown, Scope.Scope> =>
+  Effect.gen(function*() {
+    const dns = yield* FakeDns.make({
+      "someschool.test": { MX: [{ priority: 10, exchange: "mx.someschool.test" }] },
+      "mx.someschool.test": { A: ["127.0.0.1"] },
+      "example.test": { MX: [{ priority: 10, exchange: "mail.example.test" }] },
+      "mail.example.test": { A: ["127.0.0.1"] }
+    })
+    return {
+      dns,
+      aliceDir: yield* TempDir.make("cartero-alice-"),
+      bobDir: yield* TempDir.make("cartero-bob-"),
+      bobPort,
+      usersLine: `alice@example.test:${yield* Auth.hashPassword(password)}`
+    }
+  })
+
+const alice = (w: World, extra: Record<string, string> = {}) =>
+  startApp({
+    CARTERO_HOSTNAME: "mail.example.test",
+    CARTERO_DATA_DIR: w.aliceDir,
+    CARTERO_LOCAL_DOMAINS: "example.test",
+    CARTERO_SUBMISSION_PORT: "0",
+    CARTERO_AUTH_USERS: w.usersLine,
+    CARTERO_DNS_SERVERS: `127.0.0.1:${w.dns.port}`,
+    CARTERO_OUTBOUND_PORT: String(w.bobPort),
+    ...extra
+  })
+
+const bob = (w: World) =>
+  startApp({
+    CARTERO_HOSTNAME: "mx.someschool.test",
+    CARTERO_SMTP_PORT: String(w.bobPort),
+    CARTERO_DATA_DIR: w.bobDir,
+    CARTERO_LOCAL_DOMAINS: "someschool.test",
+    CARTERO_LOCAL_ADDRESSES: "bob@someschool.test",
+    CARTERO_DNS_SERVERS: `127.0.0.1:${w.dns.port}`
+  })
+
+/** Alice's mail client: submission with STARTTLS and AUTH PLAIN (the dev certificate is self-signed). */
+const submit = (port: number, to: ReadonlyArray<string>, raw: Buffer) =>
+  Effect.gen(function*() {
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1", port, secure: false, requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "alice@example.test", pass: password }
+    })
+    return yield* Effect.promise(() => transport.sendMail({ envelope: { from: "alice@example.test", to: [...to] }, raw })).pipe(
+      Effect.ensuring(Effect.sync(() => transport.close())),
+      Effect.timeout("20 seconds")
+    )
+  })
+
+const composed = (to: string) =>
+  Effect.promise(() =>
+    new MailComposer({
+      from: "Alice <alice@example.test>",
+      to,
+      subject: "Lunch on Friday?",
+      text: "Hi Bob,\r\n\r\nlunch on Friday at the usual place?\r\n\r\nAlice\r\n",
+      attachments: [{ filename: "map.bin", content: Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7) % 256)) }]
+    }).compile().build()
+  )
+
+/** Files under `root/<domain>/<user>/Maildir/new`, waiting up to `timeoutMs` for at least one. */
+const awaitMail = (root: string, domain: string, user: string, timeoutMs = 15_000) =>
+  Effect.gen(function*() {
+    const dir = Path.join(root, "mail", domain, user, "Maildir", "new")
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const files = yield* Effect.promise(() => Fs.readdir(dir).catch(() => []))
+      if (files.length > 0) return yield* Effect.promise(() => Promise.all(files.map((f) => Fs.readFile(Path.join(dir, f)))))
+      yield* Effect.sleep("50 millis")
+    }
+    return yield* Effect.die(new Error(`no mail for ${user}@${domain} within ${timeoutMs} ms`))
+  })
+
+/** The message minus the leading trace (`Received:`) fields, with their folded lines. */
+const withoutTrace = (stored: Buffer): Buffer => {
+  let offset = 0
+  while (offset < stored.length) {
+    const end = stored.indexOf("\r\n", offset)
+    if (end === -1) break
+    const line = stored.subarray(offset, end).toString("latin1")
+    if (!(/^Received:/i.test(line) || line.startsWith(" ") || line.startsWith("\t"))) break
+    offset = end + 2
+  }
+  return stored.subarray(offset)
+}
+
+describe("Alice sends to Bob (RFC 5321 §2)", () => {
+  it.live("submission, queue, MX lookup, delivery: the message lands in Bob's Maildir byte-identical", () =>
+    Effect.gen(function*() {
+      const w = yield* world(yield* freePort)
+      yield* bob(w)
+      const a = yield* alice(w)
+      const submission = a.server.address("submission")
+      if (submission === undefined) return yield* Effect.die("no submission listener")
+      const raw = yield* composed("Bob <bob@someschool.test>")
+      const info = yield* submit(submission.port, ["bob@someschool.test"], raw)
+      assert.deepStrictEqual(info.accepted, ["bob@someschool.test"])
+
+      const [stored] = yield* awaitMail(w.bobDir, "someschool.test", "bob")
+      if (stored === undefined) return
+      const text = stored.toString("latin1")
+      assert.match(text, /^Received: from mail\.example\.test /, "Bob's server adds its trace header on top")
+      assert.match(text, /by mail\.example\.test with ESMTPSA/, "Alice's trace header says authenticated submission over TLS")
+      assert.isTrue(withoutTrace(stored).equals(raw), "the message arrived byte-identical apart from trace headers")
+      assert.isAbove(yield* w.dns.queryCount({ name: "someschool.test" }), 0, "the route came from DNS")
+    }).pipe(Effect.scoped))
+
+  it.live("Bob's server is down for a while: the message is deferred, then delivered when it comes back", () =>
+    Effect.gen(function*() {
+      const w = yield* world(yield* freePort)
+      const a = yield* alice(w, { CARTERO_RETRY_SCHEDULE: "1s" })
+      const submission = a.server.address("submission")
+      if (submission === undefined) return yield* Effect.die("no submission listener")
+      yield* submit(submission.port, ["bob@someschool.test"], yield* composed("bob@someschool.test"))
+
+      // the first attempt finds nobody listening: the recipient waits in Alice's queue
+      const deadline = Date.now() + 10_000
+      let deferred = 0
+      while (deferred === 0 && Date.now() < deadline) {
+        yield* Effect.sleep("50 millis")
+        deferred = (yield* a.queue.stats).recipients.deferred
+      }
+      assert.strictEqual(deferred, 1)
+
+      yield* bob(w)
+      const mail = yield* awaitMail(w.bobDir, "someschool.test", "bob")
+      assert.strictEqual(mail.length, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("a recipient unknown at Bob's server: Alice receives a DSN in her own mailbox", () =>
+    Effect.gen(function*() {
+      const w = yield* world(yield* freePort)
+      yield* bob(w)
+      const a = yield* alice(w)
+      const submission = a.server.address("submission")
+      if (submission === undefined) return yield* Effect.die("no submission listener")
+      yield* submit(submission.port, ["nobody@someschool.test"], yield* composed("nobody@someschool.test"))
+
+      const [dsn] = yield* awaitMail(w.aliceDir, "example.test", "alice")
+      const text = dsn?.toString("utf8") ?? ""
+      assert.match(text, /Content-Type: multipart\/report;[\s\S]*report-type="?delivery-status/i)
+      assert.match(text, /Final-Recipient: rfc822; ?nobody@someschool\.test/i)
+      assert.match(text, /Action: failed/i)
+      assert.match(text, /Status: 5\.1\.1/)
+      assert.match(text, /Diagnostic-Code: smtp; ?550 5\.1\.1/i)
+      assert.match(text, /Remote-MTA: dns; ?mx\.someschool\.test/i)
+      assert.match(text, /Subject: Lunch on Friday\?/, "the original headers are returned")
+    }).pipe(Effect.scoped))
+})
