@@ -2,45 +2,36 @@
  * How the benchmark starts Cartero (the reference app, `apps/mta`) as the server under test.
  *
  * Cartero is configured with `CARTERO_*` variables only (docs/configuration.md), so this module is one table of
- * variables per scenario: a throw-away data directory, a free loopback port, quiet logs (a log line per message
- * would measure the terminal), and for `accept` the recipients' domain as a local domain, for `e2e` relaying to
- * the tool's sink.
+ * variables: a throw-away data directory, a free loopback port, quiet logs (a log line per message would measure
+ * the terminal), and the real path of a relayed message:
  *
- * Variables the app does not read yet are marked *pending* below; they are passed anyway so that the scenario
- * works as soon as the app reads them, and the run says so on stderr.
+ * - the queue store is the app's own rule: `CARTERO_REDIS_URL` set → Redis (with a unique `CARTERO_QUEUE_PREFIX`
+ *   per spawn, whose keys are deleted when the run ends), unset → SQLite in the temp `CARTERO_DATA_DIR`;
+ * - the recipients are in a domain that is **not** local and the load generator's network is trusted
+ *   (`CARTERO_TRUSTED_NETWORKS=127.0.0.0/8`), so every message is relayed: queued durably before the `250`;
+ * - every relayed message goes to the tool's sink: `CARTERO_SMARTHOST=127.0.0.1:<sinkport>`,
+ *   `CARTERO_OUTBOUND_TLS=none`.
+ *
+ * `accept` and `e2e` run the same app and the same path; they differ in what is timed and in the delivery
+ * workers: `accept` ("accept with durable queueing") times end of DATA → `250` with one delivery worker draining
+ * the queue to the sink in the background (the queue grows during the run, as it would behind a slow
+ * destination); `e2e` runs the app's default worker count and times arrival at the sink.
  *
  * @since 0.1.0
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, type Scope } from "effect"
 import type { HostPort, Store } from "./Cli.ts"
+import * as RedisKeys from "./RedisKeys.ts"
 import * as ServerProcess from "./ServerProcess.ts"
 
 /** The app's entry point. */
 export const mainPath = fileURLToPath(new URL("../../mta/src/main.ts", import.meta.url))
 const appDir = Path.dirname(Path.dirname(mainPath))
-
-/** Variables the benchmark needs that the app may not read yet: queue store selection, relaying to one host. */
-export const wantedVariables = ["CARTERO_QUEUE_STORE", "CARTERO_RELAY_HOST"] as const
-
-const configurationDoc = fileURLToPath(new URL("../../../docs/configuration.md", import.meta.url))
-
-/**
- * The wanted variables that docs/configuration.md (the app's contract) does not mention yet. Read at run time, so
- * the tool notices the day the app learns them without a change here.
- */
-export const pendingVariables = (): ReadonlyArray<string> => {
-  let doc = ""
-  try {
-    doc = readFileSync(configurationDoc, "utf8")
-  } catch {
-    // No document: treat everything as pending.
-  }
-  return wantedVariables.filter((v) => !doc.includes(v))
-}
 
 export interface Options {
   readonly scenario: "accept" | "e2e"
@@ -48,8 +39,14 @@ export interface Options {
   readonly redisUrl: string | undefined
   readonly recipientsDomain: string
   readonly size: number
-  /** e2e: where to relay every message (the tool's sink). */
-  readonly relayTo: HostPort | undefined
+  /** Where every relayed message goes (the tool's sink). */
+  readonly relayTo: HostPort
+  /** `CARTERO_DELIVERY_WORKERS`; undefined = 1 for accept, the app's default for e2e. */
+  readonly deliveryWorkers: number | undefined
+  /** `CARTERO_PROCESSES`: cluster workers sharing the listener and the queue. */
+  readonly processes: number
+  /** Redis key prefix for this spawn (unique; see `spawn`). */
+  readonly queuePrefix: string
 }
 
 /** The environment for one Cartero process. Exposed so the README and tests can show it. */
@@ -62,28 +59,34 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_LOG_LEVEL: "warn",
     CARTERO_MAX_MESSAGE_SIZE: String(Math.max(options.size * 2, 1024 * 1024)),
     CARTERO_SHUTDOWN_TIMEOUT: "2s",
-    CARTERO_QUEUE_STORE: options.store
+    // The recipients' domain is remote: relayed (trusted loopback), queued, delivered to the sink.
+    CARTERO_LOCAL_DOMAINS: "localhost",
+    CARTERO_TRUSTED_NETWORKS: "127.0.0.0/8",
+    CARTERO_SMARTHOST: `${options.relayTo.host}:${options.relayTo.port}`,
+    CARTERO_OUTBOUND_TLS: "none",
+    CARTERO_OUTBOUND_ADDRESS_PREFERENCE: "ipv4",
+    // Redis selected by the URL alone (the app's rule); empty = SQLite under the data directory.
+    CARTERO_REDIS_URL: options.store === "redis" ? (options.redisUrl ?? "") : "",
+    CARTERO_QUEUE_PREFIX: options.queuePrefix,
+    CARTERO_PROCESSES: String(options.processes)
   }
-  if (options.redisUrl !== undefined) env["CARTERO_REDIS_URL"] = options.redisUrl
-  if (options.scenario === "accept") {
-    env["CARTERO_LOCAL_DOMAINS"] = options.recipientsDomain
-  } else {
-    // The recipients are remote: Cartero must relay them (loopback trusted) to the sink.
-    env["CARTERO_LOCAL_DOMAINS"] = "localhost"
-    env["CARTERO_TRUSTED_NETWORKS"] = "127.0.0.0/8"
-    if (options.relayTo !== undefined) env["CARTERO_RELAY_HOST"] = `[${options.relayTo.host}]:${options.relayTo.port}`
-  }
+  const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 1 : undefined)
+  if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)
   return env
 }
 
-/** A running Cartero: where it listens and its pid. */
+/** A running Cartero: where it listens and its pid (the cluster primary when `processes` > 1). */
 export interface Running {
   readonly target: HostPort
   readonly pid: number
+  /** A description for the table's store column: `sqlite`, `redis`. */
+  readonly store: string
 }
 
-/** Spawns Cartero for `options`; stops it and removes its data directory when the scope closes. */
-export const spawn = (options: Options): Effect.Effect<Running, ServerProcess.ServerError, Scope.Scope> =>
+/** Spawns Cartero for `options`; stops it, removes its data directory and its Redis keys when the scope closes. */
+export const spawn = (
+  options: Omit<Options, "queuePrefix">
+): Effect.Effect<Running, ServerProcess.ServerError, Scope.Scope> =>
   Effect.gen(function*() {
     if (!existsSync(mainPath)) {
       return yield* new ServerProcess.ServerError({
@@ -91,15 +94,21 @@ export const spawn = (options: Options): Effect.Effect<Running, ServerProcess.Se
           "Measure an external server with --target host:port (and --pid to sample it)."
       })
     }
-    if (options.scenario === "e2e" && pendingVariables().includes("CARTERO_RELAY_HOST")) {
-      return yield* new ServerProcess.ServerError({
-        message: "e2e against Cartero needs it to relay every message to the tool's sink, and docs/configuration.md " +
-          "has no CARTERO_RELAY_HOST (or equivalent) yet. Until it does, run e2e against a peer with --target and " +
-          "--sink-port (docs/benchmarks.md), or adjust Cartero.environment in apps/bench/src/Cartero.ts."
-      })
-    }
-    if (options.store === "redis" && options.redisUrl === undefined) {
+    const redisUrl = options.redisUrl
+    if (options.store === "redis" && redisUrl === undefined) {
       return yield* new ServerProcess.ServerError({ message: "--store redis needs --redis-url or CARTERO_REDIS_URL" })
+    }
+    const queuePrefix = `cartero-bench-${randomBytes(6).toString("hex")}:`
+    if (options.store === "redis" && redisUrl !== undefined) {
+      // Registered before the spawn: released after the app stopped (scopes close in reverse order).
+      yield* Effect.addFinalizer(() =>
+        Effect.promise(() =>
+          RedisKeys.deletePrefix(redisUrl, queuePrefix).then(
+            (n) => process.stderr.write(`# redis: deleted ${n} keys under ${queuePrefix}\n`),
+            (e: unknown) => process.stderr.write(`# redis: could not delete keys under ${queuePrefix}: ${String(e)}\n`)
+          )
+        )
+      )
     }
     const dataDir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(Path.join(os.tmpdir(), "cartero-bench-"))),
@@ -112,9 +121,9 @@ export const spawn = (options: Options): Effect.Effect<Running, ServerProcess.Se
       command,
       args,
       cwd: appDir,
-      env: environment(options, port, dataDir),
+      env: environment({ ...options, queuePrefix }, port, dataDir),
       readiness: { _tag: "Greets", host: "127.0.0.1", port },
       startTimeoutMs: 60_000
     })
-    return { target: { host: "127.0.0.1", port }, pid: running.pid }
+    return { target: { host: "127.0.0.1", port }, pid: running.pid, store: options.store }
   })

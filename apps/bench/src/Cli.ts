@@ -12,7 +12,12 @@ import { Result } from "effect"
 export const scenarios = ["accept", "e2e", "wire", "sink", "mime", "queue", "help"] as const
 export type Scenario = (typeof scenarios)[number]
 
-export const stores = ["memory", "sqlite", "redis"] as const
+/**
+ * Cartero's durable queue stores (the app picks Redis when `CARTERO_REDIS_URL` is set, else SQLite). There is no
+ * "memory" store: the app never answers 250 before a durable write, so a memory figure would measure a server
+ * nobody can run.
+ */
+export const stores = ["sqlite", "redis"] as const
 export type Store = (typeof stores)[number]
 
 export interface HostPort {
@@ -38,6 +43,14 @@ export interface Options {
   readonly newConnection: boolean
   readonly store: Store
   readonly redisUrl: string | undefined
+  /** Spawned Cartero: `CARTERO_DELIVERY_WORKERS` (undefined = accept 1, e2e the app's default). */
+  readonly deliveryWorkers: number | undefined
+  /** Spawned Cartero: `CARTERO_PROCESSES` (node:cluster workers sharing the listener and the queue). */
+  readonly processes: number
+  /** Idle/slow-sender memory runs: hold this many connections open (see `--hold`). */
+  readonly hold: number
+  /** `--slow-data S`: each held connection dribbles its DATA over S seconds (0 = idle after EHLO). */
+  readonly slowDataSeconds: number
   readonly json: boolean
   readonly recipientsDomain: string
   /** Global deadline of one run (and of the e2e wait for arrivals), seconds. */
@@ -66,8 +79,12 @@ export const defaults: Omit<Options, "scenario"> = {
   pipelining: true,
   pipelineAfterData: false,
   newConnection: false,
-  store: "memory",
+  store: "sqlite",
   redisUrl: undefined,
+  deliveryWorkers: undefined,
+  processes: 1,
+  hold: 0,
+  slowDataSeconds: 0,
   json: false,
   recipientsDomain: "bench.test",
   timeoutSeconds: 120,
@@ -100,8 +117,12 @@ options
   --pipelining MODE      on: MAIL/RCPT/DATA in one write when the server offers PIPELINING (default);
                          full: also the next MAIL/RCPT/DATA (or QUIT) behind the end of DATA; off: lock-step
   --new-connection       one connection per message (default: reuse a connection for all M)
-  --store S              Cartero queue store: memory, sqlite, redis (default ${defaults.store})
-  --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL)
+  --store S              Cartero queue store: sqlite, redis (default ${defaults.store}); both durable
+  --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL; a unique key prefix per run, deleted after)
+  --delivery-workers N   spawned Cartero's CARTERO_DELIVERY_WORKERS (default: accept 1, e2e the app's default)
+  --processes N          spawned Cartero's CARTERO_PROCESSES: N cluster workers sharing the port and the queue
+  --hold N               memory run: also hold N extra connections open (EHLO, then idle) during the run
+  --slow-data S          with --hold: each held connection sends MAIL/RCPT/DATA and dribbles its body over S seconds
   --recipients-domain D  recipient domain (default ${defaults.recipientsDomain}; spawned Cartero accepts it)
   --runs K               repeat the measured run K times, one row each (default 1)
   --warmup N             send N messages before measuring (default 0)
@@ -196,12 +217,28 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
         break
       case "--store":
         error = take(
-          value !== undefined && isStore(value) ? Result.succeed(value) : Result.fail(`--store: expected one of ${stores.join(", ")}`),
+          value === "memory"
+            ? Result.fail("--store memory was removed: Cartero only answers 250 after a durable write (sqlite or redis)")
+            : value !== undefined && isStore(value)
+            ? Result.succeed(value)
+            : Result.fail(`--store: expected one of ${stores.join(", ")}`),
           (store) => ({ ...o, store })
         )
         break
       case "--redis-url":
         error = take(value === undefined ? Result.fail("--redis-url needs a value") : Result.succeed(value), (redisUrl) => ({ ...o, redisUrl }))
+        break
+      case "--delivery-workers":
+        error = take(int(flag, value, 1, 10_000), (deliveryWorkers) => ({ ...o, deliveryWorkers }))
+        break
+      case "--processes":
+        error = take(int(flag, value, 1, 64), (processes) => ({ ...o, processes }))
+        break
+      case "--hold":
+        error = take(int(flag, value, 0, 20_000), (hold) => ({ ...o, hold }))
+        break
+      case "--slow-data":
+        error = take(int(flag, value, 0, 3600), (slowDataSeconds) => ({ ...o, slowDataSeconds }))
         break
       case "--recipients-domain":
         error = take(

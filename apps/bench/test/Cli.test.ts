@@ -25,8 +25,13 @@ describe("Cli.parse", () => {
     const o = ok([
       "e2e", "--target", "127.0.0.1:2525", "--pid", "42", "--label", "haraka", "--size", "100", "--pipelining", "off",
       "--new-connection", "--store", "redis", "--redis-url", "redis://127.0.0.1:6390", "--recipients-domain", "x.test",
-      "--timeout", "2.5", "--read-timeout", "1", "--runs", "3", "--warmup", "50", "--sink-port", "2600"
+      "--timeout", "2.5", "--read-timeout", "1", "--runs", "3", "--warmup", "50", "--sink-port", "2600",
+      "--delivery-workers", "4", "--processes", "2", "--hold", "1000", "--slow-data", "30"
     ])
+    assert.strictEqual(o.deliveryWorkers, 4)
+    assert.strictEqual(o.processes, 2)
+    assert.strictEqual(o.hold, 1000)
+    assert.strictEqual(o.slowDataSeconds, 30)
     assert.deepStrictEqual(o.target, { host: "127.0.0.1", port: 2525 })
     assert.strictEqual(o.pid, 42)
     assert.strictEqual(o.label, "haraka")
@@ -52,7 +57,8 @@ describe("Cli.parse", () => {
     assert.strictEqual(error(["bogus"]), "unknown scenario \"bogus\"")
     assert.strictEqual(error(["accept", "--concurrency", "0"]), "--concurrency: expected an integer 1-10000, got \"0\"")
     assert.strictEqual(error(["accept", "--messages"]), "--messages needs a value")
-    assert.strictEqual(error(["accept", "--store", "disk"]), "--store: expected one of memory, sqlite, redis")
+    assert.strictEqual(error(["accept", "--store", "disk"]), "--store: expected one of sqlite, redis")
+    assert.match(error(["accept", "--store", "memory"]), /removed: Cartero only answers 250 after a durable write/)
     assert.strictEqual(error(["accept", "--target", "localhost"]), "--target: expected host:port, got \"localhost\"")
     assert.strictEqual(error(["accept", "--frobnicate"]), "unknown option \"--frobnicate\"")
     assert.strictEqual(ok([]).scenario, "help")

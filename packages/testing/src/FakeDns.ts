@@ -69,6 +69,8 @@ export class FakeDnsError extends Data.TaggedError("FakeDnsError")<{ readonly de
 export interface Options {
   /** Negative-answer TTL advertised in the SOA (RFC 2308), seconds. Default 60. */
   readonly negativeTtl?: number
+  /** Listen on this port (UDP and TCP) instead of a free one; for a standalone server (`scenario-dns`). */
+  readonly port?: number
 }
 
 /** The running server. */
@@ -127,10 +129,10 @@ const records = (question: DNS.Packet.Question, zone: Zone): Array<DNS.Packet.Re
   }
 }
 
-const listenUdp = (socket: DNS.UDPServer) =>
+const listenUdp = (socket: DNS.UDPServer, port: number) =>
   Effect.callback<number, FakeDnsError>((resume) => {
     socket.once("error", (e) => resume(Effect.fail(new FakeDnsError({ detail: `udp bind: ${e.message}` }))))
-    socket.bind(0, "127.0.0.1", () => resume(Effect.succeed(socket.address().port)))
+    socket.bind(port, "127.0.0.1", () => resume(Effect.succeed(socket.address().port)))
   })
 
 const listenTcp = (server: DNS.TCPServer, port: number) =>
@@ -215,14 +217,15 @@ export const make: (zones: Zones, options?: Options) => Effect.Effect<Service, F
 
   // Bind UDP on an ephemeral port, then TCP on the same number; another process may hold that TCP port, so retry.
   let bound: { udp: DNS.UDPServer; tcp: DNS.TCPServer; port: number } | undefined
-  for (let attempt = 0; attempt < 20 && bound === undefined; attempt++) {
+  const tries = options?.port === undefined ? 20 : 1
+  for (let attempt = 0; attempt < tries && bound === undefined; attempt++) {
     const udp = DNS.createUDPServer(handle("udp"))
     const tcp = DNS.createTCPServer(handle("tcp"))
-    const port = yield* listenUdp(udp)
+    const port = yield* listenUdp(udp, options?.port ?? 0)
     if (yield* listenTcp(tcp, port)) bound = { udp, tcp, port }
     else udp.close()
   }
-  if (bound === undefined) return yield* new FakeDnsError({ detail: "no port free for both UDP and TCP after 20 tries" })
+  if (bound === undefined) return yield* new FakeDnsError({ detail: `no port free for both UDP and TCP after ${tries} ${tries === 1 ? "try" : "tries"}` })
   const { udp, tcp, port } = bound
 
   // Unanswered TCP queries would hold connections open, and server.close() waits for them: track and destroy.
