@@ -40,6 +40,21 @@ if [ -z "${CARTERO_REDIS_URL:-}" ]; then
 fi
 echo "cartero: tests use Redis at $CARTERO_REDIS_URL"
 
+# On CI the interop tests must run against Postfix's smtp-sink (Debian package postfix). Install it without
+# letting the package start a mail daemon (policy-rc.d refuses service starts during the install).
+if [ "${CI:-}" = "true" ] && [ ! -x /usr/sbin/smtp-sink ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "cartero: installing postfix's smtp-sink for the interop tests (no mail daemon is started)"
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string cartero-ci.invalid" | debconf-set-selections
+  policy=/usr/sbin/policy-rc.d
+  created_policy=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1; fi
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix) >/dev/null \
+    || echo "cartero: could not install postfix; the smtp-sink interop test will fail"
+  if [ -n "$created_policy" ]; then rm -f "$policy"; fi
+  if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
+fi
+
 pnpm typecheck
 pnpm lint
 pnpm test
