@@ -46,7 +46,8 @@ export interface Running {
 /** `node --import tsx <file> ...args`, with tsx resolved from this package (so any cwd works). */
 export const tsxCommand = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
   command: process.execPath,
-  args: ["--import", import.meta.resolve("tsx"), file, ...args]
+  // BENCH_NODE_ARGS: extra node flags for the server under test only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+  args: [...(process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== ""), "--import", import.meta.resolve("tsx"), file, ...args]
 })
 
 /** A free loopback port: bind port 0, read it, release it (a small race, acceptable for a benchmark). */

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Headers } from "@cartero/mime"
 import { Header, SmtpReply } from "@cartero/smtp"
 import { Cause, Context, Effect, Layer, type Scope } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
@@ -129,25 +130,9 @@ export const layer = <const Plugins extends ReadonlyArray<OutboundPlugin<unknown
       )).pipe(Effect.map((built) => OutboundPipeline.of(fromHooks(built))))
   ) as Layer.Layer<OutboundPipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>>
 
-/** Renders prepended header fields (folded at spaces to stay under 78 octets where possible). */
+/** Renders prepended header fields, folded by `@cartero/mime` (the one header renderer), CRLF-terminated. */
 export const renderHeaders = (headers: ReadonlyArray<Header.Header>): Uint8Array =>
-  Buffer.from(headers.map((h) => `${h.name}: ${fold(h.name.length + 2, h.value)}\r\n`).join(""), "utf8")
-
-const fold = (used: number, value: string): string => {
-  const words = value.split(" ")
-  let line = used
-  let out = ""
-  for (const [i, w] of words.entries()) {
-    if (i > 0 && line + 1 + w.length > 78) {
-      out += "\r\n " + w
-      line = 1 + w.length
-    } else {
-      out += (i > 0 ? " " : "") + w
-      line += (i > 0 ? 1 : 0) + w.length
-    }
-  }
-  return out
-}
+  Buffer.from(headers.map((h) => Headers.format(h.name, h.value, { utf8: true })).join(""), "utf8")
 
 /** Delivered results only (for the `delivered` observers). */
 export const deliveredOf = (results: ReadonlyArray<DeliveryResult.RecipientResult>): Array<DeliveryResult.Delivered> =>
