@@ -57,4 +57,5 @@ fi
 
 pnpm typecheck
 pnpm lint
-pnpm test
+# A test stuck in a CPU-bound loop cannot be stopped by vitest's own timeouts: bound the whole run.
+timeout --kill-after=30 1500 pnpm test

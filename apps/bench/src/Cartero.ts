@@ -29,8 +29,11 @@ import type { HostPort, Store } from "./Cli.ts"
 import * as RedisKeys from "./RedisKeys.ts"
 import * as ServerProcess from "./ServerProcess.ts"
 
-/** The app's entry point. */
-export const mainPath = fileURLToPath(new URL("../../mta/src/main.ts", import.meta.url))
+/**
+ * The app's entry point. `BENCH_CARTERO_MAIN` points at another checkout's `apps/mta/src/main.ts`, to compare two
+ * versions of the app with the same tool in one interleaved session (before/after a change).
+ */
+export const mainPath = process.env["BENCH_CARTERO_MAIN"] || fileURLToPath(new URL("../../mta/src/main.ts", import.meta.url))
 const appDir = Path.dirname(Path.dirname(mainPath))
 
 export interface Options {

@@ -173,7 +173,9 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  const deliver = Effect.fn("DeliveryWorker.deliver")(function*(claim: Claim.Claim) {
+  // Runs per message: untraced (Effect.fn("DeliveryWorker.deliver") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  const deliver = Effect.fnUntraced(function*(claim: Claim.Claim) {
     const started = yield* Clock.currentTimeMillis
     const envelope: Envelope.Envelope = { ...claim.envelope, recipients: claim.recipients.map((r) => r.recipient) }
     const context: ClaimContext = { messageId: claim.messageId, domain: claim.domain, envelope, traceId: claim.traceId }

@@ -122,8 +122,19 @@ export class ReplyReader {
    * The next reply. Fails with `closed` when the connection ends first, `protocol` on a malformed reply. No
    * timeout here: callers bound each wait with the timeout of the step they are in.
    */
-  readonly next = (context: string): Effect.Effect<Reply, SessionError> =>
+  readonly next = (context: string): Effect.Effect<Reply, SessionError> => this.nextWithin(context, undefined)
+
+  /**
+   * {@link next} bounded by `timeout` (`millis` and the error to fail with). The timer lives inside the callback:
+   * `Effect.timeoutOrElse` forks a racing fiber and a sleep per read, measured at several % of the delivery CPU
+   * (docs/benchmarks.md, "Profile and optimisations"); a reply already buffered resumes without any timer.
+   */
+  readonly nextWithin = (
+    context: string,
+    timeout: { readonly millis: number; readonly error: () => SessionError } | undefined
+  ): Effect.Effect<Reply, SessionError> =>
     Effect.callback<Reply, SessionError>((resume) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
       const attempt = (): boolean => {
         const item = this.items.shift()
         if (item !== undefined) {
@@ -140,11 +151,20 @@ export class ReplyReader {
       if (attempt()) return
       // Woken on every chunk; a partial reply re-arms the waiter until a whole reply (or the close) arrives.
       const wait = (): void => {
-        if (!attempt()) this.waiter = wait
+        if (attempt()) {
+          if (timer !== undefined) clearTimeout(timer)
+        } else this.waiter = wait
       }
       this.waiter = wait
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          if (this.waiter === wait) this.waiter = undefined
+          resume(Effect.fail(timeout.error()))
+        }, timeout.millis)
+      }
       return Effect.sync(() => {
-        this.waiter = undefined
+        if (timer !== undefined) clearTimeout(timer)
+        if (this.waiter === wait) this.waiter = undefined
       })
     })
 

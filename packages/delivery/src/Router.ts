@@ -79,7 +79,9 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     )
   }
 
-  const relays = Effect.fn("Router.relays")(function*(domain: string, list: ReadonlyArray<Route.Relay>, source: Route.Source = "static") {
+  // Runs per message: untraced (Effect.fn("Router.relays") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  const relays = Effect.fnUntraced(function*(domain: string, list: ReadonlyArray<Route.Relay>, source: Route.Source = "static") {
     const resolved = yield* Effect.forEach(list, (r) => resolve(r.host), { concurrency: 4 })
     const hosts: Array<Route.Host> = []
     list.forEach((relay, i) => {
@@ -161,7 +163,9 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     return Route.bounce(domain, "5.4.4", `${domain} has no MX and no address record`)
   })
 
-  const route = Effect.fn("Router.route")(function*(rawDomain: string) {
+  // Runs per message: untraced (Effect.fn("Router.route") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  const route = Effect.fnUntraced(function*(rawDomain: string) {
     const lower = rawDomain.toLowerCase().replace(/\.$/, "")
     yield* Effect.annotateCurrentSpan({ "cartero.domain": lower })
     const literal = addressLiteral(lower)

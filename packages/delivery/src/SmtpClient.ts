@@ -139,7 +139,9 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
       return result
     }))
 
-  const send = Effect.fn("SmtpClient.send")(function*(request: SendRequest) {
+  // Runs per message: untraced (Effect.fn("SmtpClient.send") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  const send = Effect.fnUntraced(function*(request: SendRequest) {
     yield* Effect.annotateCurrentSpan({
       "smtp.host": request.host,
       "smtp.address": request.address ?? "",

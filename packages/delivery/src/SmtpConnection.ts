@@ -113,23 +113,36 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
       broken = true
     }))
 
+  // Timeouts as timers inside the callbacks rather than `Effect.timeoutOrElse` (a racing fiber and a sleep per
+  // read and write, several % of the delivery CPU: docs/benchmarks.md, "Profile and optimisations").
   const rawWrite = (data: string | Uint8Array, timeout: Duration.Duration, context: string) =>
     Effect.callback<void, SessionError>((resume) => {
       const s = reader.current
       if (reader.closed || s.destroyed || !s.writable) {
         return resume(Effect.fail(new SessionError({ reason: "closed", detail: `connection closed before ${context}` })))
       }
-      s.write(data, (e) => resume(e ? Effect.fail(new SessionError({ reason: "write", detail: `${context}: ${e.message}` })) : Effect.void))
-    }).pipe(Effect.timeoutOrElse({
-      duration: timeout,
-      orElse: () => Effect.fail(new SessionError({ reason: "timeout", detail: `${context} not accepted within ${Duration.format(timeout)}` }))
-    }))
+      let done = false
+      const timer = setTimeout(() => {
+        done = true
+        resume(Effect.fail(new SessionError({ reason: "timeout", detail: `${context} not accepted within ${Duration.format(timeout)}` })))
+      }, Duration.toMillis(timeout))
+      s.write(data, (e) => {
+        clearTimeout(timer)
+        if (done) return
+        done = true
+        resume(e ? Effect.fail(new SessionError({ reason: "write", detail: `${context}: ${e.message}` })) : Effect.void)
+      })
+      return Effect.sync(() => {
+        done = true
+        clearTimeout(timer)
+      })
+    })
 
   const read = (timeout: Duration.Duration, context: string) =>
-    guard(reader.next(context).pipe(Effect.timeoutOrElse({
-      duration: timeout,
-      orElse: () => Effect.fail(new SessionError({ reason: "timeout", detail: `no reply ${context} within ${Duration.format(timeout)}` }))
-    })))
+    guard(reader.nextWithin(context, {
+      millis: Duration.toMillis(timeout),
+      error: () => new SessionError({ reason: "timeout", detail: `no reply ${context} within ${Duration.format(timeout)}` })
+    }))
 
   const writeLines = (lines: ReadonlyArray<string>, context: string) =>
     guard(rawWrite(lines.map((l) => `${l}\r\n`).join(""), timeouts.command, context))

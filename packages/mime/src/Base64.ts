@@ -11,6 +11,19 @@
 const table = new Int8Array(256).fill(-1)
 for (let i = 0; i < 64; i++) table["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i
 
+// Weights for a branch-free validating count: one per alphabet byte, INVALID per byte that is neither alphabet,
+// whitespace nor `=`. A sum then carries both counts (bodies stay far below 2^32 bytes).
+const INVALID = 2 ** 32
+const weight = new Float64Array(256).fill(INVALID)
+for (let i = 0; i < 256; i++) if ((table[i] ?? -1) >= 0) weight[i] = 1
+for (const c of [9, 10, 13, 32, 61]) weight[c] = 0
+
+const count = (input: Uint8Array, start: number, end: number): number => {
+  let sum = 0
+  for (let i = start; i < end; i++) sum += weight[input[i] ?? 0] ?? 0
+  return sum
+}
+
 /** Incremental base64 decoder. Feed chunks with {@link Decoder.write}, collect with {@link Decoder.end}. */
 export class Decoder {
   private readonly chunks: Array<Uint8Array> = []
@@ -32,20 +45,18 @@ export class Decoder {
    * Returns where the slow path must continue.
    */
   private fast(input: Uint8Array, start: number, end: number): number {
-    let valid = 0
-    let invalid = 0
-    let eq = -1
-    for (let i = start; i < end; i++) {
-      const c = input[i] ?? 0
-      if ((table[c] ?? -1) >= 0) {
-        if (eq >= 0) return start
-        valid++
-      } else if (c === 61) {
-        if (eq < 0) eq = i
-      } else if (c !== 10 && c !== 13 && c !== 32 && c !== 9) invalid++
+    const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    // `=` may only end the data: with anything valid after it, take the slow path.
+    let stop = end
+    const eq = buf.indexOf(61, start)
+    if (eq >= 0 && eq < end) {
+      if (count(input, eq, end) % INVALID !== 0) return start
+      stop = eq
     }
-    let cut = end
-    if (eq < 0) {
+    const sum = count(input, start, stop)
+    const valid = sum % INVALID
+    let cut = stop
+    if (eq < 0 || eq >= end) {
       // Leave the last partial quantum (and what follows it) to the incremental path.
       let rest = valid % 4
       while (rest > 0 && cut > start) {
@@ -53,21 +64,15 @@ export class Decoder {
         if ((table[input[cut] ?? 0] ?? -1) >= 0) rest--
       }
     }
-    const view = Buffer.from(input.buffer, input.byteOffset + start, cut - start)
-    const out = Buffer.from(view.toString("latin1"), "base64")
+    const out = Buffer.from(buf.toString("latin1", start, cut), "base64")
     if (out.length > 0) {
       this.chunks.push(out)
       this.size += out.length
     }
-    this.invalid += invalid
-    if (eq >= 0) {
+    this.invalid += Math.floor((sum - count(input, cut, stop)) / INVALID)
+    if (eq >= 0 && eq < end) {
       this.padded = true
       return end
-    }
-    // The slow path re-counts the invalid bytes of the tail it decodes.
-    for (let i = cut; i < end; i++) {
-      const c = input[i] ?? 0
-      if ((table[c] ?? -1) < 0 && c !== 61 && c !== 10 && c !== 13 && c !== 32 && c !== 9) this.invalid--
     }
     return cut
   }

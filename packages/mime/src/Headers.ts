@@ -75,6 +75,18 @@ export class Headers {
   }
 }
 
+/**
+ * Trims SP and HTAB (not other Unicode spaces) from both ends. Written out because the regex `[ \t]+$` is
+ * quadratic on long blank runs inside a value.
+ */
+export const trimBlanks = (s: string): string => {
+  let start = 0
+  let end = s.length
+  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++
+  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--
+  return s.slice(start, end)
+}
+
 const latin1 = (bytes: Uint8Array, start: number, end: number): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1")
 
@@ -106,7 +118,7 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
     const c = raw.indexOf(":")
     const name = raw.slice(0, c).trimEnd()
     // Only WSP is trimmed: a value may begin with other Unicode spaces (RFC 6532).
-    const value = raw.slice(c + 1).replace(/\r\n/g, "").replace(/^[ \t]+|[ \t]+$/g, "")
+    const value = trimBlanks(raw.slice(c + 1).replace(/\r\n/g, ""))
     fields.push(new Field(name, raw, value))
     fieldStart = -1
   }
@@ -188,7 +200,7 @@ const HARD_LINE = 998
 export const fold = (name: string, value: string): string => {
   // Whitespace inside the value is kept as is (it may sit in a quoted string); only the ends are trimmed.
   // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\r\n\u0000]+/g, " ").replace(/^[ \t]+|[ \t]+$/g, "")
+  const clean = trimBlanks(value.replace(/[\r\n\u0000]+/g, " "))
   const lines: Array<string> = []
   let line = `${name}:`
   let bytes = Buffer.byteLength(line)

@@ -25,6 +25,48 @@ describe("Base64", () => {
     )
   })
 
+  it("takes the native fast path on large input with the same results, junk and padding included", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 800, maxLength: 6000 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom("*", "!", " ", "\t", "\r\n", "\n")), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 4 }),
+        (bytes, junk, sizes) => {
+          let text = Base64.encode(bytes)
+          let expectInvalid = 0
+          for (const [at, j] of junk) {
+            // Junk goes anywhere before the padding.
+            const limit = text.indexOf("=") < 0 ? text.length : text.indexOf("=")
+            const i = at % (limit + 1)
+            text = text.slice(0, i) + j + text.slice(i)
+            if (j === "*" || j === "!") expectInvalid++
+          }
+          const encoded = Buffer.from(text)
+          const whole = new Base64.Decoder()
+          whole.write(encoded)
+          expect(Buffer.from(whole.end()).equals(Buffer.from(bytes))).toBe(true)
+          expect(whole.invalid).toBe(expectInvalid)
+          const chunked = new Base64.Decoder()
+          let at = 0
+          for (let k = 0; at < encoded.length; k++) {
+            const n = sizes[k % sizes.length] ?? 1
+            chunked.write(encoded, at, Math.min(encoded.length, at + n))
+            at += n
+          }
+          expect(Buffer.from(chunked.end()).equals(Buffer.from(bytes))).toBe(true)
+          expect(chunked.invalid).toBe(expectInvalid)
+        }
+      ),
+      { numRuns: 200 }
+    )
+  })
+
+  it("keeps decoding after padding in the middle (concatenated blobs)", () => {
+    const a = Base64.encode(Buffer.from("first part!")) + "\r\n"
+    const b = Base64.encode(Buffer.from("x".repeat(2000)))
+    expect(str(Base64.decode(a + b))).toBe("first part!" + "x".repeat(2000))
+  })
+
   it("encodes in CRLF lines of at most 76 characters", () => {
     const out = Base64.encode(new Uint8Array(1000).fill(7))
     for (const line of out.split("\r\n")) expect(line.length).toBeLessThanOrEqual(76)

@@ -331,14 +331,20 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
         Stream.unwrap(Effect.gen(function*() {
           if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
           const k = shardFor(id)
-          const [exists, length] = yield* attempt("body", () => Promise.all([client.exists(k.message(id)), client.strlen(k.body(id))]))
+          // The first chunk comes with the existence check (one pipelined round trip: a usual message is read whole
+          // in one round trip instead of two, docs/benchmarks.md "Profile and optimisations").
+          const [exists, length, first] = yield* attempt("body", () =>
+            Promise.all([client.exists(k.message(id)), client.strlen(k.body(id)), client.getrangeBuffer(k.body(id), 0, readChunkBytes - 1)]))
           if (exists === 0) return yield* new QueueError.MessageNotFound({ id })
           const offsets: Array<number> = []
-          for (let at = 0; at < length; at += readChunkBytes) offsets.push(at)
-          return Stream.fromIterable(offsets).pipe(
-            Stream.mapEffect((at) =>
-              Effect.map(attempt("body", () => client.getrangeBuffer(k.body(id), at, at + readChunkBytes - 1)), (b) => new Uint8Array(b)))
-          )
+          for (let at = readChunkBytes; at < length; at += readChunkBytes) offsets.push(at)
+          const head = Stream.make(new Uint8Array(first.buffer, first.byteOffset, first.byteLength))
+          return offsets.length === 0 && first.byteLength === 0
+            ? Stream.empty
+            : Stream.concat(head, Stream.fromIterable(offsets).pipe(
+              Stream.mapEffect((at) =>
+                Effect.map(attempt("body", () => client.getrangeBuffer(k.body(id), at, at + readChunkBytes - 1)), (b) => new Uint8Array(b)))
+            ))
         })),
       list: (filter, page) =>
         Effect.gen(function*() {

@@ -105,7 +105,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       domain: o?.domain?.toLowerCase()
     })
 
-    const enqueue = Effect.fn("MailQueue.enqueue")(function*<E>(input: EnqueueInput<E>) {
+    // Runs per message: untraced (Effect.fn("MailQueue.enqueue") made a span and captured two stacks per call;
+    // docs/benchmarks.md, "Profile and optimisations").
+    const enqueue = Effect.fnUntraced(function*<E>(input: EnqueueInput<E>) {
       if (input.envelope.recipients.length === 0) return yield* Effect.die(new RangeError("an envelope without recipients cannot be queued"))
       const now = yield* Clock.currentTimeMillis
       const id = Ids.messageId(now)
@@ -115,11 +117,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       return id
     })
 
-    const claim = Effect.fn("MailQueue.claim")(function*(o?: Partial<ClaimOptions>) {
+    // Runs per message: untraced (Effect.fn("MailQueue.claim") made a span and captured two stacks per call;
+    // docs/benchmarks.md, "Profile and optimisations").
+    const claim = Effect.fnUntraced(function*(o?: Partial<ClaimOptions>) {
       return yield* store.claim(claimOptions(o))
     })
 
-    const claimNext = Effect.fn("MailQueue.claimNext")(function*(
+    // Runs per message: untraced (Effect.fn("MailQueue.claimNext") made a span and captured two stacks per call;
+    // docs/benchmarks.md, "Profile and optimisations").
+    const claimNext = Effect.fnUntraced(function*(
       o?: Partial<ClaimOptions> & { readonly maxWaitMillis?: number }
     ) {
       const opts = claimOptions(o)
@@ -132,7 +138,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       }
     })
 
-    const complete = Effect.fn("MailQueue.complete")(function*(claim: Claim, outcomes: ReadonlyArray<Outcome>) {
+    // Runs per message: untraced (Effect.fn("MailQueue.complete") made a span and captured two stacks per call;
+    // docs/benchmarks.md, "Profile and optimisations").
+    const complete = Effect.fnUntraced(function*(claim: Claim, outcomes: ReadonlyArray<Outcome>) {
       const now = yield* Clock.currentTimeMillis
       const gaveUp: Array<number> = []
       const stored: Array<StoreOutcome> = []
@@ -160,7 +168,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       enqueue,
       claim,
       claimNext,
-      renew: Effect.fn("MailQueue.renew")(function*(lease: LeaseRef, leaseMillis?: number) {
+      // Runs per message: untraced (Effect.fn("MailQueue.renew") made a span and captured two stacks per call;
+      // docs/benchmarks.md, "Profile and optimisations").
+      renew: Effect.fnUntraced(function*(lease: LeaseRef, leaseMillis?: number) {
         return yield* store.renew(lease, leaseMillis ?? defaults.leaseMillis)
       }),
       complete,

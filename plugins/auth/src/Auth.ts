@@ -67,7 +67,9 @@ export const hooks = (users: UserDb, dummy: PasswordHash.Hash, enforceSender: bo
     if (user === undefined) return Verdict.next
     return ok ? Verdict.accept() : replies.invalid
   }),
-  mailFrom: Effect.fn("Auth.mailFrom")(function*(transaction: Session.Transaction, sender: Address.Address | null) {
+  // Runs per message: untraced (Effect.fn("Auth.mailFrom") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  mailFrom: Effect.fnUntraced(function*(transaction: Session.Transaction, sender: Address.Address | null) {
     const connection = transaction.connection
     if (!enforceSender || connection.listener === "mx" || connection.user === undefined || sender === null) {
       return Verdict.next

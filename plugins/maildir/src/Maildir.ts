@@ -52,7 +52,9 @@ const removeFiles = (paths: ReadonlyArray<string>): Effect.Effect<void, Delivery
 
 /** The hooks for a root that exists. */
 export const hooks = (options: Options): Hooks.Hooks => ({
-  queue: Effect.fn("Maildir.queue")(function*(transaction: Session.Transaction, message: Message.Message) {
+  // Runs per message: untraced (Effect.fn("Maildir.queue") made a span and captured two stacks per call;
+  // docs/benchmarks.md, "Profile and optimisations").
+  queue: Effect.fnUntraced(function*(transaction: Session.Transaction, message: Message.Message) {
     const pending = yield* Handoff.unhandled(transaction)
     const local = yield* Effect.filter(pending, (r) => options.isLocal(transaction, r.recipient))
     if (local.length === 0) return Verdict.next

@@ -31,7 +31,9 @@ export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
   Effect.gen(function*() {
     const queue = yield* MailQueue.MailQueue
     return {
-      queue: Effect.fn("QueueHandoff.queue")(function*(transaction: Session.Transaction, message: Message.Message) {
+      // Runs per message: untraced (Effect.fn("QueueHandoff.queue") made a span and captured two stacks per call;
+      // docs/benchmarks.md, "Profile and optimisations").
+      queue: Effect.fnUntraced(function*(transaction: Session.Transaction, message: Message.Message) {
         const rest = yield* Handoff.unhandled(transaction)
         if (rest.length === 0) return Verdict.next
         const envelope = Envelope.make(transaction.mailFrom, rest.map((r) => r.recipient), transaction.params)

@@ -20,7 +20,7 @@ export const normalise = (field: Field, value: unknown): unknown => {
     if (field === "subject") return value.replace(/\s+/g, " ").trim() || undefined
     // mailparser drops the final line break of format=flowed text and of a last empty part; whitespace at the very
     // end of the combined text carries no content.
-    if (field === "text") return value.replace(/\s+$/, "") || undefined
+    if (field === "text") return value.trimEnd() || undefined
     // mailparser adds an empty HTML entry for every text part outside multipart/alternative (its text-to-HTML
     // conversion is off here); entries are compared without those and without whitespace at their edges.
     if (field === "html") return value.split("<br/>\n").map((s) => s.trim()).filter((s) => s !== "").join("<br/>\n") || undefined
