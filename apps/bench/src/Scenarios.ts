@@ -23,6 +23,7 @@ import * as BenchMessage from "./BenchMessage.ts"
 import * as Cartero from "./Cartero.ts"
 import type { HostPort, Options } from "./Cli.ts"
 import { CountingSink } from "./CountingSink.ts"
+import * as Holders from "./Holders.ts"
 import * as LoadGenerator from "./LoadGenerator.ts"
 import * as ProcessSampler from "./ProcessSampler.ts"
 import * as ServerProcess from "./ServerProcess.ts"
@@ -74,7 +75,7 @@ const measure = (
   o: Options,
   server: UnderTest,
   sink: CountingSink | undefined
-): Effect.Effect<void, ServerProcess.ServerError> =>
+): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
   Effect.gen(function*() {
     if (o.warmup > 0) {
       const concurrency = Math.min(o.concurrency, o.warmup)
@@ -83,6 +84,24 @@ const measure = (
         LoadGenerator.run({ ...generatorOptions(o, server.target, signal), concurrency, messagesPerConnection: messages }))
       note(`warm-up: ${warm.accepted} of ${warm.planned} accepted in ${(warm.elapsedMs / 1000).toFixed(2)} s`)
       if (sink !== undefined) yield* Effect.promise(() => sink.waitFor(warm.runId, warm.accepted, o.timeoutSeconds * 1000))
+    }
+    if (o.hold > 0) {
+      const holding = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          Holders.start({
+            host: server.target.host,
+            port: server.target.port,
+            count: o.hold,
+            slowDataSeconds: o.slowDataSeconds,
+            readTimeoutMs: o.readTimeoutSeconds * 1000,
+            to: `rcpt@${o.recipientsDomain}`
+          })
+        ),
+        (h) => Effect.sync(() => h.close())
+      )
+      note(`holding ${holding.established} connections (${holding.failed} failed), ${
+        o.slowDataSeconds > 0 ? `each dribbling its DATA over ${o.slowDataSeconds} s` : "idle after EHLO"
+      }`)
     }
     if (o.json) note(describeRun(o, server))
     else {

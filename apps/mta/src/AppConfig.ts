@@ -5,21 +5,19 @@
  *
  * @since 0.1.0
  */
+import { Setting } from "@cartero/core"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Maildir } from "@cartero/plugin-maildir"
-import { Config, ConfigProvider, Context, Data, Effect, Layer, type LogLevel, Option } from "effect"
+import { type Config, ConfigProvider, Context, Effect, Layer, type LogLevel } from "effect"
 import * as Path from "node:path"
 
-/** A variable has a value the app cannot use. Rendered as `VARIABLE: expected …, got "…"`. */
-export class AppConfigError extends Data.TaggedError("AppConfigError")<{
-  readonly variable: string
-  readonly expected: string
-  readonly got: string
-}> {
-  override get message(): string {
-    return `${this.variable}: expected ${this.expected}, got ${JSON.stringify(this.got)}`
-  }
-}
+/**
+ * A variable has a value the app cannot use. Rendered as `VARIABLE: expected …, got "…"`. The shared
+ * {@link Setting.InvalidSetting} (tag `InvalidSetting`), under the name this module has always exported.
+ */
+export const AppConfigError = Setting.InvalidSetting
+/** See {@link AppConfigError}. */
+export type AppConfigError = Setting.InvalidSetting
 
 /** Log line format on stdout. */
 export type LogFormat = "logfmt" | "json"
@@ -51,7 +49,7 @@ export const defaults: Readonly<Record<string, string>> = {
 /** Adds {@link defaults} behind whatever ConfigProvider is current (the environment, or a test's). */
 export const layerDefaults: Layer.Layer<never> = ConfigProvider.layerAdd(ConfigProvider.fromUnknown(defaults))
 
-const logLevels: Record<string, LogLevel.LogLevel> = {
+const logLevels: Readonly<Record<string, LogLevel.LogLevel>> = {
   trace: "Trace",
   debug: "Debug",
   info: "Info",
@@ -62,24 +60,15 @@ const logLevels: Record<string, LogLevel.LogLevel> = {
   none: "None"
 }
 
-/** Reads an optional string variable and checks it against `parse`. */
-const choice = <A>(variable: string, expected: string, parse: (raw: string) => A | undefined, fallback: A) =>
-  Effect.gen(function*() {
-    const raw = yield* Config.option(Config.String(variable))
-    if (Option.isNone(raw)) return fallback
-    const value = parse(raw.value.trim().toLowerCase())
-    return value === undefined ? yield* new AppConfigError({ variable, expected, got: raw.value }) : value
-  })
-
 /** Reads the app's settings. */
 export const load: Effect.Effect<AppConfigShape, AppConfigError | Config.ConfigError> = Effect.gen(function*() {
-  const logLevel = yield* choice("CARTERO_LOG_LEVEL", "one of trace, debug, info, warn, error, fatal, none", (s) => logLevels[s], "Info")
-  const logFormat = yield* choice<LogFormat>(
-    "CARTERO_LOG_FORMAT",
-    "logfmt or json",
-    (s) => (s === "logfmt" || s === "json" ? s : undefined),
-    "logfmt"
+  const logLevel = yield* Setting.withDefault(
+    "CARTERO_LOG_LEVEL",
+    "one of trace, debug, info, warn, error, fatal, none",
+    Setting.choice(logLevels),
+    "Info"
   )
+  const logFormat = yield* Setting.withDefault<LogFormat>("CARTERO_LOG_FORMAT", "logfmt or json", Setting.oneOf(["logfmt", "json"]), "logfmt")
   const policy = yield* LocalDomains.config
   const maildirRoot = Path.resolve(yield* Maildir.rootConfig)
   return { logLevel, logFormat, localDomains: policy.domains, maildirRoot }

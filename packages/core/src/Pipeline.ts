@@ -62,7 +62,8 @@ interface Built {
 const guard = (plugin: Plugin<unknown, unknown>, phase: string, effect: HookResult): Effect.Effect<Verdict.Verdict> =>
   effect.pipe(
     Effect.timeout(plugin.timeout),
-    Effect.withSpan(`plugin.${plugin.name}.${phase}`),
+    // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
+    Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }),
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause)
         ? Effect.failCause(cause)

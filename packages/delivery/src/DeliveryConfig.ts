@@ -24,7 +24,8 @@
  *
  * The retry schedule (`CARTERO_RETRY_SCHEDULE`, `CARTERO_MAX_QUEUE_AGE`) belongs to the queue: the worker defers,
  * the queue's `RetryPolicy` decides when again and when to give up (`MailQueue.layerConfig` reads both).
- * A malformed value fails the layer with a `ConfigError` naming the variable.
+ * A malformed value fails the layer with a `ConfigError` whose message is the shared `Setting` wording
+ * (`CARTERO_OUTBOUND_PORT: expected a port 1-65535, got "abc"`).
  *
  * Static routes carry no credentials in their text form: a password inside a comma-separated list would need
  * quoting (`,`, `=`, `:` and `@` are all legal in passwords) and would turn the whole list into a secret. Routes that
@@ -33,8 +34,8 @@
  *
  * @since 0.1.0
  */
-import { RetryPolicy } from "@cartero/queue"
-import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Setting } from "@cartero/core"
+import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as Auth from "./Auth.ts"
@@ -103,63 +104,47 @@ export class DeliveryConfig extends Context.Service<DeliveryConfig, Settings>()(
   )
 }
 
-/** A string variable that must parse; the message says what was expected. */
-const parsed = <A>(name: string, parse: (text: string) => A | undefined, expected: string): Config.Config<A> =>
-  Config.schema(
-    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parse(s) !== undefined || `${name}: expected ${expected}, got ${JSON.stringify(s)}`))),
-    name
-  ).pipe(Config.map((s) => parse(s) as A))
-
-const intIn = (min: number, max: number) => (s: string): number | undefined => {
-  if (!/^\s*\d+\s*$/.test(s)) return undefined
-  const n = Number(s)
-  return n >= min && n <= max ? n : undefined
-}
-
-const list = (s: string): Array<string> => s.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0)
-
-const names = (s: string): ReadonlyArray<string> | undefined => list(s)
+const names = (s: string): ReadonlyArray<string> => Setting.list(s).map((x) => x.toLowerCase())
 const addresses = (s: string): ReadonlyArray<string> | undefined => {
-  const out = list(s)
+  const out = names(s)
   return out.every((a) => net.isIP(a) !== 0) ? out : undefined
 }
-const oneOf = <const L extends ReadonlyArray<string>>(literals: L) => (s: string): L[number] | undefined =>
-  literals.find((l) => l === s.trim().toLowerCase())
-const duration = (s: string): Duration.Duration | undefined => (s.trim() === "0" ? Duration.zero : RetryPolicy.parseDuration(s))
 
 /** The settings read from `Config`. */
 export const config: Config.Config<Settings> = Config.all({
-  hostname: parsed("CARTERO_HOSTNAME", (s) => (s.trim() === "" ? undefined : s.trim().toLowerCase()), "a host name").pipe(
+  hostname: Setting.config("CARTERO_HOSTNAME", "a host name", (s) => (s.trim() === "" ? undefined : s.trim().toLowerCase())).pipe(
     Config.withDefault(defaults.hostname)
   ),
-  selfNames: parsed("CARTERO_SELF_NAMES", names, "host names, comma separated").pipe(Config.withDefault(defaults.selfNames)),
-  selfAddresses: parsed("CARTERO_SELF_ADDRESSES", addresses, "IP addresses, comma separated").pipe(
+  selfNames: Setting.config("CARTERO_SELF_NAMES", "host names, comma separated", names).pipe(Config.withDefault(defaults.selfNames)),
+  selfAddresses: Setting.config("CARTERO_SELF_ADDRESSES", "IP addresses, comma separated", addresses).pipe(
     Config.withDefault(defaults.selfAddresses)
   ),
-  port: parsed("CARTERO_OUTBOUND_PORT", intIn(1, 65535), "a port 1-65535").pipe(Config.withDefault(defaults.port)),
-  smarthost: Config.option(parsed("CARTERO_SMARTHOST", StaticRoutes.parseRelay, "host[:port] or [ip]:port")),
+  port: Setting.config("CARTERO_OUTBOUND_PORT", "a port 1-65535", Setting.int(1, 65535)).pipe(Config.withDefault(defaults.port)),
+  smarthost: Config.option(Setting.config("CARTERO_SMARTHOST", "host[:port] or [ip]:port", StaticRoutes.parseRelay)),
   smarthostUser: Config.option(Config.String("CARTERO_SMARTHOST_USER")),
   smarthostPassword: Config.option(Config.Redacted("CARTERO_SMARTHOST_PASSWORD")),
-  domains: parsed("CARTERO_STATIC_ROUTES", StaticRoutes.parseDomains, "domain=host[:port],...").pipe(
+  domains: Setting.config("CARTERO_STATIC_ROUTES", "domain=host[:port],...", StaticRoutes.parseDomains).pipe(
     Config.withDefault(new Map<string, Relay>() as ReadonlyMap<string, Relay>)
   ),
-  tls: parsed("CARTERO_OUTBOUND_TLS", oneOf(["none", "opportunistic", "required"] as const), "none, opportunistic or required").pipe(
+  tls: Setting.config("CARTERO_OUTBOUND_TLS", "none, opportunistic or required", Setting.oneOf(["none", "opportunistic", "required"])).pipe(
     Config.withDefault(defaults.tls)
   ),
-  addressPreference: parsed("CARTERO_OUTBOUND_ADDRESS_PREFERENCE", oneOf(["ipv6", "ipv4"] as const), "ipv6 or ipv4").pipe(
+  addressPreference: Setting.config("CARTERO_OUTBOUND_ADDRESS_PREFERENCE", "ipv6 or ipv4", Setting.oneOf(["ipv6", "ipv4"])).pipe(
     Config.withDefault(defaults.addressPreference)
   ),
-  workers: parsed("CARTERO_DELIVERY_WORKERS", intIn(1, 10_000), "an integer 1-10000").pipe(Config.withDefault(defaults.workers)),
-  destinationConcurrency: parsed("CARTERO_DESTINATION_CONCURRENCY", intIn(1, 10_000), "an integer 1-10000").pipe(
+  workers: Setting.config("CARTERO_DELIVERY_WORKERS", "an integer 1-10000", Setting.int(1, 10_000)).pipe(Config.withDefault(defaults.workers)),
+  destinationConcurrency: Setting.config("CARTERO_DESTINATION_CONCURRENCY", "an integer 1-10000", Setting.int(1, 10_000)).pipe(
     Config.withDefault(defaults.destinationConcurrency)
   ),
-  destinationRateDelay: parsed("CARTERO_DESTINATION_RATE_DELAY", duration, "a duration like 500ms or 1s").pipe(
+  destinationRateDelay: Setting.config("CARTERO_DESTINATION_RATE_DELAY", "a duration like 500ms or 1s", Setting.duration).pipe(
     Config.withDefault(defaults.destinationRateDelay)
   ),
-  maxConnections: parsed("CARTERO_MAX_CONNECTIONS", intIn(1, 100_000), "an integer 1-100000").pipe(
+  maxConnections: Setting.config("CARTERO_MAX_CONNECTIONS", "an integer 1-100000", Setting.int(1, 100_000)).pipe(
     Config.withDefault(defaults.maxConnections)
   ),
-  shutdownTimeout: parsed("CARTERO_SHUTDOWN_TIMEOUT", duration, "a duration like 30s").pipe(Config.withDefault(defaults.shutdownTimeout))
+  shutdownTimeout: Setting.config("CARTERO_SHUTDOWN_TIMEOUT", "a duration like 30s", Setting.duration).pipe(
+    Config.withDefault(defaults.shutdownTimeout)
+  )
 }).pipe(Config.mapEffect(({ domains, smarthost, smarthostPassword, smarthostUser, ...rest }) => {
   // Empty values count as unset (docs/configuration.md), for the password too.
   const user = Option.getOrUndefined(smarthostUser)?.trim() || undefined

@@ -26,7 +26,7 @@
 import { type Claim, MailQueue } from "@cartero/queue"
 import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
-import { Cause, Clock, type Config, Context, Deferred, Duration, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import { Cause, Clock, type Config, Context, Deferred, Duration, Effect, Fiber, Layer, Queue, Schedule, Stream } from "effect"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
@@ -68,9 +68,7 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         const queue = yield* MailQueue.MailQueue
         const worker = yield* make
         const stopping = yield* Deferred.make<void>()
-        const loop = workerLoop(queue, worker, settings, stopping)
-        const fibers = yield* Effect.forEach(Array.from({ length: settings.workers }, (_, i) => i), (i) =>
-          Effect.forkScoped(loop.pipe(Effect.annotateLogs({ worker: i }))))
+        const fibers = yield* runWorkers(queue, worker, settings, stopping)
         // Registered after the forks, so it runs before their interruption: stop claiming, let in-flight work finish.
         yield* Effect.addFinalizer(() =>
           Deferred.succeed(stopping, undefined).pipe(
@@ -91,7 +89,13 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
   ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, R | MailQueue.MailQueue | Dns.Dns> => {
     const client = Layer.unwrap(Effect.gen(function*() {
       const settings = yield* DeliveryConfig
-      return SmtpClient.layer({ heloName: settings.hostname, tls: TlsPolicy.make(settings.tls, { verify: settings.tls === "required" }) })
+      return SmtpClient.layer({
+        heloName: settings.hostname,
+        tls: TlsPolicy.make(settings.tls, { verify: settings.tls === "required" }),
+        // Keep as many idle sessions per destination as may be busy at once: with the pool's default (4) a busy
+        // destination closed and reopened sessions all the time (docs/benchmarks.md, "Profile and optimisations").
+        pool: { maxIdlePerKey: Math.min(settings.destinationConcurrency, settings.maxConnections) }
+      })
     }))
     const deps = Layer.mergeAll(Router.layer, client, pipeline).pipe(Layer.provideMerge(DeliveryConfig.layerConfig))
     return DeliveryWorker.layer.pipe(Layer.provide(deps))
@@ -102,22 +106,67 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
     Layer.effect(DeliveryWorker, Effect.suspend(() => make))
 }
 
-const workerLoop = (queue: MailQueue.Service, worker: DeliveryWorker["Service"], settings: Settings, stopping: Deferred.Deferred<void>) =>
+/** Most claims taken in one round trip. */
+const maxClaimBatch = 16
+
+/**
+ * One claimer per process feeding `workers` worker fibers, rather than every idle worker claiming (and waiting for
+ * work) on its own: with 50 idle workers, each "work is due" notification woke all 50 and each made its own claim
+ * and its own due-time query, ≈ 100 queue round trips per enqueued message (docs/benchmarks.md, "Profile and
+ * optimisations"). The claimer asks for as many claims as there are idle workers (at most {@link maxClaimBatch})
+ * in one call, so a claim never waits for a worker and its lease starts when work can start.
+ *
+ * Returns the fibers to await at shutdown: the claimer stops claiming once `stopping` is done; workers finish what
+ * they hold, then stop.
+ */
+const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"], settings: Settings, stopping: Deferred.Deferred<void>) =>
   Effect.gen(function*() {
     const leaseMillis = Duration.toMillis(settings.lease)
-    while (!(yield* Deferred.isDone(stopping))) {
-      const claimed = yield* Effect.raceFirst(
-        Effect.result(queue.claimNext({ limit: 1, leaseMillis, maxWaitMillis: 30_000 })),
-        Deferred.await(stopping).pipe(Effect.as(undefined))
-      )
-      if (claimed === undefined) return
-      if (claimed._tag === "Failure") {
-        yield* Effect.logWarning("cannot claim work from the queue; retrying", claimed.failure)
-        yield* Effect.sleep("1 second")
-        continue
+    const work = yield* Queue.unbounded<Claim.Claim>()
+    // Workers not holding a claim (taken or queued for them): the claimer never claims more than this.
+    let idle = settings.workers
+    let wakeClaimer: (() => void) | undefined
+    const waitForIdle = Effect.callback<void>((resume) => {
+      if (idle > 0) return resume(Effect.void)
+      wakeClaimer = () => resume(Effect.void)
+      return Effect.sync(() => {
+        wakeClaimer = undefined
+      })
+    })
+    const claimer = Effect.gen(function*() {
+      while (!(yield* Deferred.isDone(stopping))) {
+        const ready = yield* Effect.raceFirst(waitForIdle.pipe(Effect.as(true)), Deferred.await(stopping).pipe(Effect.as(false)))
+        if (!ready) return
+        const claimed = yield* Effect.raceFirst(
+          Effect.result(queue.claimNext({ limit: Math.min(idle, maxClaimBatch), leaseMillis, maxWaitMillis: 30_000 })),
+          Deferred.await(stopping).pipe(Effect.as(undefined))
+        )
+        if (claimed === undefined) return
+        if (claimed._tag === "Failure") {
+          yield* Effect.logWarning("cannot claim work from the queue; retrying", claimed.failure)
+          yield* Effect.sleep("1 second")
+          continue
+        }
+        idle -= claimed.success.length
+        for (const claim of claimed.success) Queue.offerUnsafe(work, claim)
       }
-      for (const claim of claimed.success) yield* worker.deliver(claim)
-    }
+    })
+    const loop = Effect.gen(function*() {
+      while (true) {
+        const claim = yield* Effect.raceFirst(Queue.take(work), Deferred.await(stopping).pipe(Effect.as(undefined)))
+        if (claim === undefined) return
+        yield* worker.deliver(claim).pipe(Effect.ensuring(Effect.sync(() => {
+          idle++
+          const wake = wakeClaimer
+          wakeClaimer = undefined
+          wake?.()
+        })))
+      }
+    })
+    const claimerFiber = yield* Effect.forkScoped(claimer)
+    const workerFibers = yield* Effect.forEach(Array.from({ length: settings.workers }, (_, i) => i), (i) =>
+      Effect.forkScoped(loop.pipe(Effect.annotateLogs({ worker: i }))))
+    return [claimerFiber, ...workerFibers]
   })
 
 /** Builds the service. */

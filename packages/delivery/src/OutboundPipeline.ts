@@ -54,7 +54,8 @@ interface Built {
 const guard = <A>(plugin: OutboundPlugin<unknown, unknown>, phase: string, effect: Effect.Effect<A, unknown>): Effect.Effect<A, "HookFailed"> =>
   effect.pipe(
     Effect.timeout(plugin.timeout),
-    Effect.withSpan(`plugin.${plugin.name}.${phase}`),
+    // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
+    Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }),
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause)
         ? Effect.failCause(cause)

@@ -7,7 +7,8 @@
  * - "mailparser": simpleParser with its HTML/text conversions switched off (the cheapest full parse it offers);
  * - "cartero structure": Parser.parseStructure (headers, part boundaries and sizes; no body decoding);
  * - "indexOf scan": a plain Buffer.indexOf loop over the same bytes looking for "\n--", the floor for any
- *   boundary search.
+ *   boundary search;
+ * - "line scan": a Buffer.indexOf loop visiting every line break, the floor for a line-oriented reader.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -61,6 +62,12 @@ const scan = (b: Buffer): number => {
   return hits
 }
 
+const lines = (b: Buffer): number => {
+  let n = 0
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++
+  return n
+}
+
 const mailparser = (b: Buffer) => simpleParser(b, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true })
 
 const sets: ReadonlyArray<readonly [string, ReadonlyArray<Buffer>]> = [
@@ -77,12 +84,16 @@ for (const [name, messages] of sets) {
   const mp = await measure(messages, mailparser)
   const structure = await measure(messages, (b) => Parser.parseStructure(b))
   const baseline = await measure(messages, scan)
+  const lineScan = await measure(messages, lines)
   console.log(`## ${name}`)
   console.log(`  cartero full       ${fmt(full)}`)
   console.log(`  mailparser         ${fmt(mp)}`)
   console.log(`  cartero structure  ${fmt(structure)}`)
   console.log(`  indexOf scan       ${fmt(baseline)}`)
-  console.log(`  full vs mailparser: ${(full.mbs / mp.mbs).toFixed(1)}x faster; structure vs indexOf scan: ${(baseline.mbs / structure.mbs).toFixed(2)}x slower\n`)
+  console.log(`  line scan          ${fmt(lineScan)}`)
+  console.log(
+    `  full vs mailparser: ${(full.mbs / mp.mbs).toFixed(1)}x faster; structure vs indexOf scan: ${(baseline.mbs / structure.mbs).toFixed(2)}x slower; vs line scan: ${(lineScan.mbs / structure.mbs).toFixed(2)}x\n`
+  )
 }
 
 // Linearity: parse time per byte should not grow with size. Ratios near 1 are linear; 8 would be quadratic.

@@ -27,6 +27,14 @@ const count = (input: Uint8Array, start: number, end: number): number => {
 /** Incremental base64 decoder. Feed chunks with {@link Decoder.write}, collect with {@link Decoder.end}. */
 export class Decoder {
   private readonly chunks: Array<Uint8Array> = []
+  /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
+  constructor(private readonly onData?: (chunk: Uint8Array) => void) {}
+
+  private put(chunk: Uint8Array): void {
+    this.size += chunk.length
+    if (this.onData !== undefined) this.onData(chunk)
+    else this.chunks.push(chunk)
+  }
   private acc = 0
   private bits = 0
   private padded = false
@@ -46,6 +54,10 @@ export class Decoder {
    */
   private fast(input: Uint8Array, start: number, end: number): number {
     const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    // Node also decodes the URL-safe `-` and `_`, which MIME base64 does not know: leave such input to the slow path.
+    const dash = buf.indexOf(45, start)
+    const under = buf.indexOf(95, start)
+    if ((dash >= 0 && dash < end) || (under >= 0 && under < end)) return start
     // `=` may only end the data: with anything valid after it, take the slow path.
     let stop = end
     const eq = buf.indexOf(61, start)
@@ -66,8 +78,7 @@ export class Decoder {
     }
     const out = Buffer.from(buf.toString("latin1", start, cut), "base64")
     if (out.length > 0) {
-      this.chunks.push(out)
-      this.size += out.length
+      this.put(out)
     }
     this.invalid += Math.floor((sum - count(input, cut, stop)) / INVALID)
     if (eq >= 0 && eq < end) {
@@ -110,8 +121,7 @@ export class Decoder {
     this.acc = acc
     this.bits = bits
     if (n > 0) {
-      this.chunks.push(n === out.length ? out : out.subarray(0, n))
-      this.size += n
+      this.put(n === out.length ? out : out.subarray(0, n))
     }
   }
 
@@ -121,7 +131,7 @@ export class Decoder {
   }
 
   end(): Uint8Array {
-    return concat(this.chunks, this.size)
+    return this.onData === undefined ? concat(this.chunks, this.size) : new Uint8Array(0)
   }
 }
 

@@ -12,18 +12,20 @@ import * as Charset from "./Charset.ts"
 
 const word = /=\?([^?\s]+?)\?([BbQq])\?([^?]*?)\?=/g
 
-const qBytes = (text: string): Array<number> => {
-  const bytes: Array<number> = []
+const hex = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1)
+
+const qBytes = (text: string): Uint8Array => {
+  const out: Array<number> = []
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c === 95) bytes.push(32)
-    else if (c === 61 && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(text.slice(i + 1, i + 3), 16))
+    if (c === 95) out.push(32)
+    else if (c === 61 && hex(text.charCodeAt(i + 1)) >= 0 && hex(text.charCodeAt(i + 2)) >= 0) {
+      out.push(hex(text.charCodeAt(i + 1)) * 16 + hex(text.charCodeAt(i + 2)))
       i += 2
-    } else if (c < 0x80) bytes.push(c)
-    else for (const b of Buffer.from(text[i] ?? "", "utf8")) bytes.push(b)
+    } else if (c < 0x80) out.push(c)
+    else for (const b of Buffer.from(text[i] ?? "", "utf8")) out.push(b)
   }
-  return bytes
+  return Uint8Array.from(out)
 }
 
 /** Whether `value` contains at least one encoded word. */
@@ -35,9 +37,9 @@ export const decode = (value: string): string => {
   let out = ""
   let last = 0
   let pendingCharset: string | undefined
-  let pending: Array<number> = []
+  let pending: Array<Uint8Array> = []
   const flush = () => {
-    if (pendingCharset !== undefined) out += Charset.decode(Uint8Array.from(pending), pendingCharset).text
+    if (pendingCharset !== undefined) out += Charset.decode(pending.length === 1 ? (pending[0] ?? new Uint8Array(0)) : Buffer.concat(pending), pendingCharset).text
     pendingCharset = undefined
     pending = []
   }
@@ -51,12 +53,12 @@ export const decode = (value: string): string => {
     // `charset*language` (RFC 2231 §5) carries a language we do not need.
     const charset = (m[1] ?? "").split("*")[0] ?? ""
     const text = m[3] ?? ""
-    const bytes = (m[2] ?? "").toUpperCase() === "B" ? Array.from(Base64.decode(text)) : qBytes(text)
+    const bytes = (m[2] ?? "").toUpperCase() === "B" ? Base64.decode(text) : qBytes(text)
     // Bytes of adjacent words are joined so a character split across words survives, except for stateful
     // ISO-2022 charsets whose words each end by switching back to ASCII.
     if (pendingCharset !== undefined && (pendingCharset.toLowerCase() !== charset.toLowerCase() || /^iso-2022/i.test(charset))) flush()
     pendingCharset = charset
-    for (const b of bytes) pending.push(b)
+    pending.push(bytes)
     last = m.index + m[0].length
   }
   flush()

@@ -112,15 +112,18 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // Searched once and moved forward only: per-line searches to the end of `bytes` would be quadratic.
   let nextNul = buf.indexOf(0)
+  let folded = false
   const finish = () => {
     if (fieldStart < 0) return
-    const raw = text(bytes, fieldStart, fieldEnd).replace(/\r?\n/g, "\r\n")
+    const line = text(bytes, fieldStart, fieldEnd)
+    const raw = folded ? line.replace(/\r?\n/g, "\r\n") : line
     const c = raw.indexOf(":")
     const name = raw.slice(0, c).trimEnd()
     // Only WSP is trimmed: a value may begin with other Unicode spaces (RFC 6532).
-    const value = trimBlanks(raw.slice(c + 1).replace(/\r\n/g, ""))
+    const value = trimBlanks(folded ? raw.slice(c + 1).replace(/\r\n/g, "") : raw.slice(c + 1))
     fields.push(new Field(name, raw, value))
     fieldStart = -1
+    folded = false
   }
   let length = bytes.length
   let first = true
@@ -152,8 +155,10 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
         fieldEnd = contentEnd
       }
     } else if (c0 === 32 || c0 === 9) {
-      if (fieldStart >= 0) fieldEnd = contentEnd
-      else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
+      if (fieldStart >= 0) {
+        fieldEnd = contentEnd
+        folded = true
+      } else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
     } else {
       finish()
       // Searched within the line only, for the same reason.

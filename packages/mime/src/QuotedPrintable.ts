@@ -18,6 +18,14 @@ for (let i = 0; i < 6; i++) {
 /** Incremental quoted-printable decoder. */
 export class Decoder {
   private readonly chunks: Array<Uint8Array> = []
+  /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
+  constructor(private readonly onData?: (chunk: Uint8Array) => void) {}
+
+  private put(chunk: Uint8Array): void {
+    this.size += chunk.length
+    if (this.onData !== undefined) this.onData(chunk)
+    else this.chunks.push(chunk)
+  }
   private carry: Uint8Array = new Uint8Array(0)
   private longBlank = false
   /** Number of `=` that were neither an escape nor a soft break. */
@@ -110,8 +118,7 @@ export class Decoder {
       i++
     }
     if (n > 0) {
-      this.chunks.push(out.subarray(0, n))
-      this.size += n
+      this.put(out.subarray(0, n))
     }
   }
 
@@ -121,7 +128,7 @@ export class Decoder {
       this.carry = new Uint8Array(0)
       this.decode(rest, 0, rest.length, true)
     }
-    return concat(this.chunks, this.size)
+    return this.onData === undefined ? concat(this.chunks, this.size) : new Uint8Array(0)
   }
 }
 

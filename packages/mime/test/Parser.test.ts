@@ -100,6 +100,18 @@ describe("Parser", () => {
     }
   })
 
+  it("hands bodies over chunk by chunk without keeping them when asked to", () => {
+    const bytes = Buffer.from(nested)
+    const seen = new Map<Part.Part, Array<Buffer>>()
+    const parser = Parser.make({ onBody: (part, chunk) => seen.set(part, [...(seen.get(part) ?? []), Buffer.from(chunk)]) })
+    for (let i = 0; i < bytes.length; i += 5) parser.write(bytes.subarray(i, i + 5))
+    const root = parser.end()
+    for (const p of Part.walk(root)) expect(p.body).toBeUndefined()
+    const whole = Parser.parse(bytes)
+    const streamed = [...Part.walk(root)].map((p) => Buffer.concat(seen.get(p) ?? []).toString("latin1"))
+    expect(streamed).toEqual([...Part.walk(whole)].map((p) => Buffer.from(p.body ?? []).toString("latin1")))
+  })
+
   it("parses a Stream<Uint8Array> in Effect", async () => {
     const bytes = Buffer.from(nested)
     const chunks = Array.from({ length: Math.ceil(bytes.length / 10) }, (_, i) => bytes.subarray(i * 10, i * 10 + 10))

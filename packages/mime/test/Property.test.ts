@@ -72,7 +72,7 @@ describe("build → parse round trip", () => {
       }),
       runs(300)
     )
-  })
+  }, 120_000)
 })
 
 const corpusDir = path.join(import.meta.dirname, "corpus")
@@ -123,7 +123,7 @@ describe("fuzz", () => {
       }),
       runs(300)
     )
-  })
+  }, 120_000)
 
   it("mutated real messages never throw and parse the same whatever the chunking", () => {
     const op = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.nat(), fc.uint8Array({ maxLength: 20 }))
@@ -136,7 +136,7 @@ describe("fuzz", () => {
       }),
       runs(150)
     )
-  })
+  }, 120_000)
 })
 
 describe("pathological inputs complete (linear work)", () => {

@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { Setting } from "@cartero/core"
 import { Config, Duration, Effect, Random, Schedule, Schema } from "effect"
 
 /** A retry policy. */
@@ -60,15 +61,8 @@ export const make = (
   }
 }
 
-const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-
-/** Parses a compact duration: `90s`, `1m`, `1h`, `5d`, `250ms` (a bare number is seconds). */
-export const parseDuration = (text: string): Duration.Duration | undefined => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/i.exec(text)
-  if (m === null || m[1] === undefined) return undefined
-  const factor = units[(m[2] ?? "s").toLowerCase()]
-  return factor === undefined ? undefined : Duration.millis(Number(m[1]) * factor)
-}
+/** Parses a compact duration: `90s`, `1m`, `1h`, `5d`, `250ms` (a bare number is seconds); {@link Setting.duration}. */
+export const parseDuration: Setting.Parser<Duration.Duration> = Setting.duration
 
 /** Parses `1m,5m,15m,30m,1h,2h` (the format of `CARTERO_RETRY_SCHEDULE`). */
 export const parseDelays = (text: string): ReadonlyArray<Duration.Duration> | undefined => {
@@ -92,20 +86,14 @@ export const fromStrings = (
 
 /**
  * Reads `CARTERO_RETRY_SCHEDULE` (default `1m,5m,15m,30m,1h,2h`) and `CARTERO_MAX_QUEUE_AGE` (default `5d`).
- * A malformed value is a configuration error.
+ * A malformed value is a `ConfigError` worded by `Setting`: `CARTERO_MAX_QUEUE_AGE: expected a duration like 5d, got "x"`.
  */
 export const config: Config.Config<RetryPolicy> = Config.all({
-  schedule: Config.schema(
-    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parseDelays(s) !== undefined || "expected durations like 1m,5m,1h"))),
-    "CARTERO_RETRY_SCHEDULE"
-  ).pipe(Config.withDefault("1m,5m,15m,30m,1h,2h")),
-  maxAge: Config.schema(
-    Schema.String.pipe(Schema.check(Schema.makeFilter((s: string) => parseDuration(s) !== undefined || "expected a duration like 5d"))),
-    "CARTERO_MAX_QUEUE_AGE"
-  ).pipe(Config.withDefault("5d"))
-}).pipe(
-  Config.map(({ maxAge, schedule }) => make(parseDelays(schedule) ?? defaultPolicy.delays, parseDuration(maxAge) ?? defaultPolicy.maxAge))
-)
+  delays: Setting.config("CARTERO_RETRY_SCHEDULE", "durations like 1m,5m,1h", parseDelays).pipe(
+    Config.withDefault(defaultPolicy.delays)
+  ),
+  maxAge: Setting.config("CARTERO_MAX_QUEUE_AGE", "a duration like 5d", parseDuration).pipe(Config.withDefault(defaultPolicy.maxAge))
+}).pipe(Config.map(({ delays, maxAge }) => make(delays, maxAge)))
 
 /** The un-jittered delay after `attempts` failed attempts (1-based; 0 is treated as 1). */
 export const baseDelay = (policy: RetryPolicy, attempts: number): Duration.Duration => {

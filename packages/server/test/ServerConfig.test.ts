@@ -78,7 +78,7 @@ describe("ServerConfig.load", () => {
         const exit = yield* Effect.exit(ServerConfig.load)
         assert.isTrue(Exit.isFailure(exit))
         const error = yield* Effect.flip(ServerConfig.load)
-        assert.strictEqual(error._tag, "ServerConfigError")
+        assert.strictEqual(error._tag, "InvalidSetting")
         assert.strictEqual(error.message, message)
       }).pipe(withEnv({ [variable]: value })))
   }

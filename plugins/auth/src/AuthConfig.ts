@@ -11,7 +11,8 @@
  *
  * @since 0.1.0
  */
-import { Config, ConfigProvider, Effect, Option } from "effect"
+import { Setting } from "@cartero/core"
+import { Config, Effect, Option } from "effect"
 import * as Path from "node:path"
 import type { Source } from "./UsersSource.ts"
 
@@ -35,18 +36,13 @@ const optional = (name: string): Config.Config<Option.Option<string>> =>
     Config.map((value) => Option.filter(Option.map(value, (s) => s.trim()), (s) => s !== ""))
   )
 
-const truthy = ["true", "yes", "on", "1"]
-const falsy = ["false", "no", "off", "0"]
-
+/** Unset or empty: `true`; otherwise {@link Setting.boolean}, refused as `…: expected true or false, got "…"`. */
 const enforceSender: Config.Config<boolean> = optional(variables.enforceSender).pipe(
-  Config.mapEffect((value) => {
-    if (Option.isNone(value)) return Effect.succeed(true)
-    const s = value.value.toLowerCase()
-    if (truthy.includes(s)) return Effect.succeed(true)
-    if (falsy.includes(s)) return Effect.succeed(false)
-    const message = `${variables.enforceSender}: expected true or false, got ${JSON.stringify(value.value)}`
-    return Effect.fail(new Config.ConfigError(new ConfigProvider.SourceError({ message })))
-  })
+  Config.mapEffect(Option.match({
+    onNone: () => Effect.succeed(true),
+    onSome: (value) =>
+      Effect.mapError(Setting.decode(variables.enforceSender, "true or false", Setting.boolean)(value), Setting.toConfigError)
+  }))
 )
 
 /** The settings; the users themselves are read when the plugin is built. */

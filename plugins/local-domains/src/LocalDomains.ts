@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
-import { type Hooks, Plugin, type Session, TxnNote } from "@cartero/core"
+import { type Hooks, Plugin, type Session, Setting, TxnNote } from "@cartero/core"
 import { Address, type Envelope, Verdict } from "@cartero/smtp"
-import { Config, ConfigProvider, Effect, Option, Result, Schema } from "effect"
+import { Config, ConfigProvider, Effect, Option, Result } from "effect"
 import * as RecipientPolicy from "./RecipientPolicy.ts"
 
 /** The plugin's name, as it appears in span names and logs. */
@@ -84,7 +84,8 @@ export const plugin = (options: RecipientPolicy.Options): Plugin.Plugin<Recipien
     })
   )
 
-const list = (name: string) => Config.Array(Schema.String, name).pipe(Config.map((items) => items.map((s) => s.trim()).filter((s) => s !== "")))
+/** A comma-separated variable ({@link Setting.list}: items trimmed, empty ones dropped). */
+const list = (name: string) => Config.String(name).pipe(Config.map(Setting.list))
 
 /** The environment variable behind each option. */
 export const variables = {

@@ -1,0 +1,422 @@
+/**
+ * The parser's push state machine (see Parser.ts for the contract).
+ *
+ * @internal
+ */
+import * as Base64 from "../Base64.ts"
+import * as ContentType from "../ContentType.ts"
+import * as Defect from "../Defect.ts"
+import * as Headers from "../Headers.ts"
+import type * as Part from "../Part.ts"
+import * as QuotedPrintable from "../QuotedPrintable.ts"
+import { isHeaderLine, isLostParameter, matchDelimiter, type Match } from "./delimiter.ts"
+import { type Frame, Node, Raw, type Sink } from "./node.ts"
+import type { Options, PushParser } from "../Parser.ts"
+
+const NL_DASH_DASH = Buffer.from("\n--")
+const empty = Buffer.alloc(0)
+
+const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength))
+
+export class Machine implements PushParser {
+  private readonly decode: boolean
+  private readonly onBody: ((part: Part.Part, chunk: Uint8Array) => void) | undefined
+  private readonly maxDepth: number
+  private readonly root: Node
+  private readonly frames: Array<Frame> = []
+  /** Open nodes from the root to the one being read; closed ones get their body length on the way out. */
+  private readonly open: Array<Node> = []
+  private mode: "header" | "body" | "skip" = "header"
+  private bodyKind: "leaf" | "other" = "leaf"
+  private cur: Node
+  private headerLines: Array<Buffer> = []
+  private seg: Buffer | undefined
+  private segStart = 0
+  private segEnd = 0
+  private headerStart = 0
+  private lineParts: Array<Buffer> = []
+  private carry: Buffer = empty
+  private offset = 0
+  private bol = true
+  private sink: Sink | undefined
+  private afterSkip: ((at: number) => void) | undefined
+  private crOnly: boolean | undefined
+  private pendingCr = false
+  private ended = false
+
+  constructor(options?: Options) {
+    this.decode = options?.bodies !== "none"
+    this.onBody = options?.onBody
+    this.maxDepth = options?.maxDepth ?? 256
+    this.root = new Node(0, 0, undefined)
+    this.cur = this.root
+    this.open.push(this.root)
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.ended || chunk.length === 0) return
+    let input = toBuffer(chunk)
+    if (this.pendingCr) {
+      input = Buffer.concat([Buffer.from([13]), input])
+      this.pendingCr = false
+    }
+    if (this.crOnly === undefined) {
+      // CR-only (classic Mac) input is recognised by its first line break being a CR not followed by LF. A CR
+      // ending the chunk waits for the next byte, so the decision never depends on how the input is chunked.
+      const nl = input.indexOf(10)
+      const cr = input.indexOf(13)
+      if (cr >= 0 && (nl < 0 || cr < nl)) {
+        if (cr === input.length - 1) {
+          this.pendingCr = true
+          input = input.subarray(0, cr)
+        } else this.crOnly = input[cr + 1] !== 10
+      } else if (nl >= 0) this.crOnly = false
+      if (this.crOnly === true) this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
+    }
+    if (this.crOnly === true) {
+      input = Buffer.from(input)
+      for (let i = input.indexOf(13); i >= 0; i = input.indexOf(13, i + 1)) input[i] = 10
+    }
+    let buf = input
+    if (this.carry.length > 0) {
+      buf = Buffer.concat([this.carry, input])
+      this.offset -= this.carry.length
+      this.carry = empty
+    }
+    this.run(buf, false)
+  }
+
+  end(): Part.Part {
+    if (this.ended) return this.root
+    if (this.pendingCr) {
+      // The first line break is a CR that ends the input: not followed by LF, so CR-only.
+      this.pendingCr = false
+      this.crOnly = true
+      this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
+      this.write(Buffer.from([10]))
+    }
+    this.ended = true
+    for (let guard = 0; this.carry.length > 0 && guard < 3; guard++) {
+      const buf = this.carry
+      this.carry = empty
+      this.offset -= buf.length
+      this.run(buf, true)
+    }
+    const at = this.offset
+    if (this.mode === "skip") {
+      // The input ended on a delimiter line: apply it.
+      const next = this.afterSkip
+      this.afterSkip = undefined
+      this.mode = "body"
+      next?.(at)
+    }
+    if (this.mode === "header") {
+      const line = Buffer.concat(this.lineParts)
+      this.lineParts = []
+      if (line.length > 0) this.headerLines.push(line)
+      this.finishHeaders(at, true)
+    }
+    this.closeBody(at)
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const frame = this.frames[i]
+      if (frame !== undefined) this.unclosed(frame, at)
+    }
+    this.frames.length = 0
+    while (this.open.length > 0) this.closeNode(at)
+    return this.root
+  }
+
+  /** Runs the machine over `buf`, whose first byte is at `this.offset`; leaves `this.offset` at its end. */
+  private run(input: Buffer, final: boolean): void {
+    let buf = input
+    let pos = 0
+    while (pos < buf.length) {
+      if (this.carry.length > 0) {
+        this.flushSeg()
+        // A step handed bytes back (they end at `pos`): read them again, then the rest.
+        this.offset += pos - this.carry.length
+        buf = Buffer.concat([this.carry, buf.subarray(pos)])
+        this.carry = empty
+        pos = 0
+      }
+      if (this.mode === "header") pos = this.headerStep(buf, pos)
+      else if (this.mode === "skip") {
+        const nl = buf.indexOf(10, pos)
+        if (nl < 0) break
+        pos = nl + 1
+        this.mode = "body"
+        const next = this.afterSkip
+        this.afterSkip = undefined
+        next?.(this.offset + pos)
+      } else pos = this.bodyStep(buf, pos, final)
+    }
+    this.flushSeg()
+    this.offset += buf.length
+  }
+
+  /** Adds a header line; consecutive lines of one buffer are kept as one slice, made only when needed. */
+  private addLine(buf: Buffer, start: number, end: number): void {
+    if (this.seg === buf && this.segEnd === start) {
+      this.segEnd = end
+      return
+    }
+    this.flushSeg()
+    this.seg = buf
+    this.segStart = start
+    this.segEnd = end
+  }
+
+  private flushSeg(): void {
+    if (this.seg === undefined) return
+    this.headerLines.push(this.seg.subarray(this.segStart, this.segEnd))
+    this.seg = undefined
+  }
+
+  private headerStep(buf: Buffer, pos: number): number {
+    const nl = buf.indexOf(10, pos)
+    if (nl < 0) {
+      this.flushSeg()
+      this.lineParts.push(buf.subarray(pos))
+      return buf.length
+    }
+    let line = buf
+    let start = pos
+    let end = nl + 1
+    if (this.lineParts.length > 0) {
+      this.lineParts.push(buf.subarray(pos, nl + 1))
+      line = Buffer.concat(this.lineParts)
+      this.lineParts = []
+      start = 0
+      end = line.length
+    }
+    const length = end - start
+    const lineStart = this.offset + nl + 1 - length
+    if (length === 1 || (length === 2 && line[start] === 13)) {
+      this.addLine(line, start, end)
+      this.finishHeaders(this.offset + nl + 1, false)
+      return nl + 1
+    }
+    if (line[start] === 45 && line[start + 1] === 45 && this.frames.length > 0) {
+      const m = matchDelimiter(this.frames, line, start, true)
+      if (m !== undefined && m !== "more") {
+        // A delimiter before the empty line: the part has headers only (or nothing at all).
+        this.finishHeaders(lineStart, true)
+        this.delimiter({ frame: m.frame, close: m.close, next: nl + 1 }, lineStart, lineStart)
+        return nl + 1
+      }
+    }
+    if (
+      this.cur !== this.root && !isHeaderLine(line, start, end, false) &&
+      !((this.headerLines.length > 0 || this.seg !== undefined) && isLostParameter(line, start, end))
+    ) {
+      // Text where a field should be: the part's empty line is missing and the body starts here (as Python reads
+      // it). In the top-level header block junk lines are skipped instead (Headers.parseBlock), so the fields
+      // after them, which matter most there, are kept.
+      this.finishHeaders(lineStart, true)
+      this.cur.defects.push(Defect.make("HeaderWithoutColon", lineStart, "a line that is not a header field ended the header block"))
+      // An encapsulated message started by that block has no header block either.
+      while (this.mode === "header") this.finishHeaders(lineStart, true)
+      if (line === buf) return pos
+      // The line began in an earlier chunk: hand it back to be read again as body, before the rest of `buf`.
+      this.carry = line
+      return nl + 1
+    }
+    this.addLine(line, start, end)
+    return nl + 1
+  }
+
+  private bodyStep(buf: Buffer, pos: number, final: boolean): number {
+    const len = buf.length
+    if (this.frames.length === 0) {
+      this.emit(buf, pos, len)
+      this.bol = false
+      return len
+    }
+    const from = pos
+    // At the start of a body the delimiter needs no preceding line break: that break ended the previous line.
+    let lineStart = this.bol && buf[pos] === 45 ? pos : -1
+    this.bol = false
+    let search = pos
+    for (;;) {
+      let ls: number
+      if (lineStart >= 0) {
+        ls = lineStart
+        lineStart = -1
+      } else {
+        const hit = buf.indexOf(NL_DASH_DASH, search)
+        if (hit < 0) {
+          let keep = 0
+          if (!final) {
+            if (buf[len - 1] === 45 && buf[len - 2] === 10) keep = 2
+            else if (buf[len - 1] === 10) keep = 1
+            if (buf[len - 1 - keep] === 13) keep++
+            keep = Math.min(keep, len - from)
+          }
+          this.emit(buf, from, len - keep)
+          if (keep > 0) this.carry = Buffer.from(buf.subarray(len - keep))
+          return len
+        }
+        ls = hit + 1
+      }
+      const m = matchDelimiter(this.frames, buf, ls, final)
+      if (m === undefined) {
+        search = ls
+        continue
+      }
+      // The line break in front of a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+      let bodyEnd = ls
+      if (bodyEnd > from && buf[bodyEnd - 1] === 10) bodyEnd--
+      if (bodyEnd > from && buf[bodyEnd - 1] === 13) bodyEnd--
+      this.emit(buf, from, bodyEnd)
+      if (m === "more") {
+        this.carry = Buffer.from(buf.subarray(bodyEnd))
+        this.bol = bodyEnd === ls
+        return len
+      }
+      this.delimiter(m, this.offset + bodyEnd, this.offset + ls)
+      return m.next < 0 ? len : m.next
+    }
+  }
+
+  private emit(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return
+    if (this.bodyKind === "leaf" && this.sink !== undefined) this.sink.write(buf, start, end)
+  }
+
+  /** Ends the body being read at absolute offset `at`. */
+  private closeBody(at: number): void {
+    if (this.bodyKind === "leaf" && this.mode !== "header") {
+      const node = this.cur
+      node.bodyLength = at - node.bodyOffset
+      if (this.sink !== undefined) {
+        const body = this.sink.end()
+        if (this.onBody === undefined) node.body = body
+        if (this.sink instanceof Base64.Decoder && (this.sink.invalid > 0 || this.sink.truncated)) {
+          node.defects.push(Defect.make("InvalidBase64", node.bodyOffset, `${this.sink.invalid} invalid character(s)${this.sink.truncated ? ", truncated final quantum" : ""}`))
+        } else if (this.sink instanceof QuotedPrintable.Decoder && this.sink.invalid > 0) {
+          node.defects.push(Defect.make("InvalidQuotedPrintable", node.bodyOffset, `${this.sink.invalid} invalid escape(s)`))
+        }
+      }
+    }
+    this.sink = undefined
+  }
+
+  private closeNode(at: number): void {
+    const node = this.open.pop()
+    if (node !== undefined && node.body === undefined) node.bodyLength = Math.max(0, at - node.bodyOffset)
+  }
+
+  private unclosed(frame: Frame, at: number): void {
+    frame.node.defects.push(
+      frame.sawDelimiter
+        ? Defect.make("MissingFinalBoundary", at, `no closing delimiter for boundary ${JSON.stringify(frame.boundary.toString("latin1"))}`)
+        : Defect.make("BoundaryNotFound", at, `boundary ${JSON.stringify(frame.boundary.toString("latin1"))} never found`)
+    )
+  }
+
+  /** Handles a delimiter of frame `m.frame`; `bodyEnd` is where the preceding body ends, `lineStart` the line itself. */
+  private delimiter(m: Match, bodyEnd: number, lineStart: number): void {
+    this.closeBody(bodyEnd)
+    for (let i = this.frames.length - 1; i > m.frame; i--) {
+      const frame = this.frames[i]
+      if (frame !== undefined) this.unclosed(frame, lineStart)
+    }
+    this.frames.length = m.frame + 1
+    const frame = this.frames[m.frame]
+    if (frame === undefined) return
+    while (this.open.length > 0 && this.open[this.open.length - 1] !== frame.node) this.closeNode(bodyEnd)
+    frame.sawDelimiter = true
+    const then = (lineEnd: number) => {
+      if (m.close) {
+        // Epilogue: still inside the multipart node, searching the outer boundaries only.
+        this.frames.length = m.frame
+        this.cur = frame.node
+        this.mode = "body"
+        this.bodyKind = "other"
+        this.bol = true
+      } else {
+        const child = new Node(frame.node.depth + 1, lineEnd, frame.node.contentType.subtype)
+        frame.node.parts.push(child)
+        this.open.push(child)
+        this.startHeaders(child, child.offset)
+      }
+    }
+    if (m.next < 0) {
+      this.mode = "skip"
+      this.afterSkip = then
+    } else then(this.offset + m.next)
+  }
+
+  private startHeaders(node: Node, at: number): void {
+    this.cur = node
+    this.mode = "header"
+    this.headerLines = []
+    this.headerStart = at
+  }
+
+  private finishHeaders(bodyStart: number, unterminated: boolean): void {
+    this.flushSeg()
+    const node = this.cur
+    const block = this.headerLines.length === 1 ? (this.headerLines[0] ?? empty) : Buffer.concat(this.headerLines)
+    this.headerLines = []
+    const headers = Headers.parseBlock(block, this.headerStart)
+    node.headers = headers
+    for (const d of headers.defects) if (!(unterminated && d.kind === "MissingHeaderBodySeparator" && block.length === 0)) node.defects.push(d)
+    node.bodyOffset = bodyStart
+    const ctField = headers.get("content-type")
+    const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
+    if (ctField !== undefined && parsed === undefined) {
+      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(ctField.value.slice(0, 80))}`))
+    }
+    node.contentType = parsed ?? ContentType.defaultFor(node.parentSubtype)
+    const cd = headers.get("content-disposition")
+    if (cd !== undefined) node.disposition = ContentType.parseDisposition(cd.value)
+    const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
+    if (cte !== undefined && cte !== "") node.transferEncoding = cte
+    this.mode = "body"
+    this.bol = true
+    this.bodyKind = "other"
+    const ct = node.contentType
+    const tooDeep = node.depth >= this.maxDepth
+    if (ct.type === "multipart") {
+      const boundary = ct.params["boundary"]
+      if (boundary === undefined || boundary === "") {
+        node.defects.push(Defect.make("MissingBoundaryParameter", this.headerStart, "multipart without a boundary parameter; read as text/plain"))
+        node.contentType = ContentType.defaultFor()
+      } else if (tooDeep) {
+        node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
+      } else {
+        this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), sawDelimiter: false })
+        return
+      }
+    } else if (ct.type === "message" && (ct.subtype === "rfc822" || ct.subtype === "global" || ct.subtype === "news")) {
+      if (node.transferEncoding === "base64" || node.transferEncoding === "quoted-printable") {
+        node.defects.push(Defect.make("EncodedMessage", this.headerStart, `message/${ct.subtype} with ${node.transferEncoding} encoding kept as a leaf`))
+      } else if (tooDeep) {
+        node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
+      } else {
+        const child = new Node(node.depth + 1, bodyStart, undefined)
+        node.message = child
+        this.open.push(child)
+        this.startHeaders(child, bodyStart)
+        return
+      }
+    }
+    this.bodyKind = "leaf"
+    if (!this.decode) {
+      this.sink = undefined
+      return
+    }
+    const te = node.transferEncoding
+    const onBody = this.onBody
+    const onData = onBody === undefined ? undefined : (chunk: Uint8Array) => onBody(node, chunk)
+    if (te === "base64") this.sink = new Base64.Decoder(onData)
+    else if (te === "quoted-printable") this.sink = new QuotedPrintable.Decoder(onData)
+    else {
+      if (te !== "7bit" && te !== "8bit" && te !== "binary" && !te.startsWith("x-")) {
+        node.defects.push(Defect.make("UnknownTransferEncoding", this.headerStart, `unknown Content-Transfer-Encoding ${JSON.stringify(te)}`))
+      }
+      this.sink = new Raw(onData)
+    }
+  }
+}
