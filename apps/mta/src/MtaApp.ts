@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { Pipeline } from "@cartero/core"
-import { DeliveryWorker, OutboundPipeline } from "@cartero/delivery"
+import { DelayNotice, DeliveryWorker, OutboundPipeline } from "@cartero/delivery"
 import { Dns } from "@cartero/dns"
 import { Auth } from "@cartero/plugin-auth"
 import { LocalDomains } from "@cartero/plugin-local-domains"
@@ -45,9 +45,10 @@ const ServerLive = SmtpServer.layerConfig.pipe(Layer.provide(PipelineLive))
 
 /**
  * The delivery workers: claim due recipients from the queue, route them over DNS, deliver, retry, bounce. Mail
- * queued for our own local domains (bounces to local senders) goes back to our MX listener (`LocalReturn`).
+ * queued for our own local domains (bounces to local senders) goes back to our MX listener (`LocalReturn`); delay
+ * notices go out when `CARTERO_DELAY_NOTICE_AFTER` is set.
  */
-export const DeliveryLive = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.layer([LocalReturn.plugin])).pipe(
+export const DeliveryLive = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.layer([LocalReturn.plugin, DelayNotice.pluginConfig])).pipe(
   Layer.provide(Dns.Dns.layerConfig),
   Layer.provide(ServerLive)
 )

@@ -82,11 +82,12 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
   /**
    * The whole outbound side from configuration: {@link DeliveryConfig.layerConfig}, an `SmtpClient` whose EHLO
    * name is `CARTERO_HOSTNAME`, the {@link Router} and the given outbound pipeline. The app still provides the
-   * `MailQueue` (with its retry policy, e.g. `MailQueue.layerConfig`) and `Dns` (e.g. `Dns.layerConfig`).
+   * `MailQueue` (with its retry policy, e.g. `MailQueue.layerConfig`) and `Dns` (e.g. `Dns.layerConfig`); the
+   * pipeline's plugins may use `DeliveryConfig` (provided here).
    */
   static readonly layerConfig = <E, R>(
     pipeline: Layer.Layer<OutboundPipeline, E, R>
-  ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, R | MailQueue.MailQueue | Dns.Dns> => {
+  ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, Exclude<R, DeliveryConfig> | MailQueue.MailQueue | Dns.Dns> => {
     const client = Layer.unwrap(Effect.gen(function*() {
       const settings = yield* DeliveryConfig
       return SmtpClient.layer({

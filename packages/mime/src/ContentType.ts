@@ -54,16 +54,17 @@ const stripComments = (s: string): string => {
 
 /** Splits at `;` outside quoted strings; segments keep their quotes so that quoted spaces survive trimming. */
 const splitParams = (s: string): Array<string> => {
+  if (!s.includes('"')) return s.split(";")
   const parts: Array<string> = []
   let start = 0
   let quoted = false
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]
+    const c = s.charCodeAt(i)
     if (quoted) {
-      if (c === "\\") i++
-      else if (c === '"') quoted = false
-    } else if (c === '"') quoted = true
-    else if (c === ";") {
+      if (c === 92) i++
+      else if (c === 34) quoted = false
+    } else if (c === 34) quoted = true
+    else if (c === 59) {
       parts.push(s.slice(start, i))
       start = i + 1
     }
@@ -75,6 +76,8 @@ const splitParams = (s: string): Array<string> => {
 /** A parameter value: a token, or a quoted string with its escapes removed (an unterminated one runs to the end). */
 const unquote = (v: string): string => {
   if (!v.startsWith('"')) return v
+  const close = v.indexOf('"', 1)
+  if (close > 0 && !v.includes("\\")) return v.slice(1, close)
   let out = ""
   for (let i = 1; i < v.length; i++) {
     const c = v[i] ?? ""

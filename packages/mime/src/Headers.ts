@@ -87,14 +87,18 @@ export const trimBlanks = (s: string): string => {
   return s.slice(start, end)
 }
 
-const latin1 = (bytes: Uint8Array, start: number, end: number): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1")
+const nonAscii = /[\x80-\xff]/
 
-const text = (bytes: Uint8Array, start: number, end: number): string => {
-  for (let i = start; i < end; i++) {
-    if ((bytes[i] ?? 0) > 0x7f) return Charset.decodeGuess(bytes.subarray(start, end))
-  }
-  return latin1(bytes, start, end)
+/** A header line's text: ASCII as is, 8-bit bytes as UTF-8 when valid (RFC 6532), else windows-1252. */
+const text = (buf: Buffer, start: number, end: number): string => {
+  const s = buf.toString("latin1", start, end)
+  return nonAscii.test(s) ? Charset.decodeGuess(buf.subarray(start, end)) : s
+}
+
+/** Index of the first `:` in [start, end), or -1; bounded by the line so junk lines stay linear. */
+const colonIn = (buf: Buffer, start: number, end: number): number => {
+  for (let i = start; i < end; i++) if (buf[i] === 58) return i
+  return -1
 }
 
 /**
@@ -115,7 +119,7 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
   let folded = false
   const finish = () => {
     if (fieldStart < 0) return
-    const line = text(bytes, fieldStart, fieldEnd)
+    const line = text(buf, fieldStart, fieldEnd)
     const raw = folded ? line.replace(/\r?\n/g, "\r\n") : line
     const c = raw.indexOf(":")
     const name = raw.slice(0, c).trimEnd()
@@ -147,9 +151,8 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       // Leading whitespace before the very first field: a broken generator, not a continuation.
       let p = pos
       while (bytes[p] === 32 || bytes[p] === 9) p++
-      const c = buf.subarray(p, contentEnd).indexOf(58)
-      colon = c < 0 ? -1 : p + c
-      if (colon > p && /^[\x21-\x39\x3b-\x7e]+[ \t]*$/.test(latin1(bytes, p, colon))) {
+      colon = colonIn(buf, p, contentEnd)
+      if (colon > p && /^[\x21-\x39\x3b-\x7e]+[ \t]*$/.test(buf.toString("latin1", p, colon))) {
         defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "whitespace before the first field"))
         fieldStart = p
         fieldEnd = contentEnd
@@ -161,22 +164,20 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       } else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
     } else {
       finish()
-      // Searched within the line only, for the same reason.
-      const c = buf.subarray(pos, contentEnd).indexOf(58)
-      colon = c < 0 ? -1 : pos + c
+      colon = colonIn(buf, pos, contentEnd)
       if (colon > pos) {
         fieldStart = pos
         fieldEnd = contentEnd
-      } else if (fields.length > 0 && /^[A-Za-z0-9_*-]+=/.test(latin1(bytes, pos, Math.min(contentEnd, pos + 80)))) {
+      } else if (fields.length > 0 && /^[A-Za-z0-9_*-]+=/.test(buf.toString("latin1", pos, Math.min(contentEnd, pos + 80)))) {
         // `name="x.zip"` with the folding whitespace lost: continue the previous field (as enmime and mail clients do).
         const last = fields.pop()
         if (last !== undefined) {
-          fields.push(new Field(last.name, `${last.raw}\r\n ${latin1(bytes, pos, contentEnd)}`, `${last.value} ${text(bytes, pos, contentEnd).trim()}`))
+          fields.push(new Field(last.name, `${last.raw}\r\n ${text(buf, pos, contentEnd)}`, `${last.value} ${text(buf, pos, contentEnd).trim()}`))
         }
         defects.push(Defect.make("HeaderWithoutColon", offset + pos, "parameter line without folding whitespace, joined to the previous field"))
-      } else if (!(first && latin1(bytes, pos, Math.min(contentEnd, pos + 5)) === "From ")) {
+      } else if (!(first && buf.toString("latin1", pos, Math.min(contentEnd, pos + 5)) === "From ")) {
         // Junk among the fields: skipped, so the fields after it still count (what user agents show).
-        defects.push(Defect.make("HeaderWithoutColon", offset + pos, `header line without a colon: ${JSON.stringify(latin1(bytes, pos, Math.min(contentEnd, pos + 40)))}`))
+        defects.push(Defect.make("HeaderWithoutColon", offset + pos, `header line without a colon: ${JSON.stringify(buf.toString("latin1", pos, Math.min(contentEnd, pos + 40)))}`))
       }
     }
     first = false

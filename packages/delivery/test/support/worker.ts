@@ -25,7 +25,7 @@ export interface Options {
   readonly settings?: Partial<Settings>
   /** Default: retry after 200 ms, give up after an hour, no jitter. */
   readonly retry?: RetryPolicy.RetryPolicy
-  readonly pipeline?: Layer.Layer<OutboundPipeline>
+  readonly pipeline?: Layer.Layer<OutboundPipeline, never, MailQueue.MailQueue | DeliveryConfig>
   /** Run the worker fibers (default) or only the service. */
   readonly workers?: boolean
 }
@@ -39,15 +39,17 @@ export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.
 }, unknown, Scope.Scope> {
   const dns = yield* FakeDns.make({ ...zones, ...options.zones })
   const sink = yield* SmtpSink.make(options.sink ?? {})
-  const base = Layer.mergeAll(
+  const shared = Layer.mergeAll(
     MailQueue.MailQueue.layerStoreMemory({ retryPolicy: options.retry ?? RetryPolicy.make(["200 millis"], "1 hour", 0), retainFinishedMillis: 600_000 }),
+    DeliveryConfig.layer({ hostname: "cartero.test", port: sink.port, workers: 2, shutdownTimeout: Duration.seconds(2), ...options.settings })
+  )
+  const base = Layer.mergeAll(
     SmtpClient.layer(clientOptions()),
     Dns.Dns.layer({ nameservers: [dns.nameserver], timeout: "500 millis", retry: Schedule.recurs(0), cacheSize: 0 }),
-    DeliveryConfig.layer({ hostname: "cartero.test", port: sink.port, workers: 2, shutdownTimeout: Duration.seconds(2), ...options.settings }),
     options.pipeline ?? OutboundPipeline.layerEmpty,
     // Per-attempt INFO lines are the product, but noise in test output; warnings and errors still show.
     Layer.succeed(References.MinimumLogLevel, "Warn")
-  )
+  ).pipe(Layer.provideMerge(shared))
   const workerLayer = options.workers === false ? DeliveryWorker.layerNoWorkers : DeliveryWorker.layer
   const context = yield* Layer.build(workerLayer.pipe(Layer.provideMerge(Router.layer), Layer.provideMerge(base)))
   return { dns, sink, queue: Context.get(context, MailQueue.MailQueue), worker: Context.get(context, DeliveryWorker) }

@@ -1,0 +1,115 @@
+/**
+ * Delay notices (RFC 3464 DSN with `Action: delayed`): tell the sender, once, that a message is still being
+ * retried after a while. Off by default, as in Postfix (`delay_warning_time = 0`); the reference app turns it on
+ * with `CARTERO_DELAY_NOTICE_AFTER` (e.g. `4h`).
+ *
+ * It is an outbound plugin on the `deferred` phase, so the worker needs no special case. Exactly one notice per
+ * recipient needs no extra queue state: the notice goes out with the deferral of the first attempt whose nominal
+ * time (the retry schedule's delays summed, without jitter) is at or past the threshold. Each attempt number
+ * occurs once per recipient, so that deferral happens at most once (an operator's `retry now` moves attempts
+ * earlier, never repeats one).
+ *
+ * Rules: never for the null sender `<>`; only for recipients whose RCPT asked for delay notices (NOTIFY=DELAY, or no
+ * NOTIFY at all, RFC 3461 §4.1); not when the recipient is past the queue's maximum age (it is about to bounce).
+ *
+ * @since 0.1.0
+ */
+import { Setting } from "@cartero/core"
+import { Dsn } from "@cartero/mime"
+import { MailQueue, type RetryPolicy } from "@cartero/queue"
+import { Address, Envelope, SmtpReply } from "@cartero/smtp"
+import { Clock, Config, Duration, Effect, Option, Stream } from "effect"
+import { DeliveryConfig } from "./DeliveryConfig.ts"
+import * as OutboundHooks from "./OutboundHooks.ts"
+
+/** The attempt (1-based) whose deferral triggers the notice: the first one scheduled at or after `after`. */
+export const noticeAttempt = (policy: RetryPolicy.RetryPolicy, after: Duration.Duration): number => {
+  const threshold = Duration.toMillis(after)
+  let elapsed = 0
+  // attempt 1 happens at arrival; attempt n after the first n-1 delays
+  for (let attempt = 1; attempt <= 10_000; attempt++) {
+    if (elapsed >= threshold && attempt > 1) return attempt
+    const delay = policy.delays[Math.min(attempt - 1, policy.delays.length - 1)]
+    elapsed += delay === undefined ? 0 : Duration.toMillis(delay)
+  }
+  return Number.POSITIVE_INFINITY
+}
+
+/** Whether a recipient wants delay notices (RFC 3461: NOTIFY absent, or listing DELAY). */
+export const wantsDelayNotice = (recipient: Envelope.Recipient): boolean =>
+  recipient.notify === undefined || recipient.notify.includes("DELAY")
+
+/** Options of {@link plugin}. */
+export interface Options {
+  /** Send the notice once a recipient has waited this long. */
+  readonly after: Duration.Input
+  /** Our host name: `Reporting-MTA`, `MAILER-DAEMON@<hostname>`. */
+  readonly hostname: string
+}
+
+/** The plugin. It needs the `MailQueue` (the retry policy, the queued message, and to queue the notice). */
+export const plugin = (options: Options) =>
+  OutboundHooks.make(
+    "delay-notice",
+    Effect.gen(function*() {
+      const queue = yield* MailQueue.MailQueue
+      const after = Duration.fromInputUnsafe(options.after)
+      const trigger = noticeAttempt(queue.retryPolicy, after)
+      const maxAge = Duration.toMillis(queue.retryPolicy.maxAge)
+      return {
+        deferred: Effect.fn("DelayNotice.deferred")(function*(event: OutboundHooks.DeferredEvent) {
+          const sender = event.envelope.mailFrom
+          const now = yield* Clock.currentTimeMillis
+          if (event.attempts !== trigger || sender === null || now - event.arrivedAt >= maxAge) return OutboundHooks.next
+          const recipients = event.results.filter((r) => wantsDelayNotice(r.recipient))
+          if (recipients.length === 0) return OutboundHooks.next
+          const chunks = yield* Stream.runCollect(queue.body(event.messageId))
+          const original = new Uint8Array(Buffer.concat(Array.from(chunks)))
+          const body = Dsn.make({
+            reportingMta: options.hostname,
+            from: `MAILER-DAEMON@${options.hostname}`,
+            to: Address.format(sender),
+            recipients: recipients.map((r): Dsn.Recipient => ({
+              finalRecipient: Address.format(r.recipient.address),
+              action: "delayed",
+              status: r.reply.enhanced !== undefined && r.reply.enhanced.startsWith("4.") ? r.reply.enhanced : "4.0.0",
+              diagnosticCode: SmtpReply.toString(r.reply),
+              lastAttemptDate: new Date(now),
+              willRetryUntil: new Date(event.arrivedAt + maxAge)
+            })),
+            original,
+            arrivalDate: new Date(event.arrivedAt),
+            date: new Date(now)
+          })
+          const id = yield* queue.enqueue({
+            envelope: Envelope.make(null, [{ address: sender }], {
+              smtpUtf8: Address.isInternational(sender),
+              body: body.some((b) => b > 0x7f) ? "8BITMIME" : "7BIT"
+            }),
+            body,
+            traceId: event.traceId
+          })
+          yield* Effect.logInfo("delay notice queued").pipe(
+            Effect.annotateLogs({ queueId: event.messageId, notice: id, recipients: recipients.length })
+          )
+          return OutboundHooks.next
+        })
+      }
+    })
+  )
+
+const afterSetting: Setting.Parser<Duration.Duration> = (raw) => (raw.trim() === "0" ? Duration.zero : Setting.duration(raw))
+
+/**
+ * The plugin from the environment: `CARTERO_DELAY_NOTICE_AFTER` (a duration such as `4h`; unset or `0` = off), with
+ * the host name of `DeliveryConfig` (`CARTERO_HOSTNAME`).
+ */
+export const pluginConfig = OutboundHooks.make(
+  "delay-notice",
+  Effect.gen(function*() {
+    const after = yield* Config.option(Setting.config("CARTERO_DELAY_NOTICE_AFTER", "a duration such as 4h, or 0 for off", afterSetting))
+    if (Option.isNone(after) || Duration.toMillis(after.value) <= 0) return {}
+    const { hostname } = yield* DeliveryConfig
+    return yield* plugin({ after: after.value, hostname }).build
+  })
+)
