@@ -104,7 +104,7 @@ for (const [name, messages] of sets) {
     scan,
     lines
   ])
-  console.log(`## ${name}`)
+  console.log(`[${name}]`)
   console.log(`  cartero full       ${fmt(full)}`)
   console.log(`  mailparser         ${fmt(mp)}`)
   console.log(`  cartero structure  ${fmt(structure)}`)
@@ -122,7 +122,7 @@ const scaling: ReadonlyArray<readonly [string, (n: number) => Buffer]> = [
   ["header lines", (n) => Buffer.from("X: y\r\n".repeat(n / 6))],
   ["one long header line", (n) => Buffer.from("Subject: " + "a".repeat(n))]
 ]
-console.log("## linearity (time per byte at 8n / at n; ~1 means linear)")
+console.log("[linearity: time per byte at 8n / at n; ~1 means linear]")
 for (const [name, make] of scaling) {
   const small = make(128 * 1024)
   const large = make(8 * 128 * 1024)

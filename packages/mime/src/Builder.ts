@@ -69,7 +69,11 @@ const tspecials = /[()<>@,;:\\"/[\]?=\s]/
 export const param = (name: string, value: string): string => {
   // eslint-disable-next-line no-control-regex
   if (!/[^\x20-\x7e]/.test(value)) {
-    return tspecials.test(value) || value === "" ? `${name}="${value.replace(/(["\\])/g, "\\$1")}"` : `${name}=${value}`
+    const quote = (v: string) => (tspecials.test(v) || v === "" ? `"${v.replace(/(["\\])/g, "\\$1")}"` : v)
+    if (value.length <= 60) return `${name}=${quote(value)}`
+    // Long values are split into RFC 2231 continuations so that folding never has to cut inside one.
+    const pieces = value.match(/[\s\S]{1,60}/g) ?? []
+    return pieces.map((p, i) => `${name}*${i}=${quote(p)}`).join("; ")
   }
   const encoded = Array.from(Buffer.from(value, "utf8"))
     .map((b) => (/[A-Za-z0-9!#$&+\-.^_`|~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : "%" + b.toString(16).toUpperCase().padStart(2, "0")))

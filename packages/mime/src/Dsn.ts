@@ -85,6 +85,13 @@ const longLine = (bytes: Uint8Array): boolean => {
   return false
 }
 
+/** Breaks header lines over 998 octets (folding where a break is legal would need parsing; this only keeps the report valid). */
+const wrapLongLines = (bytes: Buffer): Buffer => {
+  if (!longLine(bytes)) return bytes
+  const text = bytes.toString("latin1")
+  return Buffer.from(text.split("\r\n").map((line) => (line.length <= 998 ? line : (line.match(/[\s\S]{1,990}/g) ?? []).join("\r\n "))).join("\r\n"), "latin1")
+}
+
 const humanText = (spec: Spec): string => {
   const failed = spec.recipients.filter((r) => r.action === "failed")
   const delayed = spec.recipients.filter((r) => r.action === "delayed")
@@ -129,7 +136,7 @@ export const make = (spec: Spec): Uint8Array => {
   // message/rfc822 may only be 7bit/8bit/binary (RFC 2046 §5.2.1): fall back to the headers when the whole
   // message cannot travel unencoded.
   const full = spec.ret === "FULL" && !longLine(original) && (!is8bit || spec.allow8bit === true)
-  const returned = full ? original : crlf(headerBlock(spec.original))
+  const returned = full ? original : wrapLongLines(crlf(headerBlock(spec.original)))
   const returnedIs8bit = returned.some((c) => c > 0x7f)
   const head = [
     Headers.fold("Date", MailDate.format(spec.date ?? new Date())),

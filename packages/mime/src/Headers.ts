@@ -41,6 +41,14 @@ export class Headers {
   ) {}
 
   private lookup(name: string): ReadonlyArray<Field> {
+    if (this.index === undefined && this.fields.length <= 24) {
+      // Few fields (the usual case): a scan is cheaper than building the index.
+      const found: Array<Field> = []
+      for (const field of this.fields) {
+        if (field.name.length === name.length && field.name.toLowerCase() === name.toLowerCase()) found.push(field)
+      }
+      return found
+    }
     if (this.index === undefined) {
       const index = new Map<string, Array<Field>>()
       for (const field of this.fields) {

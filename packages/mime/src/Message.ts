@@ -48,13 +48,8 @@ export interface Message {
   readonly defects: ReadonlyArray<Defect.Defect>
 }
 
-const textTypes = new Set(["text/plain", "text/html", "message/delivery-status"])
-
 /** Whether a leaf counts as message text rather than an attachment (see the module doc). */
-export const isText = (part: Part.Part): boolean => {
-  const d = part.disposition?.type
-  return textTypes.has(part.contentType.mediaType) && (d === undefined || d === "" || d === "inline")
-}
+export const isText = Part.isText
 
 // RFC 5322 §3.6 allows one of each field. A repeated From is usually a duplicate, so only the first counts; repeated
 // recipient fields are merged so that no recipient is hidden.

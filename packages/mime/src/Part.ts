@@ -49,18 +49,20 @@ export const filename = (part: Part): string | undefined => {
 /** The charset parameter, lowercased. */
 export const charset = (part: Part): string | undefined => part.contentType.params["charset"]?.toLowerCase()
 
+const textTypes = new Set(["text/plain", "text/html", "message/delivery-status"])
+
 /**
- * Whether a part is an attachment rather than message text: it says `attachment`, or it is not text, or it is
- * text with a file name that is not marked inline.
+ * Whether a leaf is message text: text/plain, text/html or message/delivery-status with no disposition or
+ * `inline` (the rule mail clients and mailparser use).
  */
-export const isAttachment = (part: Part): boolean => {
-  if (part.body === undefined && (part.parts.length > 0 || part.message !== undefined)) return false
-  const disposition = part.disposition?.type
-  if (disposition === "attachment") return true
-  const type = part.contentType.mediaType
-  if (type !== "text/plain" && type !== "text/html") return true
-  return disposition !== "inline" && filename(part) !== undefined
+export const isText = (part: Part): boolean => {
+  const d = part.disposition?.type
+  return textTypes.has(part.contentType.mediaType) && (d === undefined || d === "" || d === "inline")
 }
+
+/** Whether a part is an attachment: a leaf that is not message text, or an encapsulated message. */
+export const isAttachment = (part: Part): boolean =>
+  part.message !== undefined || (part.parts.length === 0 && !isMultipart(part) && !isText(part))
 
 /**
  * Decodes a text part's body to a string with its declared charset (see {@link Charset.decode} for fallbacks),

@@ -74,6 +74,14 @@ describe("Builder", () => {
     expect(m.text).toBe("x".repeat(5000) + "\n" + "word ".repeat(400))
   })
 
+  it("keeps long file names intact through RFC 2231 continuations", () => {
+    const ascii = "a very long report name, with spaces and \"quotes\" ".repeat(12) + ".pdf"
+    const utf = "Überlanger Dateiname für den Bericht ".repeat(10) + ".pdf"
+    const bytes = Builder.build({ ...base, text: "x", attachments: [{ content: "1", filename: ascii }, { content: "2", filename: utf }] })
+    expect(wireProblems(bytes, true)).toEqual([])
+    expect(Message.parse(bytes).attachments.map((a) => a.filename)).toEqual([ascii, utf])
+  })
+
   it("uses raw UTF-8 headers only when SMTPUTF8 is allowed", () => {
     const s = Buffer.from(Builder.build({ ...base, subject: "Grüße", utf8: true, text: "ok" })).toString()
     expect(s).toContain("Subject: Grüße\r\n")

@@ -72,6 +72,11 @@ describe("Dsn.make", () => {
     expect(Parser.parse(Dsn.make({ ...spec, ret: "FULL", original: eight, allow8bit: true })).parts[2]?.contentType.mediaType).toBe("message/rfc822")
   })
 
+  it("keeps the report within 998-octet lines even for an original with a huge header line", () => {
+    const huge = Buffer.from(`X-Huge: ${"a".repeat(5000)}\r\nSubject: big\r\n\r\nbody\r\n`)
+    expect(wireProblems(Dsn.make({ ...spec, original: huge }), true)).toEqual([])
+  })
+
   it("sanitises remote text: no CR/LF injection into fields or parts", () => {
     const hostile: Dsn.Spec = {
       ...spec,
