@@ -67,7 +67,6 @@ const tspecials = /[()<>@,;:\\"/[\]?=\s]/
 
 /** Renders one MIME parameter: plain, quoted, or RFC 2231 (`name*=utf-8''...`, continued when long). */
 export const param = (name: string, value: string): string => {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x20-\x7e]/.test(value)) {
     const quote = (v: string) => (tspecials.test(v) || v === "" ? `"${v.replace(/(["\\])/g, "\\$1")}"` : v)
     if (value.length <= 60) return `${name}=${quote(value)}`

@@ -57,7 +57,6 @@ export interface Spec {
 /** Makes untrusted text safe for a field value: one line, printable ASCII. */
 export const sanitize = (text: string): string =>
   text
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]+/g, " ")
     .replace(/[^\x20-\x7e]/gu, (c) => `\\x{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`)
     .replace(/ +/g, " ")

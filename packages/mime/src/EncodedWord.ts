@@ -65,7 +65,6 @@ export const decode = (value: string): string => {
   return out + value.slice(last)
 }
 
-// eslint-disable-next-line no-control-regex
 const nonAscii = /[^\x00-\x7f]/
 
 /** Whether `text` needs encoding to travel in a 7-bit header. */

@@ -213,7 +213,6 @@ const HARD_LINE = 998
  */
 export const fold = (name: string, value: string): string => {
   // Whitespace inside the value is kept as is (it may sit in a quoted string); only the ends are trimmed.
-  // eslint-disable-next-line no-control-regex
   const clean = trimBlanks(value.replace(/[\r\n\u0000]+/g, " "))
   const lines: Array<string> = []
   let line = `${name}:`

@@ -27,7 +27,6 @@ export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down,
 export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
 
 // smtp-server's HELO argument rules (isAcceptableHeloHostname): a malformed argument is left to the library's 501.
-// eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u001f\u007f]/
 
 const isQuit = (command: Buffer): boolean => /^\s*QUIT\s*$/i.test(command.toString("latin1"))
