@@ -17,10 +17,11 @@
  * @since 0.1.0
  */
 import { type Address, type Envelope, Verdict } from "@cartero/smtp"
-import { Cause, Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, type Scope } from "effect"
 import * as Handoff from "./Handoff.ts"
 import type { DecidingPhase, HookResult, Hooks } from "./Hooks.ts"
 import type { Message } from "./Message.ts"
+import * as PluginModule from "./Plugin.ts"
 import type { Plugin } from "./Plugin.ts"
 import type { AuthAttempt, Connection, Helo, Transaction } from "./Session.ts"
 
@@ -53,26 +54,11 @@ export const defaults = {
   queue: Verdict.defer("4.3.0", "Message could not be stored, please try again later")
 } as const
 
-interface Built {
-  readonly plugin: Plugin<unknown, unknown>
-  readonly hooks: Hooks
-}
+type Built = PluginModule.Built<Hooks>
 
-/** Runs one hook with its span, timeout and failure policy. Interruption (the client left) is not a failure. */
+/** A hook call under the plugin's span and timeout; a failure answers `451 4.3.0` (the cause is logged). */
 const guard = (plugin: Plugin<unknown, unknown>, phase: string, effect: HookResult): Effect.Effect<Verdict.Verdict> =>
-  effect.pipe(
-    Effect.timeout(plugin.timeout),
-    // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
-    Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }),
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.logError("plugin hook failed; answering 451 4.3.0", cause).pipe(
-          Effect.annotateLogs({ plugin: plugin.name, phase }),
-          Effect.as(Verdict.tempFail)
-        )
-    )
-  ) as Effect.Effect<Verdict.Verdict>
+  PluginModule.guard(plugin, phase, effect).pipe(Effect.catch(() => Effect.succeed(Verdict.tempFail)))
 
 /** Runs the hooks of one phase in order: first non-Continue wins; Continue headers are collected. */
 const decide = (
@@ -102,7 +88,7 @@ const orDefault = (fallback: Verdict.Verdict) => (verdict: Verdict.Verdict): Ver
   verdict._tag === "Continue" ? fallback : verdict
 
 /** Builds the pipeline service from already-built hooks (used by {@link layer}; handy in tests). */
-export const fromHooks = (built: ReadonlyArray<{ readonly plugin: Plugin<unknown, unknown>; readonly hooks: Hooks }>): PipelineShape => ({
+export const fromHooks = (built: ReadonlyArray<Built>): PipelineShape => ({
   plugins: built.map((b) => b.plugin.name),
   connect: (connection) => decide(built, "connect", (h) => h.connect?.(connection)),
   helo: (connection, helo) => decide(built, "helo", (h) => h.helo?.(connection, helo)),
@@ -126,22 +112,11 @@ export const fromHooks = (built: ReadonlyArray<{ readonly plugin: Plugin<unknown
     }, { discard: true })
 })
 
-type ErrorOf<P> = P extends Plugin<infer E, infer _R> ? E : never
-type RequirementsOf<P> = P extends Plugin<infer _E, infer R> ? R : never
-
 /**
  * The pipeline layer. Plugins are built sequentially in array order, inside the layer's scope. Its error and
  * requirement types are the unions of the plugins'.
  */
 export const layer = <const Plugins extends ReadonlyArray<Plugin<unknown, unknown>>>(
   plugins: Plugins
-): Layer.Layer<Pipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>> =>
-  Layer.effect(
-    Pipeline,
-    Effect.forEach(plugins, (plugin) =>
-      plugin.build.pipe(
-        Effect.map((hooks): Built => ({ plugin, hooks })),
-        Effect.withSpan(`plugin.${plugin.name}.build`)
-      )).pipe(Effect.map((built) => Pipeline.of(fromHooks(built))))
-  ) as Layer.Layer<Pipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>>
-
+): Layer.Layer<Pipeline, PluginModule.ErrorOf<Plugins[number]>, Exclude<PluginModule.RequirementsOf<Plugins[number]>, Scope.Scope>> =>
+  Layer.effect(Pipeline, PluginModule.buildAll<Hooks, Plugins>(plugins).pipe(Effect.map((built) => Pipeline.of(fromHooks(built)))))

@@ -13,18 +13,22 @@
  * }))
  * ```
  *
+ * The inbound pipeline's plugins have `Hooks`; other pipelines (the delivery side's outbound phases) reuse the
+ * same plugin shape with their own hooks record (`makeOf<OutboundHooks>()`), and the same ordered build
+ * ({@link buildAll}) and per-call policy ({@link guard}).
+ *
  * @since 0.1.0
  */
-import { Duration, type Effect, type Scope } from "effect"
+import { Cause, Duration, Effect, type Scope } from "effect"
 import type { Hooks } from "./Hooks.ts"
 
 /** The default time a hook may take before the pipeline answers 451 4.3.0 (as Haraka's plugin timeout). */
 export const defaultTimeout: Duration.Duration = Duration.seconds(30)
 
-/** A plugin whose build may fail with `E` and needs services `R`. */
-export interface Plugin<out E = never, out R = never> {
+/** A plugin whose build may fail with `E`, needs services `R`, and yields hooks `H` (inbound `Hooks` by default). */
+export interface Plugin<out E = never, out R = never, out H = Hooks> {
   readonly name: string
-  readonly build: Effect.Effect<Hooks, E, R | Scope.Scope>
+  readonly build: Effect.Effect<H, E, R | Scope.Scope>
   /** How long one hook call may take. */
   readonly timeout: Duration.Duration
 }
@@ -38,18 +42,77 @@ export interface Options {
 const validName = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
 /**
- * Makes a plugin. `name` is lower-case (`[a-z0-9._-]`, used in span names `plugin.<name>.<phase>` and logs).
- * Throws a `TypeError` for an invalid name: that is a programming error, found at import time.
+ * The `make` of plugins with hooks `H`. `name` is lower-case (`[a-z0-9._-]`, used in span names
+ * `plugin.<name>.<phase>` and logs); an invalid name throws a `TypeError` (a programming error, found at import).
  */
-export const make = <E = never, R = never>(
+export const makeOf = <H>() =>
+<E = never, R = never>(
   name: string,
-  build: Effect.Effect<Hooks, E, R>,
+  build: Effect.Effect<H, E, R>,
   options?: Options
-): Plugin<E, Exclude<R, Scope.Scope>> => {
+): Plugin<E, Exclude<R, Scope.Scope>, H> => {
   if (!validName.test(name)) throw new TypeError(`invalid plugin name ${JSON.stringify(name)}`)
   return {
     name,
-    build: build as Effect.Effect<Hooks, E, Exclude<R, Scope.Scope> | Scope.Scope>,
+    build: build as Effect.Effect<H, E, Exclude<R, Scope.Scope> | Scope.Scope>,
     timeout: options?.timeout === undefined ? defaultTimeout : Duration.fromInputUnsafe(options.timeout)
   }
 }
+
+/** Makes an inbound plugin. */
+export const make: <E = never, R = never>(
+  name: string,
+  build: Effect.Effect<Hooks, E, R>,
+  options?: Options
+) => Plugin<E, Exclude<R, Scope.Scope>> = makeOf<Hooks>()
+
+/** A plugin with its built hooks. */
+export interface Built<H> {
+  readonly plugin: Plugin<unknown, unknown, H>
+  readonly hooks: H
+}
+
+/** The build error of a list of plugins (the union of theirs). */
+export type ErrorOf<P> = P extends Plugin<infer E, infer _R, infer _H> ? E : never
+/** The requirements of a list of plugins (the union of theirs). */
+export type RequirementsOf<P> = P extends Plugin<infer _E, infer R, infer _H> ? R : never
+
+/**
+ * Builds plugins sequentially, in array order (which is the hook order: `Layer.mergeAll` would build them
+ * concurrently), each in a span `plugin.<name>.build`.
+ */
+export const buildAll = <H, const Plugins extends ReadonlyArray<Plugin<unknown, unknown, H>>>(
+  plugins: Plugins
+): Effect.Effect<ReadonlyArray<Built<H>>, ErrorOf<Plugins[number]>, RequirementsOf<Plugins[number]> | Scope.Scope> =>
+  Effect.forEach(plugins, (plugin) =>
+    plugin.build.pipe(
+      Effect.map((hooks): Built<H> => ({ plugin, hooks })),
+      Effect.withSpan(`plugin.${plugin.name}.build`)
+    )) as Effect.Effect<ReadonlyArray<Built<H>>, ErrorOf<Plugins[number]>, RequirementsOf<Plugins[number]> | Scope.Scope>
+
+/** Why a guarded hook call produced no result (the cause is already logged). */
+export type HookFailed = "HookFailed"
+
+/**
+ * Runs one hook call in a span `plugin.<name>.<phase>` under the plugin's timeout. A failure, a defect or a
+ * timeout is logged with the plugin's name, the phase and the cause, and becomes `HookFailed`: each pipeline
+ * decides what that means on its side (`451 4.3.0` inbound). Interruption (the client left, shutdown) propagates.
+ */
+export const guard = <A>(
+  plugin: Plugin<unknown, unknown, unknown>,
+  phase: string,
+  effect: Effect.Effect<A, unknown>
+): Effect.Effect<A, HookFailed> =>
+  effect.pipe(
+    Effect.timeout(plugin.timeout),
+    // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
+    Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }),
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("plugin hook failed", cause).pipe(
+          Effect.annotateLogs({ plugin: plugin.name, phase }),
+          Effect.andThen(Effect.fail("HookFailed" as const))
+        )
+    )
+  ) as Effect.Effect<A, HookFailed>

@@ -19,8 +19,8 @@
  * @since 0.1.0
  */
 import type { Address, Envelope, Header, SmtpReply } from "@cartero/smtp"
-import type { Effect, Scope } from "effect"
-import { Duration } from "effect"
+import { Plugin } from "@cartero/core"
+import type { Effect } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
 import type * as Route from "./Route.ts"
 
@@ -95,29 +95,11 @@ export interface OutboundHooks {
   readonly bounced?: (event: BouncedEvent) => Effect.Effect<BounceDecision, unknown>
 }
 
-/** An outbound plugin: a name and a scoped build of its hooks (services it needs show in `R`). */
-export interface OutboundPlugin<out E = never, out R = never> {
-  readonly name: string
-  readonly build: Effect.Effect<OutboundHooks, E, R | Scope.Scope>
-  /** How long one hook call may take. */
-  readonly timeout: Duration.Duration
-}
+/** An outbound plugin: core's plugin shape with outbound hooks (services it needs show in `R`). */
+export type OutboundPlugin<E = never, R = never> = Plugin.Plugin<E, R, OutboundHooks>
 
-const validName = /^[a-z0-9][a-z0-9._-]{0,63}$/
-
-/** Makes an outbound plugin (same naming rules as `Plugin.make`; default hook timeout 30 s). */
-export const make = <E = never, R = never>(
-  name: string,
-  build: Effect.Effect<OutboundHooks, E, R>,
-  options?: { readonly timeout?: Duration.Input }
-): OutboundPlugin<E, Exclude<R, Scope.Scope>> => {
-  if (!validName.test(name)) throw new TypeError(`invalid plugin name ${JSON.stringify(name)}`)
-  return {
-    name,
-    build: build as Effect.Effect<OutboundHooks, E, Exclude<R, Scope.Scope> | Scope.Scope>,
-    timeout: options?.timeout === undefined ? Duration.seconds(30) : Duration.fromInputUnsafe(options.timeout)
-  }
-}
+/** Makes an outbound plugin (same naming rules and default hook timeout, 30 s, as `Plugin.make`). */
+export const make = Plugin.makeOf<OutboundHooks>()
 
 /** Decision constructors. */
 export const next = { _tag: "Continue" } as const

@@ -7,7 +7,8 @@
  */
 import { Headers } from "@cartero/mime"
 import { Header, SmtpReply } from "@cartero/smtp"
-import { Cause, Context, Effect, Layer, type Scope } from "effect"
+import { Plugin } from "@cartero/core"
+import { Context, Effect, Layer, type Scope } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
 import type {
   BounceDecision,
@@ -45,26 +46,7 @@ export class OutboundPipeline extends Context.Service<OutboundPipeline, Shape>()
   )
 }
 
-interface Built {
-  readonly plugin: OutboundPlugin<unknown, unknown>
-  readonly hooks: OutboundHooks
-}
-
-/** Runs one hook under span and timeout; `Failure` carries nothing (the cause is logged here). */
-const guard = <A>(plugin: OutboundPlugin<unknown, unknown>, phase: string, effect: Effect.Effect<A, unknown>): Effect.Effect<A, "HookFailed"> =>
-  effect.pipe(
-    Effect.timeout(plugin.timeout),
-    // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
-    Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }),
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.logError("outbound plugin hook failed", cause).pipe(
-          Effect.annotateLogs({ plugin: plugin.name, phase }),
-          Effect.andThen(Effect.fail("HookFailed" as const))
-        )
-    )
-  ) as Effect.Effect<A, "HookFailed">
+type Built = Plugin.Built<OutboundHooks>
 
 /** First non-`Continue` wins; a failing hook counts as `fallback`. */
 const decide = <D extends { readonly _tag: string }>(
@@ -77,7 +59,7 @@ const decide = <D extends { readonly _tag: string }>(
     for (const { hooks, plugin } of built) {
       const effect = call(hooks)
       if (effect === undefined) continue
-      const decision = yield* Effect.result(guard(plugin, phase, effect))
+      const decision = yield* Effect.result(Plugin.guard(plugin, phase, effect))
       if (decision._tag === "Failure") {
         if (onFailure !== undefined) return onFailure
         continue
@@ -99,7 +81,7 @@ export const fromHooks = (built: ReadonlyArray<Built>): Shape => ({
         const effect = hooks.beforeSend?.(context)
         if (effect === undefined) continue
         // Re-validate: a hook may hand back a hand-made object with CR/LF in it.
-        const got = yield* guard(plugin, "beforeSend", Effect.map(effect, (hs) => hs.map((h) => Header.make(h.name, h.value)))).pipe(
+        const got = yield* Plugin.guard(plugin, "beforeSend", Effect.map(effect, (hs) => hs.map((h) => Header.make(h.name, h.value)))).pipe(
           Effect.mapError(() => hookFailedReply)
         )
         headers.push(...got)
@@ -109,27 +91,20 @@ export const fromHooks = (built: ReadonlyArray<Built>): Shape => ({
   delivered: (event) =>
     Effect.forEach(built, ({ hooks, plugin }) => {
       const effect = hooks.delivered?.(event)
-      return effect === undefined ? Effect.void : Effect.ignore(guard(plugin, "delivered", effect))
+      return effect === undefined ? Effect.void : Effect.ignore(Plugin.guard(plugin, "delivered", effect))
     }, { discard: true }),
   deferred: (event) => decide<DeferDecision>(built, "deferred", (h) => h.deferred?.(event), undefined) as Effect.Effect<DeferDecision>,
   bounced: (event) => decide<BounceDecision>(built, "bounced", (h) => h.bounced?.(event), undefined) as Effect.Effect<BounceDecision>
 })
 
-type ErrorOf<P> = P extends OutboundPlugin<infer E, infer _R> ? E : never
-type RequirementsOf<P> = P extends OutboundPlugin<infer _E, infer R> ? R : never
-
 /** The pipeline layer: plugins built sequentially in array order; errors and requirements are their unions. */
 export const layer = <const Plugins extends ReadonlyArray<OutboundPlugin<unknown, unknown>>>(
   plugins: Plugins
-): Layer.Layer<OutboundPipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>> =>
+): Layer.Layer<OutboundPipeline, Plugin.ErrorOf<Plugins[number]>, Exclude<Plugin.RequirementsOf<Plugins[number]>, Scope.Scope>> =>
   Layer.effect(
     OutboundPipeline,
-    Effect.forEach(plugins, (plugin) =>
-      plugin.build.pipe(
-        Effect.map((hooks): Built => ({ plugin, hooks })),
-        Effect.withSpan(`plugin.${plugin.name}.build`)
-      )).pipe(Effect.map((built) => OutboundPipeline.of(fromHooks(built))))
-  ) as Layer.Layer<OutboundPipeline, ErrorOf<Plugins[number]>, Exclude<RequirementsOf<Plugins[number]>, Scope.Scope>>
+    Plugin.buildAll<OutboundHooks, Plugins>(plugins).pipe(Effect.map((built) => OutboundPipeline.of(fromHooks(built))))
+  )
 
 /** Renders prepended header fields, folded by `@cartero/mime` (the one header renderer), CRLF-terminated. */
 export const renderHeaders = (headers: ReadonlyArray<Header.Header>): Uint8Array =>
