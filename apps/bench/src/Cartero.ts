@@ -19,6 +19,7 @@
  *
  * @since 0.1.0
  */
+import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
@@ -30,11 +31,31 @@ import * as RedisKeys from "./RedisKeys.ts"
 import * as ServerProcess from "./ServerProcess.ts"
 
 /**
- * The app's entry point. `BENCH_CARTERO_MAIN` points at another checkout's `apps/mta/src/main.ts`, to compare two
- * versions of the app with the same tool in one interleaved session (before/after a change).
+ * The app's entry point: by default the compiled app as `pnpm start` runs it (`apps/mta/dist/main.mjs`, built by
+ * {@link build} before the spawn). `BENCH_CARTERO_MAIN` points elsewhere: another checkout's entry point, to compare
+ * two versions of the app with the same tool in one interleaved session (before/after a change), or a `.ts` entry
+ * point (e.g. `apps/mta/src/main.ts`), which runs with tsx as `pnpm dev` does. `.mjs`/`.js` run with
+ * `node --enable-source-maps` and are used as they are (build them first).
  */
-export const mainPath = process.env["BENCH_CARTERO_MAIN"] || fileURLToPath(new URL("../../mta/src/main.ts", import.meta.url))
+const defaultMain = fileURLToPath(new URL("../../mta/dist/main.mjs", import.meta.url))
+export const mainPath = process.env["BENCH_CARTERO_MAIN"] || defaultMain
 const appDir = Path.dirname(Path.dirname(mainPath))
+
+/** Builds `apps/mta/dist/` (the app's own build script, bounded) when the default entry point is used. */
+const build = (): Effect.Effect<void, ServerProcess.ServerError> =>
+  mainPath !== defaultMain
+    ? Effect.void
+    : Effect.suspend(() => {
+      const script = Path.join(appDir, "scripts", "build.mjs")
+      const result = spawnSync(process.execPath, [script], { cwd: appDir, encoding: "utf8", timeout: 120_000 })
+      return result.status === 0
+        ? Effect.void
+        : Effect.fail(
+          new ServerProcess.ServerError({
+            message: `building the app (${script}) failed: ${result.error?.message ?? result.stderr.trim()}`
+          })
+        )
+    })
 
 export interface Options {
   readonly scenario: "accept" | "e2e"
@@ -91,6 +112,7 @@ export const spawn = (
   options: Omit<Options, "queuePrefix">
 ): Effect.Effect<Running, ServerProcess.ServerError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* build()
     if (!existsSync(mainPath)) {
       return yield* new ServerProcess.ServerError({
         message: `${mainPath} does not exist: the reference app is not runnable here. ` +
@@ -118,7 +140,7 @@ export const spawn = (
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
     const port = yield* ServerProcess.freePort()
-    const { command, args } = ServerProcess.tsxCommand(mainPath, [])
+    const { command, args } = ServerProcess.command(mainPath, [])
     const running = yield* ServerProcess.spawn({
       name: "cartero",
       command,

@@ -43,12 +43,24 @@ export interface Running {
   readonly logTail: () => string
 }
 
+// BENCH_NODE_ARGS: extra node flags for the server under test only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+const benchNodeArgs = (): Array<string> => (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "")
+
 /** `node --import tsx <file> ...args`, with tsx resolved from this package (so any cwd works). */
 export const tsxCommand = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
   command: process.execPath,
-  // BENCH_NODE_ARGS: extra node flags for the server under test only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
-  args: [...(process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== ""), "--import", import.meta.resolve("tsx"), file, ...args]
+  args: [...benchNodeArgs(), "--import", import.meta.resolve("tsx"), file, ...args]
 })
+
+/** `node --enable-source-maps <file> ...args`: compiled JavaScript, as `pnpm start` runs the app. */
+export const nodeCommand = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
+  command: process.execPath,
+  args: [...benchNodeArgs(), "--enable-source-maps", file, ...args]
+})
+
+/** A TypeScript entry point runs with tsx, anything else (the app's bundle, `dist/main.mjs`) with plain node. */
+export const command = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } =>
+  file.endsWith(".ts") ? tsxCommand(file, args) : nodeCommand(file, args)
 
 /** A free loopback port: bind port 0, read it, release it (a small race, acceptable for a benchmark). */
 export const freePort = (host = "127.0.0.1"): Effect.Effect<number, ServerError> =>

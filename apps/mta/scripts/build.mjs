@@ -4,12 +4,18 @@
 // The workspace packages still export their TypeScript sources (docs/decisions/source-exports-no-build.md): only
 // the app is bundled, for running it.
 import * as esbuild from "esbuild"
-import { rmSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { trim } from "./trimSourceMap.mjs"
 
 const appDir = dirname(dirname(fileURLToPath(import.meta.url)))
-const outdir = join(appDir, "dist")
+// `--outdir DIR` (tests build into a directory of their own); it must stay under apps/mta, where the external
+// packages resolve.
+const outdirArg = process.argv.indexOf("--outdir")
+const outdir = outdirArg >= 0 && process.argv[outdirArg + 1] !== undefined
+  ? resolve(appDir, process.argv[outdirArg + 1])
+  : join(appDir, "dist")
 
 // Native addons cannot be bundled: they load a compiled .node file next to their package. They are resolved at run
 // time from apps/mta/node_modules, hence dependencies of this package. Everything else (effect, smtp-server,
@@ -45,4 +51,9 @@ await esbuild.build({
   legalComments: "none",
   logLevel: "warning"
 })
-process.stderr.write(`cartero: built dist/main.mjs, dist/cli.mjs in ${Date.now() - started} ms\n`)
+for (const entry of ["main", "cli"]) {
+  const file = join(outdir, `${entry}.mjs.map`)
+  const map = JSON.parse(readFileSync(file, "utf8"))
+  writeFileSync(file, JSON.stringify(trim(map, (source) => source.includes("node_modules/"))))
+}
+process.stderr.write(`cartero: built ${outdir}/main.mjs, cli.mjs in ${Date.now() - started} ms\n`)
