@@ -29,16 +29,56 @@ export class Field {
   }
 }
 
+const noFields: ReadonlyArray<Field> = []
+const noDefects: ReadonlyArray<Defect.Defect> = []
+
 /** An ordered list of header fields with case-insensitive look-up. */
 export class Headers {
   private index: Map<string, Array<Field>> | undefined
+  private parsed: ReadonlyArray<Field> | undefined
+  /** A header block not parsed yet (see {@link lazy}); dropped once parsed. */
+  private source: Buffer | undefined
+  private sourceStart = 0
   constructor(
-    readonly fields: ReadonlyArray<Field>,
+    fields: ReadonlyArray<Field>,
     /** Bytes taken by the header block including the empty line that ends it. */
     readonly length: number = 0,
     /** Problems found while reading the block. */
     readonly defects: ReadonlyArray<Defect.Defect> = []
-  ) {}
+  ) {
+    this.parsed = fields
+  }
+
+  /**
+   * The block in `buf[start, end)`, its fields parsed on first access. Building every field object is most of the
+   * cost of reading structure only, and most callers of `parseStructure` read few header blocks, if any. The
+   * caller guarantees that parsing the block yields no defects and takes all of it (it ends with its empty line),
+   * so `length` and `defects` are known without parsing. `buf` is kept, not copied: it must not change.
+   *
+   * @internal
+   */
+  static lazy(buf: Buffer, start: number, end: number): Headers {
+    const h = new Headers(noFields, end - start, noDefects)
+    h.parsed = undefined
+    h.source = buf
+    h.sourceStart = start
+    return h
+  }
+
+  /** The fields in order of appearance. */
+  get fields(): ReadonlyArray<Field> {
+    if (this.parsed === undefined) {
+      const source = this.source ?? Buffer.alloc(0)
+      this.parsed = parseBlock(source.subarray(this.sourceStart, this.sourceStart + this.length)).fields
+      this.source = undefined
+    }
+    return this.parsed
+  }
+
+  /** Serialises as the plain record it held before `fields` became an accessor. */
+  toJSON(): { readonly fields: ReadonlyArray<Field>; readonly length: number; readonly defects: ReadonlyArray<Defect.Defect> } {
+    return { fields: this.fields, length: this.length, defects: this.defects }
+  }
 
   private lookup(name: string): ReadonlyArray<Field> {
     if (this.index === undefined && this.fields.length <= 24) {
@@ -110,6 +150,22 @@ const colonIn = (buf: Buffer, start: number, end: number): number => {
 }
 
 /**
+ * The field written in `buf[start, end)` (a name, a colon, the value; `folded` when it spans lines; no final line
+ * break). Shared by {@link parseBlock} and the parser's structure-only path, so both read a field identically.
+ *
+ * @internal
+ */
+export const makeField = (buf: Buffer, start: number, end: number, folded: boolean): Field => {
+  const line = text(buf, start, end)
+  const raw = folded ? line.replace(/\r?\n/g, "\r\n") : line
+  const c = raw.indexOf(":")
+  const name = raw.slice(0, c).trimEnd()
+  // Only WSP is trimmed: a value may begin with other Unicode spaces (RFC 6532).
+  const value = trimBlanks(folded ? raw.slice(c + 1).replace(/\r\n/g, "") : raw.slice(c + 1))
+  return new Field(name, raw, value)
+}
+
+/**
  * Parses a header block. `bytes` may be the whole message: parsing stops at the first empty line, and
  * {@link Headers.length} says where the body starts. `offset` is added to defect offsets (for nested parts).
  */
@@ -127,13 +183,7 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
   let folded = false
   const finish = () => {
     if (fieldStart < 0) return
-    const line = text(buf, fieldStart, fieldEnd)
-    const raw = folded ? line.replace(/\r?\n/g, "\r\n") : line
-    const c = raw.indexOf(":")
-    const name = raw.slice(0, c).trimEnd()
-    // Only WSP is trimmed: a value may begin with other Unicode spaces (RFC 6532).
-    const value = trimBlanks(folded ? raw.slice(c + 1).replace(/\r\n/g, "") : raw.slice(c + 1))
-    fields.push(new Field(name, raw, value))
+    fields.push(makeField(buf, fieldStart, fieldEnd, folded))
     fieldStart = -1
     folded = false
   }

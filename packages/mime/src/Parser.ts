@@ -39,13 +39,20 @@ export const make = (options?: Options): PushParser => new Machine(options)
 
 /** Parses a whole message held in memory. Synchronous; never throws on malformed input. */
 export const parse = (message: Uint8Array | string, options?: Options): Part.Part => {
-  const parser = new Machine(options)
+  // The whole message is the caller's: header blocks read lazily may stay views of it.
+  const parser = new Machine(options, true)
   parser.write(typeof message === "string" ? Buffer.from(message, "utf8") : message)
   return parser.end()
 }
 
-/** Parses headers, part boundaries and sizes only, without decoding any body. */
-export const parseStructure = (message: Uint8Array | string): Part.Part => parse(message, { bodies: "none" })
+const structureOnly: Options = { bodies: "none" }
+
+/**
+ * Parses headers, part boundaries and sizes only, without decoding any body. Header blocks are found and checked
+ * at once but their fields (and the Content-* values of leaves) are built when first read, from `message` itself:
+ * keep it unchanged while using the tree. The result is the same as parsing eagerly.
+ */
+export const parseStructure = (message: Uint8Array | string): Part.Part => parse(message, structureOnly)
 
 /** Parses a message arriving as a stream of chunks, with memory bounded by the largest decoded body. */
 export const parseStream = Effect.fn("Parser.parseStream")(function*<E, R>(stream: Stream.Stream<Uint8Array, E, R>, options?: Options) {

@@ -10,11 +10,130 @@ import * as Headers from "../Headers.ts"
 import type * as Part from "../Part.ts"
 import * as QuotedPrintable from "../QuotedPrintable.ts"
 import { isHeaderLine, isLostParameter, matchDelimiter, type Match } from "./delimiter.ts"
-import { type Frame, Node, Raw, type Sink } from "./node.ts"
+import { contentOf, type Frame, Node, Raw, type Sink } from "./node.ts"
 import type { Options, PushParser } from "../Parser.ts"
 
 const NL_DASH_DASH = Buffer.from("\n--")
 const empty = Buffer.alloc(0)
+
+/** Stands for a block with no Content-* field. */
+const noFields = new Headers.Headers([])
+
+const CONTENT_ = Buffer.from("content-")
+
+/**
+ * Whether the field name at `p` starts with `content-` in any case. Any field that `Headers.get` could find as
+ * Content-Type, -Disposition or -Transfer-Encoding starts so: those names have no letter that another code point
+ * lowercases to.
+ */
+const isContentPrefix = (buf: Buffer, p: number): boolean => {
+  for (let i = 0; i < 8; i++) {
+    const b = buf[p + i] ?? 0
+    if ((b >= 65 && b <= 90 ? b + 32 : b) !== CONTENT_[i]) return false
+  }
+  return true
+}
+
+/** Whether `b` may appear in a type or subtype (the token of `ContentType.parse`, before lowercasing). */
+const isTypeByte = (b: number): boolean =>
+  (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 33 || b === 35 || b === 36 || b === 38 || b === 94 || b === 95 || b === 46 || b === 43 || b === 45
+
+const startsWithLower = (buf: Buffer, at: number, end: number, word: Buffer): boolean => {
+  if (end - at < word.length) return false
+  for (let i = 0; i < word.length; i++) {
+    const b = buf[at + i] ?? 0
+    if ((b >= 65 && b <= 90 ? b + 32 : b) !== word[i]) return false
+  }
+  return true
+}
+
+const MULTIPART = Buffer.from("multipart")
+const MESSAGE = Buffer.from("message")
+
+/**
+ * Whether the Content-Type value in `buf[start, end)` (its first line ending at `lineEnd`) is one that
+ * `ContentType.parse` accepts, with a type other than multipart and message, read from the bytes without decoding:
+ * `SP* type SP* / SP* subtype SP*` on the first line, then the end of the field or a `;`, and no `(` anywhere (a
+ * comment could change the type). Anything else, including what `parse` might still accept, answers false and
+ * takes the general path.
+ */
+const isPlainLeafType = (buf: Buffer, start: number, lineEnd: number, end: number): boolean => {
+  // Straight-line code, no inner helpers: closures made per call cost more than the scan (and tsx/esbuild's
+  // keepNames wraps each in a defineProperty call).
+  let i = skipBlanks(buf, start, lineEnd)
+  const typeStart = i
+  i = skipToken(buf, i, lineEnd)
+  if (i === typeStart) return false
+  if (startsWithLower(buf, typeStart, i, MULTIPART) || startsWithLower(buf, typeStart, i, MESSAGE)) return false
+  i = skipBlanks(buf, i, lineEnd)
+  if (i >= lineEnd || buf[i] !== 47) return false
+  i = skipBlanks(buf, i + 1, lineEnd)
+  const subtypeStart = i
+  i = skipToken(buf, i, lineEnd)
+  if (i === subtypeStart) return false
+  i = skipBlanks(buf, i, lineEnd)
+  // A folded value must have its `;` on the first line: unfolding would otherwise join the next line to the type.
+  if (i < lineEnd ? buf[i] !== 59 : end > lineEnd) return false
+  for (; i < end; i++) if (buf[i] === 40) return false
+  return true
+}
+
+const skipBlanks = (buf: Buffer, start: number, end: number): number => {
+  let i = start
+  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
+  return i
+}
+
+const skipToken = (buf: Buffer, start: number, end: number): number => {
+  let i = start
+  while (i < end && isTypeByte(buf[i] ?? 0)) i++
+  return i
+}
+
+const TYPE = Buffer.from("type")
+
+/**
+ * For a field name at `p` starting with `content-` and ending at `colon`: "type" when `Headers` would name it
+ * Content-Type, "other" when it surely would not, "unsure" when that needs decoding (a byte outside printable
+ * ASCII before the colon: `trimEnd` might remove it). Only plain SP/HT may follow the name.
+ */
+const contentName = (buf: Buffer, p: number, colon: number): "type" | "other" | "unsure" => {
+  let end = colon
+  while (end > p && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--
+  for (let i = p; i < end; i++) {
+    const b = buf[i] ?? 0
+    if (b <= 32 || b >= 127) return "unsure"
+  }
+  const at = p + 8
+  return end - at === TYPE.length && startsWithLower(buf, at, end, TYPE) ? "type" : "other"
+}
+
+/**
+ * The Content-* fields of a block that `lazyHeaders` accepted (every line a field or a continuation), built as
+ * `Headers.parseBlock` builds them, for the eager decisions of containers and unusual types.
+ */
+const contentFields = (buf: Buffer, pos: number, end: number): Headers.Headers => {
+  const fields: Array<Headers.Field> = []
+  let start = -1
+  let fieldEnd = -1
+  let folded = false
+  for (let p = pos; p < end; ) {
+    const nl = buf.indexOf(10, p)
+    const contentEnd = nl > p && buf[nl - 1] === 13 ? nl - 1 : nl
+    const c0 = buf[p]
+    if (c0 === 32 || c0 === 9) {
+      fieldEnd = contentEnd
+      folded = true
+    } else {
+      if (start >= 0) fields.push(Headers.makeField(buf, start, fieldEnd, folded))
+      start = contentEnd > p && isContentPrefix(buf, p) ? p : -1
+      fieldEnd = contentEnd
+      folded = false
+    }
+    p = nl + 1
+  }
+  return fields.length === 0 ? noFields : new Headers.Headers(fields)
+}
 
 const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength))
 
@@ -39,12 +158,19 @@ export class Machine implements PushParser {
   private offset = 0
   private bol = true
   private sink: Sink | undefined
-  private afterSkip: ((at: number) => void) | undefined
+  /** The delimiter whose line is being skipped (mode "skip"), applied where the line ends. */
+  private afterSkip: { readonly close: boolean; readonly frame: Frame; readonly index: number } | undefined
   private crOnly: boolean | undefined
   private pendingCr = false
   private ended = false
+  /** Whether header blocks may be kept as views of the input (see {@link lazyHeaders}). */
+  private readonly views: boolean
+  /** The next NUL at or after the last search in `nulBuf`, or -1 (see {@link lazyHeaders}). */
+  private nulBuf: Buffer | undefined
+  private nulAt = -1
 
-  constructor(options?: Options) {
+  constructor(options?: Options, views = false) {
+    this.views = views
     this.decode = options?.bodies !== "none"
     this.onBody = options?.onBody
     this.maxDepth = options?.maxDepth ?? 256
@@ -108,7 +234,7 @@ export class Machine implements PushParser {
       const next = this.afterSkip
       this.afterSkip = undefined
       this.mode = "body"
-      next?.(at)
+      if (next !== undefined) this.afterDelimiter(next.close, next.frame, next.index, at)
     }
     if (this.mode === "header") {
       const line = Buffer.concat(this.lineParts)
@@ -121,7 +247,8 @@ export class Machine implements PushParser {
       const frame = this.frames[i]
       if (frame !== undefined) this.unclosed(frame, at)
     }
-    this.frames.length = 0
+    // Setting an array's length is a runtime call even when nothing changes: only truncate when needed.
+    if (this.frames.length > 0) this.frames.length = 0
     while (this.open.length > 0) this.closeNode(at)
     return this.root
   }
@@ -147,7 +274,7 @@ export class Machine implements PushParser {
         this.mode = "body"
         const next = this.afterSkip
         this.afterSkip = undefined
-        next?.(this.offset + pos)
+        if (next !== undefined) this.afterDelimiter(next.close, next.frame, next.index, this.offset + pos)
       } else pos = this.bodyStep(buf, pos, final)
     }
     this.flushSeg()
@@ -173,6 +300,10 @@ export class Machine implements PushParser {
   }
 
   private headerStep(buf: Buffer, pos: number): number {
+    if (!this.decode && this.seg === undefined && this.lineParts.length === 0 && this.headerLines.length === 0) {
+      const next = this.lazyHeaders(buf, pos)
+      if (next >= 0) return next
+    }
     const nl = buf.indexOf(10, pos)
     if (nl < 0) {
       this.flushSeg()
@@ -321,30 +452,32 @@ export class Machine implements PushParser {
       const frame = this.frames[i]
       if (frame !== undefined) this.unclosed(frame, lineStart)
     }
-    this.frames.length = m.frame + 1
+    if (this.frames.length > m.frame + 1) this.frames.length = m.frame + 1
     const frame = this.frames[m.frame]
     if (frame === undefined) return
     while (this.open.length > 0 && this.open[this.open.length - 1] !== frame.node) this.closeNode(bodyEnd)
     frame.sawDelimiter = true
-    const then = (lineEnd: number) => {
-      if (m.close) {
-        // Epilogue: still inside the multipart node, searching the outer boundaries only.
-        this.frames.length = m.frame
-        this.cur = frame.node
-        this.mode = "body"
-        this.bodyKind = "other"
-        this.bol = true
-      } else {
-        const child = new Node(frame.node.depth + 1, lineEnd, frame.node.contentType.subtype)
-        frame.node.parts.push(child)
-        this.open.push(child)
-        this.startHeaders(child, child.offset)
-      }
-    }
     if (m.next < 0) {
       this.mode = "skip"
-      this.afterSkip = then
-    } else then(this.offset + m.next)
+      this.afterSkip = { close: m.close, frame, index: m.frame }
+    } else this.afterDelimiter(m.close, frame, m.frame, this.offset + m.next)
+  }
+
+  /** After a delimiter line of `frame` (at `index`) ending at `lineEnd`: the epilogue, or the next part's headers. */
+  private afterDelimiter(close: boolean, frame: Frame, index: number, lineEnd: number): void {
+    if (close) {
+      // Epilogue: still inside the multipart node, searching the outer boundaries only.
+      if (this.frames.length > index) this.frames.length = index
+      this.cur = frame.node
+      this.mode = "body"
+      this.bodyKind = "other"
+      this.bol = true
+    } else {
+      const child = new Node(frame.node.depth + 1, lineEnd, frame.node.contentType.subtype)
+      frame.node.parts.push(child)
+      this.open.push(child)
+      this.startHeaders(child, child.offset)
+    }
   }
 
   private startHeaders(node: Node, at: number): void {
@@ -362,17 +495,124 @@ export class Machine implements PushParser {
     const headers = Headers.parseBlock(block, this.headerStart)
     node.headers = headers
     for (const d of headers.defects) if (!(unterminated && d.kind === "MissingHeaderBodySeparator" && block.length === 0)) node.defects.push(d)
-    node.bodyOffset = bodyStart
-    const ctField = headers.get("content-type")
-    const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
-    if (ctField !== undefined && parsed === undefined) {
-      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(ctField.value.slice(0, 80))}`))
+    this.applyHeaders(headers, bodyStart)
+  }
+
+  /**
+   * Structure only: reads a whole header block lying in `buf` from `pos` without building its fields. Returns where
+   * the body starts, or -1 when the block needs the line-by-line path (not all in `buf`, or anything that path or
+   * `Headers.parseBlock` treats specially: a possible delimiter, a line that is not a field, a NUL, a block that
+   * would yield defects). Taking this path or not never changes the result: a block is accepted only when parsing
+   * it later gives exactly what the eager path would have stored, so the fields are parsed on first access and
+   * only the Content-* fields, which drive the structure, are built now.
+   */
+  private lazyHeaders(buf: Buffer, pos: number): number {
+    const root = this.cur === this.root
+    const delimiters = this.frames.length > 0
+    // The first Content-Type field (its line), and whether some Content-* name is not plain enough to tell
+    // without decoding whether it is Content-Type.
+    let ctStart = -1
+    let ctColon = -1
+    let ctLineEnd = -1
+    let ctEnd = -1
+    let ctFolded = false
+    let inCt = false
+    let unsure = false
+    let p = pos
+    for (;;) {
+      const nl = buf.indexOf(10, p)
+      if (nl < 0) return -1
+      const contentEnd = nl > p && buf[nl - 1] === 13 ? nl - 1 : nl
+      const c0 = buf[p]
+      if (contentEnd === p) {
+        // The empty line: the block is [pos, nl].
+        const end = nl + 1
+        if (buf.length - end > 65536) {
+          // Much more input follows (a large body): search the block alone rather than run to the end of it.
+          if (buf.subarray(pos, end).indexOf(0) >= 0) return -1
+        } else {
+          if (this.nulBuf !== buf || (this.nulAt >= 0 && this.nulAt < pos)) {
+            // One forward-moving search per buffer, not one to the end of the buffer per block (quadratic).
+            this.nulBuf = buf
+            this.nulAt = buf.indexOf(0, pos)
+          }
+          if (this.nulAt >= 0 && this.nulAt < end) return -1
+        }
+        const node = this.cur
+        // A view when the caller handed over the whole message (like leaf bodies); a copy when streaming, so that a
+        // small header block does not keep a whole chunk alive.
+        node.headers = this.views ? Headers.Headers.lazy(buf, pos, end) : Headers.Headers.lazy(Buffer.from(buf.subarray(pos, end)), 0, end - pos)
+        const leaf = !unsure && (ctStart < 0 ? node.parentSubtype !== "digest" : isPlainLeafType(buf, ctColon + 1, ctLineEnd, ctEnd))
+        if (leaf) {
+          // A leaf whose Content-Type is absent or valid: nothing about the structure, and no defect, depends on
+          // its fields, so even its Content-* values wait until they are read.
+          node.defer(node.headers)
+          node.bodyOffset = this.offset + end
+          this.mode = "body"
+          this.bol = true
+          this.bodyKind = "leaf"
+          this.sink = undefined
+          return end
+        }
+        if (!unsure && ctStart >= 0) {
+          // A container: only the Content-Type is needed now (for the boundary). When it is a usable multipart, do
+          // what applyHeaders would, with the disposition and transfer encoding left for first access.
+          const contentType = ContentType.parse(Headers.makeField(buf, ctStart, ctEnd, ctFolded).value)
+          const boundary = contentType?.type === "multipart" ? contentType.params["boundary"] : undefined
+          if (contentType !== undefined && boundary !== undefined && boundary !== "" && node.depth < this.maxDepth) {
+            node.defer(node.headers, contentType)
+            node.bodyOffset = this.offset + end
+            this.mode = "body"
+            this.bol = true
+            this.bodyKind = "other"
+            this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), sawDelimiter: false })
+            return end
+          }
+        }
+        this.applyHeaders(contentFields(buf, pos, end), this.offset + end)
+        return end
+      }
+      if (c0 === 32 || c0 === 9) {
+        if (p === pos) return -1
+        // A continuation of the Content-Type field: its value runs on (isPlainLeafType checks the folding).
+        if (inCt) {
+          ctEnd = contentEnd
+          ctFolded = true
+        }
+      } else {
+        if (c0 === 45 && buf[p + 1] === 45 && delimiters) return -1
+        let colon = p
+        while (colon < contentEnd && buf[colon] !== 58) colon++
+        if (colon === p || colon === contentEnd) return -1
+        if (!root && !isHeaderLine(buf, p, nl + 1, false)) return -1
+        inCt = false
+        if (colon - p >= 8 && isContentPrefix(buf, p)) {
+          const kind = contentName(buf, p, colon)
+          if (kind === "unsure") unsure = true
+          else if (kind === "type" && ctStart < 0) {
+            ctStart = p
+            ctColon = colon
+            ctLineEnd = contentEnd
+            ctEnd = contentEnd
+            inCt = true
+          }
+        }
+      }
+      p = nl + 1
     }
-    node.contentType = parsed ?? ContentType.defaultFor(node.parentSubtype)
-    const cd = headers.get("content-disposition")
-    if (cd !== undefined) node.disposition = ContentType.parseDisposition(cd.value)
-    const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
-    if (cte !== undefined && cte !== "") node.transferEncoding = cte
+  }
+
+  /** Sets the node's content type, disposition and transfer encoding from `headers`, and opens its body. */
+  private applyHeaders(headers: Headers.Headers, bodyStart: number): void {
+    const node = this.cur
+    node.bodyOffset = bodyStart
+    const c = contentOf(headers, node.parentSubtype)
+    if (!c.valid) {
+      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(c.ctField?.value.slice(0, 80) ?? "")}`))
+    }
+    node.contentType = c.contentType
+    node.disposition = c.disposition
+    node.transferEncoding = c.transferEncoding
     this.mode = "body"
     this.bol = true
     this.bodyKind = "other"

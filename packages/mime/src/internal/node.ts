@@ -14,6 +14,9 @@ export interface Sink {
   end(): Uint8Array
 }
 
+/** Every node's headers until its block is read (a block that is never finished keeps it). */
+const noHeaders = new Headers.Headers([])
+
 export class Raw implements Sink {
   private readonly chunks: Array<Uint8Array> = []
   /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
@@ -35,18 +38,99 @@ export class Raw implements Sink {
   }
 }
 
+/** The Content-Type (`undefined` when present but unusable), disposition and transfer encoding `headers` declare. */
+export const contentOf = (headers: Headers.Headers, parentSubtype: string | undefined) => {
+  const ctField = headers.get("content-type")
+  const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
+  const cd = headers.get("content-disposition")
+  const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
+  return {
+    ctField,
+    contentType: parsed ?? ContentType.defaultFor(parentSubtype),
+    valid: ctField === undefined || parsed !== undefined,
+    disposition: cd === undefined ? undefined : ContentType.parseDisposition(cd.value),
+    transferEncoding: cte === undefined || cte === "" ? "7bit" : cte
+  }
+}
+
 export class Node implements Part.Part {
-  headers: Headers.Headers = new Headers.Headers([])
-  contentType: ContentType.ContentType = ContentType.defaultFor()
-  disposition: ContentType.Disposition | undefined = undefined
-  transferEncoding = "7bit"
+  headers: Headers.Headers = noHeaders
   bodyOffset = 0
   bodyLength = 0
   body: Uint8Array | undefined = undefined
   readonly parts: Array<Node> = []
   message: Node | undefined = undefined
   readonly defects: Array<Defect.Defect> = []
+  private ct: ContentType.ContentType | undefined = undefined
+  private cd: ContentType.Disposition | undefined = undefined
+  private cte = "7bit"
+  /**
+   * Structure only: the Content-* fields of a leaf whose Content-Type is known to be valid and not a container, so
+   * parsing them (most of the cost of a small part) waits until the values are first read.
+   */
+  private pending: Headers.Headers | undefined = undefined
   constructor(readonly depth: number, readonly offset: number, readonly parentSubtype: string | undefined) {}
+
+  /** Defers the Content-* values to first access (see `pending`), but for `contentType` when already known. */
+  defer(fields: Headers.Headers, contentType?: ContentType.ContentType): void {
+    this.pending = fields
+    this.ct = contentType
+  }
+
+  private resolve(): void {
+    const fields = this.pending
+    if (fields === undefined) return
+    this.pending = undefined
+    const c = contentOf(fields, this.parentSubtype)
+    this.ct ??= c.contentType
+    this.cd = c.disposition
+    this.cte = c.transferEncoding
+  }
+
+  get contentType(): ContentType.ContentType {
+    // A container's type is known at once: reading it must not parse the whole header block.
+    if (this.ct === undefined) this.resolve()
+    return (this.ct ??= ContentType.defaultFor())
+  }
+  set contentType(value: ContentType.ContentType) {
+    this.resolve()
+    this.ct = value
+  }
+  get disposition(): ContentType.Disposition | undefined {
+    this.resolve()
+    return this.cd
+  }
+  set disposition(value: ContentType.Disposition | undefined) {
+    this.resolve()
+    this.cd = value
+  }
+  get transferEncoding(): string {
+    this.resolve()
+    return this.cte
+  }
+  set transferEncoding(value: string) {
+    this.resolve()
+    this.cte = value
+  }
+
+  /** The accessors above are not own properties: serialise the part as a plain record of what it holds. */
+  toJSON(): Record<string, unknown> {
+    return {
+      headers: this.headers,
+      contentType: this.contentType,
+      disposition: this.disposition,
+      transferEncoding: this.transferEncoding,
+      bodyOffset: this.bodyOffset,
+      bodyLength: this.bodyLength,
+      body: this.body,
+      parts: this.parts,
+      message: this.message,
+      defects: this.defects,
+      depth: this.depth,
+      offset: this.offset,
+      parentSubtype: this.parentSubtype
+    }
+  }
 }
 
 export interface Frame {
