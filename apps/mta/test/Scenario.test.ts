@@ -89,11 +89,13 @@ const bob = (w: World) =>
     CARTERO_DNS_SERVERS: `127.0.0.1:${w.dns.port}`
   })
 
-/** Alice's mail client: submission with STARTTLS and AUTH PLAIN (the dev certificate is self-signed). */
-const submit = (port: number, to: ReadonlyArray<string>, raw: Buffer) =>
+/** Alice's mail client: submission to her server with STARTTLS and AUTH PLAIN (the dev certificate is self-signed). */
+const submit = (server: SmtpServer.SmtpServerShape, to: ReadonlyArray<string>, raw: Buffer) =>
   Effect.gen(function*() {
+    const submission = server.address("submission")
+    if (submission === undefined) return yield* Effect.die("no submission listener")
     const transport = nodemailer.createTransport({
-      host: "127.0.0.1", port, secure: false, requireTLS: true,
+      host: "127.0.0.1", port: submission.port, secure: false, requireTLS: true,
       tls: { rejectUnauthorized: false },
       auth: { user: "alice@example.test", pass: password }
     })
@@ -146,10 +148,8 @@ describe("Alice sends to Bob (RFC 5321 §2)", () => {
       const w = yield* world(yield* freePort)
       yield* bob(w)
       const a = yield* alice(w)
-      const submission = a.server.address("submission")
-      if (submission === undefined) return yield* Effect.die("no submission listener")
       const raw = yield* composed("Bob <bob@someschool.test>")
-      const info = yield* submit(submission.port, ["bob@someschool.test"], raw)
+      const info = yield* submit(a.server, ["bob@someschool.test"], raw)
       assert.deepStrictEqual(info.accepted, ["bob@someschool.test"])
 
       const [stored] = yield* awaitMail(w.bobDir, "someschool.test", "bob")
@@ -165,9 +165,7 @@ describe("Alice sends to Bob (RFC 5321 §2)", () => {
     Effect.gen(function*() {
       const w = yield* world(yield* freePort)
       const a = yield* alice(w, { CARTERO_RETRY_SCHEDULE: "1s" })
-      const submission = a.server.address("submission")
-      if (submission === undefined) return yield* Effect.die("no submission listener")
-      yield* submit(submission.port, ["bob@someschool.test"], yield* composed("bob@someschool.test"))
+      yield* submit(a.server, ["bob@someschool.test"], yield* composed("bob@someschool.test"))
 
       // the first attempt finds nobody listening: the recipient waits in Alice's queue
       const deadline = Date.now() + 10_000
@@ -188,9 +186,7 @@ describe("Alice sends to Bob (RFC 5321 §2)", () => {
       const w = yield* world(yield* freePort)
       yield* bob(w)
       const a = yield* alice(w)
-      const submission = a.server.address("submission")
-      if (submission === undefined) return yield* Effect.die("no submission listener")
-      yield* submit(submission.port, ["nobody@someschool.test"], yield* composed("nobody@someschool.test"))
+      yield* submit(a.server, ["nobody@someschool.test"], yield* composed("nobody@someschool.test"))
 
       const [dsn] = yield* awaitMail(w.aliceDir, "example.test", "alice")
       const text = dsn?.toString("utf8") ?? ""
