@@ -5,5 +5,6 @@
  * @since 0.1.0
  */
 export * as ChildProcess from "./testing/ChildProcess.ts"
+export * as CrashScenario from "./testing/CrashScenario.ts"
 export * as Fixtures from "./testing/Fixtures.ts"
 export * as QueueStoreSuite from "./testing/QueueStoreSuite.ts"

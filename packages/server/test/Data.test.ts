@@ -4,18 +4,10 @@
 import { Header, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, ehlo, hooks, recorder, transcript } from "./helpers.ts"
+import { acceptDomain, ehlo, envelope, hooks, recorder, transcript } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
-
-const envelope = S`
-  -> MAIL FROM:<alice@sender.test>
-  <- 250 2.1.0 Accepted
-  -> RCPT TO:<bob@example.test>
-  <- 250 2.1.5 Accepted
-  -> DATA
-  <- 354 End data with <CR><LF>.<CR><LF>`
 
 /** A second, complete transaction, pipelined after the smuggling attempt. */
 const smuggled = S`MAIL FROM:<evil@sender.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n\r\nSubject: smuggled\r\n\r\nowned\r\n`

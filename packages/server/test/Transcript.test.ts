@@ -5,19 +5,10 @@
 import { Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, ehlo, hooks, recorder, tls, transcript } from "./helpers.ts"
+import { acceptDomain, ehlo, envelope, hooks, recorder, tls, transcript } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
-
-/** MAIL + RCPT + DATA opening, after EHLO. */
-const envelope = S`
-  -> MAIL FROM:<alice@sender.test>
-  <- 250 2.1.0 Accepted
-  -> RCPT TO:<bob@example.test>
-  <- 250 2.1.5 Accepted
-  -> DATA
-  <- 354 End data with <CR><LF>.<CR><LF>`
 
 describe("EHLO", () => {
   it.live("advertises the extensions, SIZE, no AUTH and no STARTTLS on a plain MX listener", () =>

@@ -89,3 +89,12 @@ export const ehlo = `
   <- 220 *
   -> EHLO client.test
   <~ 250 `
+
+/** MAIL + RCPT (bob@example.test) + DATA opening, after EHLO, up to the 354. */
+export const envelope = String.raw`
+  -> MAIL FROM:<alice@sender.test>
+  <- 250 2.1.0 Accepted
+  -> RCPT TO:<bob@example.test>
+  <- 250 2.1.5 Accepted
+  -> DATA
+  <- 354 End data with <CR><LF>.<CR><LF>`
