@@ -60,29 +60,36 @@ type Built = PluginModule.Built<Hooks>
 const guard = (plugin: Plugin<unknown, unknown>, phase: string, effect: HookResult): Effect.Effect<Verdict.Verdict> =>
   PluginModule.guard(plugin, phase, effect).pipe(Effect.catch(() => Effect.succeed(Verdict.tempFail)))
 
-/** Runs the hooks of one phase in order: first non-Continue wins; Continue headers are collected. */
+/**
+ * Runs the hooks of one phase in order: first non-Continue wins; Continue headers are collected. A plain loop over
+ * `flatMap` rather than `Effect.gen`: it runs for every SMTP command, and the generator cost ≈ 1.8 µs per phase.
+ */
 const decide = (
   built: ReadonlyArray<Built>,
   phase: DecidingPhase,
   call: (hooks: Hooks) => HookResult | undefined
-): Effect.Effect<Verdict.Verdict> =>
-  Effect.gen(function*() {
-    let headers: ReadonlyArray<Verdict.Continue["headers"][number]> = []
-    for (const { hooks, plugin } of built) {
-      const effect = call(hooks)
-      if (effect === undefined) continue
-      const verdict = yield* guard(plugin, phase, effect)
-      if (verdict._tag === "Continue") {
-        if (verdict.headers.length > 0) headers = [...headers, ...verdict.headers]
-        continue
-      }
-      if (verdict._tag === "Accept" && headers.length > 0) {
-        return { ...verdict, headers: [...headers, ...verdict.headers] }
-      }
-      return verdict
+): Effect.Effect<Verdict.Verdict> => {
+  type Headers = ReadonlyArray<Verdict.Continue["headers"][number]>
+  const from = (start: number, headers: Headers): Effect.Effect<Verdict.Verdict> => {
+    for (let i = start; i < built.length; i++) {
+      const entry = built[i]
+      const effect = entry === undefined ? undefined : call(entry.hooks)
+      if (entry === undefined || effect === undefined) continue
+      const { plugin } = entry
+      return Effect.flatMap(guard(plugin, phase, effect), (verdict) => {
+        if (verdict._tag === "Continue") {
+          return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers)
+        }
+        return Effect.succeed(
+          verdict._tag === "Accept" && headers.length > 0 ? { ...verdict, headers: [...headers, ...verdict.headers] } : verdict
+        )
+      })
     }
-    return headers.length === 0 ? Verdict.next : Verdict.continueWith(headers)
-  })
+    return Effect.succeed(headers.length === 0 ? Verdict.next : Verdict.continueWith(headers))
+  }
+  // The hooks are called when the phase runs, not when its effect is built.
+  return Effect.suspend(() => from(0, []))
+}
 
 const orDefault = (fallback: Verdict.Verdict) => (verdict: Verdict.Verdict): Verdict.Verdict =>
   verdict._tag === "Continue" ? fallback : verdict

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Header, SmtpReply, Verdict } from "@cartero/smtp"
-import { Context, type Duration, Effect, Fiber, Layer, Ref } from "effect"
+import { Context, type Duration, Effect, Fiber, Layer, Ref, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Plugin from "../src/Plugin.ts"
@@ -115,6 +115,32 @@ describe("Pipeline", () => {
       yield* TestClock.adjust("2 seconds")
       const v = yield* Fiber.join(fiber)
       assert.strictEqual(wire(v), "451 4.3.0 Temporary local problem, please try again later\r\n")
+    }))
+
+  it.effect("each hook call runs in a span plugin.<name>.<phase> when a tracer is installed, and in none without", () =>
+    Effect.gen(function*() {
+      const names: Array<string> = []
+      const recording = Tracer.make({
+        span: (options) => {
+          names.push(options.name)
+          return Tracer.nativeTracer.span(options)
+        }
+      })
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      const policy = Plugin.make("policy", Effect.succeed({
+        rcptTo: () =>
+          Effect.currentSpan.pipe(
+            Effect.flatMap((span) => Ref.update(seen, (s) => [...s, span.name])),
+            Effect.ignore,
+            Effect.as(Verdict.accept())
+          )
+      }))
+      yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test"))).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(names.filter((n) => n.startsWith("plugin.policy.")), ["plugin.policy.build", "plugin.policy.rcptTo"])
+      assert.deepStrictEqual(yield* Ref.get(seen), ["plugin.policy.rcptTo"])
+      // Effect's native tracer exports nothing: no span is made for nobody to read.
+      yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test")))
+      assert.deepStrictEqual(yield* Ref.get(seen), ["plugin.policy.rcptTo"])
     }))
 
   it.effect("the default timeout is 30 seconds", () =>

@@ -7,39 +7,17 @@
  *
  * @since 0.1.0
  */
-import { randomFillSync } from "node:crypto"
-
-/**
- * Random bytes from a pool refilled 4 KiB at a time: one `randomFillSync` per ~150 ids instead of two
- * `randomBytes` calls (and two buffers) per enqueue, which showed up in the enqueue profile. Still the OS CSPRNG,
- * so lease tokens stay unguessable; bytes are never reused.
- */
-const pool = Buffer.alloc(4096)
-let poolAt = pool.length
-
-const take = (bytes: number): number => {
-  if (poolAt + bytes > pool.length) {
-    randomFillSync(pool)
-    poolAt = 0
-  }
-  const at = poolAt
-  poolAt += bytes
-  return at
-}
+import { RandomPool } from "@cartero/core"
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 const randomBase36 = (bytes: number): string => {
-  const at = take(bytes)
   let out = ""
-  for (let i = at; i < at + bytes; i++) out += base36[(pool[i] ?? 0) % 36]
+  for (const byte of RandomPool.take(bytes)) out += base36[byte % 36]
   return out
 }
 
-const randomHex = (bytes: number): string => {
-  const at = take(bytes)
-  return pool.toString("hex", at, at + bytes)
-}
+const randomHex = (bytes: number): string => RandomPool.take(bytes).toString("hex")
 
 /** A new message id for a message arriving at `now` (epoch ms). */
 export const messageId = (now: number): string => `${Math.max(0, Math.floor(now)).toString(36).padStart(9, "0")}${randomBase36(12)}`

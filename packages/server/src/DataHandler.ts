@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import type { Message, Pipeline, Session } from "@cartero/core"
+import { LogGate, type Message, type Pipeline, type Session } from "@cartero/core"
 import { Headers } from "@cartero/mime"
 import { Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
@@ -115,9 +115,10 @@ export const make = (ctx: Context) =>
     const view = SessionState.transaction(state, txn)
     const effect = deliver(ctx.pipeline, view, result.raw, receivedHeader(state, txn, ctx.options.hostname)).pipe(
       Effect.tap((verdict) =>
-        Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
-          Effect.annotateLogs({ txn: txn.id, size: result.raw.length, recipients: txn.recipients.length })
-        )
+        LogGate.whenEnabled("Info", () =>
+          Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
+            Effect.annotateLogs({ txn: txn.id, size: result.raw.length, recipients: txn.recipients.length })
+          ))
       )
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Notes, type Pipeline, type Session } from "@cartero/core"
+import { LogGate, Notes, type Pipeline, type Session } from "@cartero/core"
 import { Address, type Envelope, type SmtpReply, type Verdict } from "@cartero/smtp"
 import { Duration, Effect, Redacted, Result } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
@@ -147,10 +147,10 @@ export const make = (ctx: Context) => {
     const state = SessionState.make(session, listener, options.reverseDns)
     states.set(session, state)
     const connection = SessionState.connection(state)
-    const effect = Effect.logDebug("connect").pipe(
-      Effect.annotateLogs({ remote: connection.remoteAddress, listener: listener.kind }),
-      Effect.andThen(pipeline.connect(connection))
-    )
+    const effect = LogGate.whenEnabled("Debug", () =>
+      Effect.logDebug("connect").pipe(Effect.annotateLogs({ remote: connection.remoteAddress, listener: listener.kind }))).pipe(
+        Effect.andThen(pipeline.connect(connection))
+      )
     bridge.decide(session.id, effect, (verdict) => answer(state, callback, verdict))
   }
 
@@ -228,10 +228,10 @@ export const make = (ctx: Context) => {
       recipients: [],
       notes: Notes.makeStore()
     }
-    const effect = Effect.logDebug("MAIL FROM").pipe(
-      Effect.annotateLogs({ txn: txn.id, from: Address.formatPath(txn.mailFrom) }),
-      Effect.andThen(pipeline.mailFrom(SessionState.transaction(state, txn), txn.mailFrom, params))
-    )
+    const effect = LogGate.whenEnabled("Debug", () =>
+      Effect.logDebug("MAIL FROM").pipe(Effect.annotateLogs({ txn: txn.id, from: Address.formatPath(txn.mailFrom) }))).pipe(
+        Effect.andThen(pipeline.mailFrom(SessionState.transaction(state, txn), txn.mailFrom, params))
+      )
     bridge.decide(session.id, effect, (verdict) =>
       answer(state, callback, verdict, () => {
         state.txn = txn
@@ -252,10 +252,10 @@ export const make = (ctx: Context) => {
     if (Result.isFailure(parsed)) return callback(ReplyPatch.toError(addressError(parsed.failure, Replies.badRecipient)))
     if (parsed.success === null) return callback(ReplyPatch.toError(Replies.badRecipient("empty path")))
     const recipient: Envelope.Recipient = { address: parsed.success }
-    const effect = Effect.logDebug("RCPT TO").pipe(
-      Effect.annotateLogs({ txn: txn.id, to: Address.formatPath(recipient.address) }),
-      Effect.andThen(pipeline.rcptTo(SessionState.transaction(state, txn), recipient))
-    )
+    const effect = LogGate.whenEnabled("Debug", () =>
+      Effect.logDebug("RCPT TO").pipe(Effect.annotateLogs({ txn: txn.id, to: Address.formatPath(recipient.address) }))).pipe(
+        Effect.andThen(pipeline.rcptTo(SessionState.transaction(state, txn), recipient))
+      )
     bridge.decide(session.id, effect, (verdict) =>
       answer(state, callback, verdict, () => {
         // smtp-server replaces a repeated recipient (case-insensitively); keep the same single entry.

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
+import { RandomPool } from "@cartero/core"
 
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -32,7 +32,7 @@ const encodeTime = (millis: number): string => {
 
 /** A new id for the time `now` (milliseconds since the epoch; default the current time). */
 export const make = (now: number = Date.now()): string => {
-  const bytes = randomBytes(10)
+  const bytes = RandomPool.take(10)
   let random = ""
   // 80 random bits → 16 base32 characters, 5 bits each.
   let buffer = 0

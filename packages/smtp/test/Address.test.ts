@@ -54,6 +54,17 @@ describe("Address.parseMailbox", () => {
     assert.strictEqual(reason(`a@${"a".repeat(64)}.test`), "InvalidDomain")
   })
 
+  it("counts length limits in UTF-8 octets (SMTPUTF8 local parts)", () => {
+    const utf8 = { smtpUtf8: true }
+    // é is 2 octets, € 3, 😀 4 (a surrogate pair)
+    assert.strictEqual(reason(`${"é".repeat(32)}@x.test`, utf8), "ok")
+    assert.strictEqual(reason(`${"é".repeat(32)}a@x.test`, utf8), "LocalPartTooLong")
+    assert.strictEqual(reason(`${"€".repeat(21)}a@x.test`, utf8), "ok")
+    assert.strictEqual(reason(`${"€".repeat(21)}ab@x.test`, utf8), "LocalPartTooLong")
+    assert.strictEqual(reason(`${"😀".repeat(16)}@x.test`, utf8), "ok")
+    assert.strictEqual(reason(`${"😀".repeat(16)}a@x.test`, utf8), "LocalPartTooLong")
+  })
+
   it("rejects every control character", () => {
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 0x1f }).chain((c) => fc.constant(String.fromCharCode(c))),

@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Handoff, type Message, Plugin, type Session } from "@cartero/core"
+import { Handoff, LogGate, type Message, Plugin, type Session } from "@cartero/core"
 import { MailQueue } from "@cartero/queue"
 import { Envelope, Verdict } from "@cartero/smtp"
 import { Effect, Stream } from "effect"
@@ -48,9 +48,8 @@ export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
         const id = queued.success
         yield* Handoff.onRollback(transaction, queue.delete(id))
         yield* Handoff.markHandled(transaction, rest.map((r) => r.index))
-        yield* Effect.logInfo("queued").pipe(
-          Effect.annotateLogs({ txn: transaction.id, queueId: id, recipients: rest.length })
-        )
+        yield* LogGate.whenEnabled("Info", () =>
+          Effect.logInfo("queued").pipe(Effect.annotateLogs({ txn: transaction.id, queueId: id, recipients: rest.length })))
         return (yield* Handoff.allHandled(transaction))
           ? Verdict.accept({ enhanced: "2.6.0", text: `Message queued as ${id}` })
           : Verdict.next
