@@ -12,6 +12,7 @@
  */
 import { Effect, Stream } from "effect"
 import { Machine } from "./internal/machine.ts"
+import { parseWhole } from "./internal/structure.ts"
 import type * as Part from "./Part.ts"
 
 /** Parser options. */
@@ -45,14 +46,14 @@ export const parse = (message: Uint8Array | string, options?: Options): Part.Par
   return parser.end()
 }
 
-const structureOnly: Options = { bodies: "none" }
-
 /**
  * Parses headers, part boundaries and sizes only, without decoding any body. Header blocks are found and checked
- * at once but their fields (and the Content-* values of leaves) are built when first read, from `message` itself:
- * keep it unchanged while using the tree. The result is the same as parsing eagerly.
+ * at once but their fields and Content-* values are built when first read (a multipart's boundary and an
+ * encapsulated message's transfer encoding are read at once, from the bytes when they are plain), from `message`
+ * itself: keep it unchanged while using the tree. The result is the same as parsing eagerly.
  */
-export const parseStructure = (message: Uint8Array | string): Part.Part => parse(message, structureOnly)
+export const parseStructure = (message: Uint8Array | string): Part.Part =>
+  parseWhole(typeof message === "string" ? Buffer.from(message, "utf8") : Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength))
 
 /** Parses a message arriving as a stream of chunks, with memory bounded by the largest decoded body. */
 export const parseStream = Effect.fn("Parser.parseStream")(function*<E, R>(stream: Stream.Stream<Uint8Array, E, R>, options?: Options) {

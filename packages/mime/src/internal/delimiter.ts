@@ -34,6 +34,15 @@ export const isLostParameter = (line: Buffer, start: number, end: number): boole
   /^[A-Za-z0-9_*-]+=/.test(line.toString("latin1", start, Math.min(end, start + 80)))
 
 /**
+ * Whether `buf` holds `b` at `at` (the caller checked the length). A loop rather than `Buffer.compare`: boundaries
+ * are short and most candidates differ early, where the native call's fixed cost would dominate.
+ */
+const sameBytes = (buf: Buffer, at: number, b: Buffer): boolean => {
+  for (let i = 0; i < b.length; i++) if (buf[at + i] !== b[i]) return false
+  return true
+}
+
+/**
  * Checks for a delimiter line of one of `frames` (outermost first) starting at `ls`, innermost boundary first.
  * "more" means the bytes so far could still become a delimiter line: the caller must wait for more input.
  */
@@ -51,7 +60,7 @@ export const matchDelimiter = (frames: ReadonlyArray<{ readonly boundary: Buffer
       if (!final && (len <= s || buf.compare(b, 0, len - s, s, len) === 0)) partial = true
       continue
     }
-    if (buf.compare(b, 0, b.length, s, s + b.length) !== 0) continue
+    if (!sameBytes(buf, s, b)) continue
     let q = s + b.length
     let close = false
     if (buf[q] === 45) {

@@ -10,7 +10,9 @@ import * as Headers from "../Headers.ts"
 import type * as Part from "../Part.ts"
 import * as QuotedPrintable from "../QuotedPrintable.ts"
 import { isHeaderLine, isLostParameter, matchDelimiter, type Match } from "./delimiter.ts"
-import { contentOf, type Frame, Node, Raw, type Sink } from "./node.ts"
+import { dispositionOf, type Frame, Node, Raw, type Sink, transferEncodingOf } from "./node.ts"
+import { scan, scratch } from "./blockScan.ts"
+import { isContentPrefix, multipartBoundary, plainType } from "./typeBytes.ts"
 import type { Options, PushParser } from "../Parser.ts"
 
 const NL_DASH_DASH = Buffer.from("\n--")
@@ -18,95 +20,6 @@ const empty = Buffer.alloc(0)
 
 /** Stands for a block with no Content-* field. */
 const noFields = new Headers.Headers([])
-
-const CONTENT_ = Buffer.from("content-")
-
-/**
- * Whether the field name at `p` starts with `content-` in any case. Any field that `Headers.get` could find as
- * Content-Type, -Disposition or -Transfer-Encoding starts so: those names have no letter that another code point
- * lowercases to.
- */
-const isContentPrefix = (buf: Buffer, p: number): boolean => {
-  for (let i = 0; i < 8; i++) {
-    const b = buf[p + i] ?? 0
-    if ((b >= 65 && b <= 90 ? b + 32 : b) !== CONTENT_[i]) return false
-  }
-  return true
-}
-
-/** Whether `b` may appear in a type or subtype (the token of `ContentType.parse`, before lowercasing). */
-const isTypeByte = (b: number): boolean =>
-  (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 33 || b === 35 || b === 36 || b === 38 || b === 94 || b === 95 || b === 46 || b === 43 || b === 45
-
-const startsWithLower = (buf: Buffer, at: number, end: number, word: Buffer): boolean => {
-  if (end - at < word.length) return false
-  for (let i = 0; i < word.length; i++) {
-    const b = buf[at + i] ?? 0
-    if ((b >= 65 && b <= 90 ? b + 32 : b) !== word[i]) return false
-  }
-  return true
-}
-
-const MULTIPART = Buffer.from("multipart")
-const MESSAGE = Buffer.from("message")
-
-/**
- * Whether the Content-Type value in `buf[start, end)` (its first line ending at `lineEnd`) is one that
- * `ContentType.parse` accepts, with a type other than multipart and message, read from the bytes without decoding:
- * `SP* type SP* / SP* subtype SP*` on the first line, then the end of the field or a `;`, and no `(` anywhere (a
- * comment could change the type). Anything else, including what `parse` might still accept, answers false and
- * takes the general path.
- */
-const isPlainLeafType = (buf: Buffer, start: number, lineEnd: number, end: number): boolean => {
-  // Straight-line code, no inner helpers: closures made per call cost more than the scan (and tsx/esbuild's
-  // keepNames wraps each in a defineProperty call).
-  let i = skipBlanks(buf, start, lineEnd)
-  const typeStart = i
-  i = skipToken(buf, i, lineEnd)
-  if (i === typeStart) return false
-  if (startsWithLower(buf, typeStart, i, MULTIPART) || startsWithLower(buf, typeStart, i, MESSAGE)) return false
-  i = skipBlanks(buf, i, lineEnd)
-  if (i >= lineEnd || buf[i] !== 47) return false
-  i = skipBlanks(buf, i + 1, lineEnd)
-  const subtypeStart = i
-  i = skipToken(buf, i, lineEnd)
-  if (i === subtypeStart) return false
-  i = skipBlanks(buf, i, lineEnd)
-  // A folded value must have its `;` on the first line: unfolding would otherwise join the next line to the type.
-  if (i < lineEnd ? buf[i] !== 59 : end > lineEnd) return false
-  for (; i < end; i++) if (buf[i] === 40) return false
-  return true
-}
-
-const skipBlanks = (buf: Buffer, start: number, end: number): number => {
-  let i = start
-  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
-  return i
-}
-
-const skipToken = (buf: Buffer, start: number, end: number): number => {
-  let i = start
-  while (i < end && isTypeByte(buf[i] ?? 0)) i++
-  return i
-}
-
-const TYPE = Buffer.from("type")
-
-/**
- * For a field name at `p` starting with `content-` and ending at `colon`: "type" when `Headers` would name it
- * Content-Type, "other" when it surely would not, "unsure" when that needs decoding (a byte outside printable
- * ASCII before the colon: `trimEnd` might remove it). Only plain SP/HT may follow the name.
- */
-const contentName = (buf: Buffer, p: number, colon: number): "type" | "other" | "unsure" => {
-  let end = colon
-  while (end > p && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--
-  for (let i = p; i < end; i++) {
-    const b = buf[i] ?? 0
-    if (b <= 32 || b >= 127) return "unsure"
-  }
-  const at = p + 8
-  return end - at === TYPE.length && startsWithLower(buf, at, end, TYPE) ? "type" : "other"
-}
 
 /**
  * The Content-* fields of a block that `lazyHeaders` accepted (every line a field or a continuation), built as
@@ -189,8 +102,9 @@ export class Machine implements PushParser {
     if (this.crOnly === undefined) {
       // CR-only (classic Mac) input is recognised by its first line break being a CR not followed by LF. A CR
       // ending the chunk waits for the next byte, so the decision never depends on how the input is chunked.
-      const nl = input.indexOf(10)
       const cr = input.indexOf(13)
+      // The usual CRLF answers with one search: whatever comes before that CR, the first line break is no bare CR.
+      const nl = cr >= 0 && input[cr + 1] === 10 ? cr + 1 : input.indexOf(10)
       if (cr >= 0 && (nl < 0 || cr < nl)) {
         if (cr === input.length - 1) {
           this.pendingCr = true
@@ -473,11 +387,19 @@ export class Machine implements PushParser {
       this.bodyKind = "other"
       this.bol = true
     } else {
-      const child = new Node(frame.node.depth + 1, lineEnd, frame.node.contentType.subtype)
+      const child = new Node(frame.node.depth + 1, lineEnd, frame.subtype)
       frame.node.parts.push(child)
       this.open.push(child)
       this.startHeaders(child, child.offset)
     }
+  }
+
+  /** Opens the message encapsulated in `node`, starting at `at`: its header block comes next. */
+  private encapsulate(node: Node, at: number): void {
+    const child = new Node(node.depth + 1, at, undefined)
+    node.message = child
+    this.open.push(child)
+    this.startHeaders(child, at)
   }
 
   private startHeaders(node: Node, at: number): void {
@@ -507,138 +429,134 @@ export class Machine implements PushParser {
    * only the Content-* fields, which drive the structure, are built now.
    */
   private lazyHeaders(buf: Buffer, pos: number): number {
-    const root = this.cur === this.root
-    const delimiters = this.frames.length > 0
-    // The first Content-Type field (its line), and whether some Content-* name is not plain enough to tell
-    // without decoding whether it is Content-Type.
-    let ctStart = -1
-    let ctColon = -1
-    let ctLineEnd = -1
-    let ctEnd = -1
-    let ctFolded = false
-    let inCt = false
-    let unsure = false
-    let p = pos
-    for (;;) {
-      const nl = buf.indexOf(10, p)
-      if (nl < 0) return -1
-      const contentEnd = nl > p && buf[nl - 1] === 13 ? nl - 1 : nl
-      const c0 = buf[p]
-      if (contentEnd === p) {
-        // The empty line: the block is [pos, nl].
-        const end = nl + 1
-        if (buf.length - end > 65536) {
-          // Much more input follows (a large body): search the block alone rather than run to the end of it.
-          if (buf.subarray(pos, end).indexOf(0) >= 0) return -1
-        } else {
-          if (this.nulBuf !== buf || (this.nulAt >= 0 && this.nulAt < pos)) {
-            // One forward-moving search per buffer, not one to the end of the buffer per block (quadratic).
-            this.nulBuf = buf
-            this.nulAt = buf.indexOf(0, pos)
-          }
-          if (this.nulAt >= 0 && this.nulAt < end) return -1
-        }
-        const node = this.cur
-        // A view when the caller handed over the whole message (like leaf bodies); a copy when streaming, so that a
-        // small header block does not keep a whole chunk alive.
-        node.headers = this.views ? Headers.Headers.lazy(buf, pos, end) : Headers.Headers.lazy(Buffer.from(buf.subarray(pos, end)), 0, end - pos)
-        const leaf = !unsure && (ctStart < 0 ? node.parentSubtype !== "digest" : isPlainLeafType(buf, ctColon + 1, ctLineEnd, ctEnd))
-        if (leaf) {
-          // A leaf whose Content-Type is absent or valid: nothing about the structure, and no defect, depends on
-          // its fields, so even its Content-* values wait until they are read.
-          node.defer(node.headers)
-          node.bodyOffset = this.offset + end
-          this.mode = "body"
-          this.bol = true
-          this.bodyKind = "leaf"
-          this.sink = undefined
-          return end
-        }
-        if (!unsure && ctStart >= 0) {
-          // A container: only the Content-Type is needed now (for the boundary). When it is a usable multipart, do
-          // what applyHeaders would, with the disposition and transfer encoding left for first access.
-          const contentType = ContentType.parse(Headers.makeField(buf, ctStart, ctEnd, ctFolded).value)
-          const boundary = contentType?.type === "multipart" ? contentType.params["boundary"] : undefined
-          if (contentType !== undefined && boundary !== undefined && boundary !== "" && node.depth < this.maxDepth) {
-            node.defer(node.headers, contentType)
-            node.bodyOffset = this.offset + end
-            this.mode = "body"
-            this.bol = true
-            this.bodyKind = "other"
-            this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), sawDelimiter: false })
-            return end
-          }
-        }
-        this.applyHeaders(contentFields(buf, pos, end), this.offset + end)
-        return end
-      }
-      if (c0 === 32 || c0 === 9) {
-        if (p === pos) return -1
-        // A continuation of the Content-Type field: its value runs on (isPlainLeafType checks the folding).
-        if (inCt) {
-          ctEnd = contentEnd
-          ctFolded = true
-        }
-      } else {
-        if (c0 === 45 && buf[p + 1] === 45 && delimiters) return -1
-        let colon = p
-        while (colon < contentEnd && buf[colon] !== 58) colon++
-        if (colon === p || colon === contentEnd) return -1
-        if (!root && !isHeaderLine(buf, p, nl + 1, false)) return -1
-        inCt = false
-        if (colon - p >= 8 && isContentPrefix(buf, p)) {
-          const kind = contentName(buf, p, colon)
-          if (kind === "unsure") unsure = true
-          else if (kind === "type" && ctStart < 0) {
-            ctStart = p
-            ctColon = colon
-            ctLineEnd = contentEnd
-            ctEnd = contentEnd
-            inCt = true
-          }
-        }
-      }
-      p = nl + 1
-    }
+    const found = scratch
+    if (!scan(buf, pos, this.cur === this.root, this.frames.length > 0, found)) return -1
+    return this.lazyBlock(buf, pos, found.end, found.unsure, found.ctStart, found.ctColon, found.ctLineEnd, found.ctEnd, found.ctFolded)
   }
 
-  /** Sets the node's content type, disposition and transfer encoding from `headers`, and opens its body. */
+  /**
+   * The end of {@link lazyHeaders}: the block `buf[pos, end)` holds only fields, with its first Content-Type at
+   * `ctStart` (or none). Returns where the body starts, or -1 for the general path.
+   */
+  private lazyBlock(buf: Buffer, pos: number, end: number, unsure: boolean, ctStart: number, ctColon: number, ctLineEnd: number, ctEnd: number, ctFolded: boolean): number {
+    if (buf.length - end > 65536) {
+      // Much more input follows (a large body): search the block alone rather than run to the end of it.
+      if (buf.subarray(pos, end).indexOf(0) >= 0) return -1
+    } else {
+      if (this.nulBuf !== buf || (this.nulAt >= 0 && this.nulAt < pos)) {
+        // One forward-moving search per buffer, not one to the end of the buffer per block (quadratic).
+        this.nulBuf = buf
+        this.nulAt = buf.indexOf(0, pos)
+      }
+      if (this.nulAt >= 0 && this.nulAt < end) return -1
+    }
+    const node = this.cur
+    // A view when the caller handed over the whole message (like leaf bodies); a copy when streaming, so that a
+    // small header block does not keep a whole chunk alive.
+    node.headers = this.views ? Headers.Headers.lazy(buf, pos, end) : Headers.Headers.lazy(Buffer.from(buf.subarray(pos, end)), 0, end - pos)
+    // Absent, the type is the default: message/rfc822 in a digest, text/plain elsewhere.
+    const kind = unsure ? undefined : ctStart < 0 ? (node.parentSubtype === "digest" ? "message" : "leaf") : plainType(buf, ctColon + 1, ctLineEnd, ctEnd)
+    if (kind === "leaf") {
+      // A leaf whose Content-Type is absent or valid: nothing about the structure, and no defect, depends on
+      // its fields, so even its Content-* values wait until they are read.
+      node.defer(node.headers)
+      this.openBody(node, this.offset + end, "leaf")
+      return end
+    }
+    const tooDeep = node.depth >= this.maxDepth
+    let fields: Headers.Headers | undefined
+    if (kind === "message" && !tooDeep) {
+      // An encapsulated message, unless its transfer encoding makes it an opaque leaf (with a defect): only that
+      // field is needed now.
+      fields = contentFields(buf, pos, end)
+      const te = transferEncodingOf(fields)
+      if (te !== "base64" && te !== "quoted-printable") {
+        node.defer(node.headers)
+        this.openBody(node, this.offset + end, "other")
+        this.encapsulate(node, this.offset + end)
+        return end
+      }
+    }
+    if (!unsure && kind !== "message" && ctStart >= 0 && !tooDeep) {
+      // A container: only the boundary is needed now, read from the bytes when they are plain (even the
+      // Content-Type then waits until it is read), else from the parsed field. When it is a usable multipart, do
+      // what applyHeaders would, with the rest left for first access.
+      const plain = multipartBoundary(buf, ctColon + 1, ctEnd)
+      if (plain !== undefined) {
+        node.defer(node.headers)
+        this.openBody(node, this.offset + end, "other")
+        // The frame outlives this call: when streaming, the chunk holding the bytes is the caller's to reuse.
+        this.frames.push({ node, boundary: this.views ? plain.boundary : Buffer.from(plain.boundary), subtype: plain.subtype, sawDelimiter: false })
+        return end
+      }
+      const contentType = ContentType.parse(Headers.makeField(buf, ctStart, ctEnd, ctFolded).value)
+      const boundary = contentType?.type === "multipart" ? contentType.params["boundary"] : undefined
+      if (contentType !== undefined && boundary !== undefined && boundary !== "") {
+        node.defer(node.headers, contentType)
+        this.openBody(node, this.offset + end, "other")
+        this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), subtype: contentType.subtype, sawDelimiter: false })
+        return end
+      }
+    }
+    this.applyHeaders(fields ?? contentFields(buf, pos, end), this.offset + end)
+    return end
+  }
+
+  private openBody(node: Node, bodyOffset: number, kind: "leaf" | "other"): void {
+    node.bodyOffset = bodyOffset
+    this.mode = "body"
+    this.bol = true
+    this.bodyKind = kind
+    this.sink = undefined
+  }
+
+  /**
+   * Sets the node's content type, disposition and transfer encoding from `headers`, and opens its body. When parsing
+   * structure only, the disposition and transfer encoding decide nothing but whether an encapsulated message is
+   * opened, so for any other part they wait until first read.
+   */
   private applyHeaders(headers: Headers.Headers, bodyStart: number): void {
     const node = this.cur
     node.bodyOffset = bodyStart
-    const c = contentOf(headers, node.parentSubtype)
-    if (!c.valid) {
-      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(c.ctField?.value.slice(0, 80) ?? "")}`))
+    const ctField = headers.get("content-type")
+    const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
+    if (ctField !== undefined && parsed === undefined) {
+      node.defects.push(Defect.make("InvalidContentType", this.headerStart, `unusable Content-Type ${JSON.stringify(ctField.value.slice(0, 80))}`))
     }
-    node.contentType = c.contentType
-    node.disposition = c.disposition
-    node.transferEncoding = c.transferEncoding
+    let ct = parsed ?? ContentType.defaultFor(node.parentSubtype)
     this.mode = "body"
     this.bol = true
     this.bodyKind = "other"
-    const ct = node.contentType
     const tooDeep = node.depth >= this.maxDepth
+    let boundary: string | undefined
     if (ct.type === "multipart") {
-      const boundary = ct.params["boundary"]
+      boundary = ct.params["boundary"]
       if (boundary === undefined || boundary === "") {
         node.defects.push(Defect.make("MissingBoundaryParameter", this.headerStart, "multipart without a boundary parameter; read as text/plain"))
-        node.contentType = ContentType.defaultFor()
+        ct = ContentType.defaultFor()
+        boundary = undefined
       } else if (tooDeep) {
         node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
-      } else {
-        this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), sawDelimiter: false })
-        return
+        boundary = undefined
       }
-    } else if (ct.type === "message" && (ct.subtype === "rfc822" || ct.subtype === "global" || ct.subtype === "news")) {
+    }
+    const encapsulates = ct.type === "message" && (ct.subtype === "rfc822" || ct.subtype === "global" || ct.subtype === "news")
+    if (this.decode || encapsulates) {
+      node.contentType = ct
+      node.disposition = dispositionOf(headers)
+      node.transferEncoding = transferEncodingOf(headers)
+    } else node.defer(headers, ct)
+    if (boundary !== undefined) {
+      this.frames.push({ node, boundary: Buffer.from(boundary, "utf8"), subtype: ct.subtype, sawDelimiter: false })
+      return
+    }
+    if (encapsulates) {
       if (node.transferEncoding === "base64" || node.transferEncoding === "quoted-printable") {
         node.defects.push(Defect.make("EncodedMessage", this.headerStart, `message/${ct.subtype} with ${node.transferEncoding} encoding kept as a leaf`))
       } else if (tooDeep) {
         node.defects.push(Defect.make("NestingTooDeep", this.headerStart, `nesting deeper than ${this.maxDepth}`))
       } else {
-        const child = new Node(node.depth + 1, bodyStart, undefined)
-        node.message = child
-        this.open.push(child)
-        this.startHeaders(child, bodyStart)
+        this.encapsulate(node, bodyStart)
         return
       }
     }

@@ -38,19 +38,22 @@ export class Raw implements Sink {
   }
 }
 
-/** The Content-Type (`undefined` when present but unusable), disposition and transfer encoding `headers` declare. */
-export const contentOf = (headers: Headers.Headers, parentSubtype: string | undefined) => {
-  const ctField = headers.get("content-type")
-  const parsed = ctField === undefined ? undefined : ContentType.parse(ctField.value)
-  const cd = headers.get("content-disposition")
+/** The effective Content-Type `headers` declare: the RFC 2045 default when absent or unusable. */
+export const contentTypeOf = (headers: Headers.Headers, parentSubtype: string | undefined): ContentType.ContentType => {
+  const field = headers.get("content-type")
+  return (field === undefined ? undefined : ContentType.parse(field.value)) ?? ContentType.defaultFor(parentSubtype)
+}
+
+/** The Content-Disposition `headers` declare, if any. */
+export const dispositionOf = (headers: Headers.Headers): ContentType.Disposition | undefined => {
+  const field = headers.get("content-disposition")
+  return field === undefined ? undefined : ContentType.parseDisposition(field.value)
+}
+
+/** The lowercase Content-Transfer-Encoding `headers` declare, comments removed; `7bit` when absent or empty. */
+export const transferEncodingOf = (headers: Headers.Headers): string => {
   const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
-  return {
-    ctField,
-    contentType: parsed ?? ContentType.defaultFor(parentSubtype),
-    valid: ctField === undefined || parsed !== undefined,
-    disposition: cd === undefined ? undefined : ContentType.parseDisposition(cd.value),
-    transferEncoding: cte === undefined || cte === "" ? "7bit" : cte
-  }
+  return cte === undefined || cte === "" ? "7bit" : cte
 }
 
 export class Node implements Part.Part {
@@ -65,8 +68,9 @@ export class Node implements Part.Part {
   private cd: ContentType.Disposition | undefined = undefined
   private cte = "7bit"
   /**
-   * Structure only: the Content-* fields of a leaf whose Content-Type is known to be valid and not a container, so
-   * parsing them (most of the cost of a small part) waits until the values are first read.
+   * Structure only: the fields whose Content-* values nothing in the parse depended on (beyond what is already
+   * known: the Content-Type, when given to {@link defer}), so parsing them (most of the cost of a small part) waits
+   * until the values are first read.
    */
   private pending: Headers.Headers | undefined = undefined
   constructor(readonly depth: number, readonly offset: number, readonly parentSubtype: string | undefined) {}
@@ -81,10 +85,9 @@ export class Node implements Part.Part {
     const fields = this.pending
     if (fields === undefined) return
     this.pending = undefined
-    const c = contentOf(fields, this.parentSubtype)
-    this.ct ??= c.contentType
-    this.cd = c.disposition
-    this.cte = c.transferEncoding
+    this.ct ??= contentTypeOf(fields, this.parentSubtype)
+    this.cd = dispositionOf(fields)
+    this.cte = transferEncodingOf(fields)
   }
 
   get contentType(): ContentType.ContentType {
@@ -136,6 +139,8 @@ export class Node implements Part.Part {
 export interface Frame {
   readonly node: Node
   readonly boundary: Buffer
+  /** The multipart's subtype, for its children's default type (known before its Content-Type is built). */
+  readonly subtype: string
   sawDelimiter: boolean
 }
 
