@@ -13,9 +13,11 @@
  *   `CARTERO_OUTBOUND_TLS=none`.
  *
  * `accept` and `e2e` run the same app and the same path; they differ in what is timed and in the delivery
- * workers: `accept` ("accept with durable queueing") times end of DATA → `250` with one delivery worker draining
- * the queue to the sink in the background (the queue grows during the run, as it would behind a slow
- * destination); `e2e` runs the app's default worker count and times arrival at the sink.
+ * workers: `accept` ("accept with durable queueing", nothing delivered, as issue 6 defines it and as Haraka's
+ * discard peer does) times end of DATA → `250` with no delivery worker (`CARTERO_DELIVERY_WORKERS=0`, a
+ * receive-only process: the queue grows during the run); `e2e` runs the app's default worker count and times
+ * arrival at the sink. `--delivery-workers N` puts N workers back into an accept run (delivery competing with the
+ * listener for the CPU, as on a single-process MTA whose queue is draining).
  *
  * @since 0.1.0
  */
@@ -65,7 +67,7 @@ export interface Options {
   readonly size: number
   /** Where every relayed message goes (the tool's sink). */
   readonly relayTo: HostPort
-  /** `CARTERO_DELIVERY_WORKERS`; undefined = 1 for accept, the app's default for e2e. */
+  /** `CARTERO_DELIVERY_WORKERS`; undefined = 0 for accept (receive only), the app's default for e2e. */
   readonly deliveryWorkers: number | undefined
   /** `CARTERO_PROCESSES`: cluster workers sharing the listener and the queue. */
   readonly processes: number
@@ -94,7 +96,7 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_QUEUE_PREFIX: options.queuePrefix,
     CARTERO_PROCESSES: String(options.processes)
   }
-  const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 1 : undefined)
+  const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 0 : undefined)
   if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)
   return env
 }

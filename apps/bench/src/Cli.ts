@@ -43,7 +43,7 @@ export interface Options {
   readonly newConnection: boolean
   readonly store: Store
   readonly redisUrl: string | undefined
-  /** Spawned Cartero: `CARTERO_DELIVERY_WORKERS` (undefined = accept 1, e2e the app's default). */
+  /** Spawned Cartero: `CARTERO_DELIVERY_WORKERS` (undefined = accept 0, e2e the app's default). */
   readonly deliveryWorkers: number | undefined
   /** Spawned Cartero: `CARTERO_PROCESSES` (node:cluster workers sharing the listener and the queue). */
   readonly processes: number
@@ -119,7 +119,7 @@ options
   --new-connection       one connection per message (default: reuse a connection for all M)
   --store S              Cartero queue store: sqlite, redis (default ${defaults.store}); both durable
   --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL; a unique key prefix per run, deleted after)
-  --delivery-workers N   spawned Cartero's CARTERO_DELIVERY_WORKERS (default: accept 1, e2e the app's default)
+  --delivery-workers N   spawned Cartero's CARTERO_DELIVERY_WORKERS (default: accept 0, e2e the app's default)
   --processes N          spawned Cartero's CARTERO_PROCESSES: N cluster workers sharing the port and the queue
   --hold N               memory run: also hold N extra connections open (EHLO, then idle) during the run
   --slow-data S          with --hold: each held connection sends MAIL/RCPT/DATA and dribbles its body over S seconds
@@ -229,7 +229,7 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
         error = take(value === undefined ? Result.fail("--redis-url needs a value") : Result.succeed(value), (redisUrl) => ({ ...o, redisUrl }))
         break
       case "--delivery-workers":
-        error = take(int(flag, value, 1, 10_000), (deliveryWorkers) => ({ ...o, deliveryWorkers }))
+        error = take(int(flag, value, 0, 10_000), (deliveryWorkers) => ({ ...o, deliveryWorkers }))
         break
       case "--processes":
         error = take(int(flag, value, 1, 64), (processes) => ({ ...o, processes }))

@@ -12,7 +12,9 @@
  * @since 0.1.0
  */
 import { type ChildProcess, spawn as spawnChild } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
 import * as net from "node:net"
+import * as Path from "node:path"
 import { Data, Effect, type Scope } from "effect"
 
 export class ServerError extends Data.TaggedError("ServerError")<{ readonly message: string }> {}
@@ -52,10 +54,29 @@ export const tsxCommand = (file: string, args: ReadonlyArray<string>): { command
   args: [...benchNodeArgs(), "--import", import.meta.resolve("tsx"), file, ...args]
 })
 
-/** `node --enable-source-maps <file> ...args`: compiled JavaScript, as `pnpm start` runs the app. */
+/**
+ * The node flags `pnpm start` gives the app's bundle `dist/<name>.mjs`, read from the `start` script of the
+ * package.json above `dist/` (`node --enable-source-maps --max-semi-space-size=4 dist/main.mjs` → those two
+ * flags), so the benchmark runs the app exactly as operators do, and a tree given by `BENCH_CARTERO_MAIN` with its
+ * own flags. Any other file, or a script of another shape: `--enable-source-maps` only.
+ */
+export const startFlags = (file: string): Array<string> => {
+  const fallback = ["--enable-source-maps"]
+  const manifest = Path.join(Path.dirname(Path.dirname(file)), "package.json")
+  if (Path.basename(Path.dirname(file)) !== "dist" || !existsSync(manifest)) return fallback
+  const parsed: unknown = JSON.parse(readFileSync(manifest, "utf8"))
+  const scripts = typeof parsed === "object" && parsed !== null && "scripts" in parsed ? parsed.scripts : undefined
+  const start = typeof scripts === "object" && scripts !== null && "start" in scripts ? scripts.start : undefined
+  if (typeof start !== "string") return fallback
+  const entry = `dist/${Path.basename(file)}`
+  const match = new RegExp(`(?:^|&&\\s*)node((?:\\s+--[^\\s]+)*)\\s+${entry.replace(/\./g, "\\.")}(?:\\s|$)`).exec(start)
+  return match === null ? fallback : (match[1] ?? "").split(/\s+/).filter((f) => f !== "")
+}
+
+/** `node <flags of pnpm start> <file> ...args`: compiled JavaScript, as `pnpm start` runs the app. */
 export const nodeCommand = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
   command: process.execPath,
-  args: [...benchNodeArgs(), "--enable-source-maps", file, ...args]
+  args: [...benchNodeArgs(), ...startFlags(file), file, ...args]
 })
 
 /** A TypeScript entry point runs with tsx, anything else (the app's bundle, `dist/main.mjs`) with plain node. */

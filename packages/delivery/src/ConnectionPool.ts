@@ -11,7 +11,7 @@
  * - is leased to one transaction at a time (concurrent sends to one host open more connections; per-destination
  *   concurrency limits are the delivery worker's job, not the pool's);
  * - carries at most `maxMessagesPerConnection` transactions, then is closed with QUIT;
- * - waits idle at most `idleTimeout`, then a timer closes it with QUIT;
+ * - waits idle at most `idleTimeout`, then is closed with QUIT;
  * - is discarded, never reused, once broken (any session error, interruption, unsolicited data, peer close).
  *
  * Every connection lives in its own child scope of the pool's scope, so closing the pool (its layer) QUITs and
@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Exit, Fiber, Scope } from "effect"
+import { Clock, Duration, Effect, Exit, Scope } from "effect"
 import * as Auth from "./Auth.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import * as SmtpConnection from "./SmtpConnection.ts"
@@ -83,7 +83,8 @@ interface Entry {
   readonly connection: SmtpConnection.SmtpConnection
   readonly scope: Scope.Closeable
   used: number
-  timer: Fiber.Fiber<void> | undefined
+  /** While idle: when the sweeper closes it (epoch millis, from the `Clock`). */
+  idleUntil: number
 }
 
 /**
@@ -105,8 +106,13 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
   }
   const poolScope = yield* Effect.scope
   const idle = new Map<string, Array<Entry>>()
+  const idleMillis = Duration.toMillis(options.idleTimeout)
   let opened = 0
   let open = 0
+  // One sweeper for every idle connection, running only while some are idle, instead of a timer fiber forked per
+  // return and interrupted at the next lease (both per message: docs/benchmarks.md, "Round 3"). It sleeps until
+  // the earliest `idleUntil`, so each connection still closes once it has been idle for `idleTimeout`.
+  let sweeping = false
 
   const close = (entry: Entry): Effect.Effect<void> =>
     Effect.suspend(() => {
@@ -129,8 +135,6 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
       const entry = list.pop()
       if (list.length === 0) idle.delete(key)
       if (entry === undefined) break
-      if (entry.timer !== undefined) yield* Fiber.interrupt(entry.timer)
-      entry.timer = undefined
       // The server may have timed us out (a 421 waiting in the buffer, or a close) while the connection was idle.
       if (entry.connection.usable()) return entry
       entry.connection.markBroken()
@@ -161,7 +165,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     )
     opened++
     open++
-    const entry: Entry = { key, connection, scope, used: 0, timer: undefined }
+    const entry: Entry = { key, connection, scope, used: 0, idleUntil: 0 }
     return entry
   })
 
@@ -170,13 +174,38 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     const keep = Exit.isSuccess(exit) && entry.connection.usable() &&
       entry.used < options.maxMessagesPerConnection && list.length < options.maxIdlePerKey
     if (!keep) return yield* close(entry)
+    entry.idleUntil = (yield* Clock.currentTimeMillis) + idleMillis
     list.push(entry)
     idle.set(entry.key, list)
-    entry.timer = yield* Effect.sleep(options.idleTimeout).pipe(
-      Effect.andThen(Effect.suspend(() => (removeIdle(entry) ? close(entry) : Effect.void))),
-      Effect.forkIn(poolScope)
-    )
+    if (!sweeping) {
+      sweeping = true
+      yield* Effect.forkIn(sweep, poolScope)
+    }
   })
+
+  const sweep: Effect.Effect<void> = Effect.gen(function*() {
+    while (true) {
+      let next = Infinity
+      for (const list of idle.values()) for (const e of list) if (e.idleUntil < next) next = e.idleUntil
+      if (next === Infinity) {
+        // Nothing idle: stop; the next return starts a sweeper again (checked and set in the same synchronous step).
+        sweeping = false
+        return
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (next > now) {
+        yield* Effect.sleep(Duration.millis(next - now))
+        continue
+      }
+      // Each closes on its own (a QUIT may wait for its timeout), as each had its own timer before.
+      const expired = [...idle.values()].flat().filter((e) => e.idleUntil <= now)
+      for (const e of expired) if (removeIdle(e)) yield* Effect.forkIn(close(e), poolScope)
+    }
+  }).pipe(Effect.onInterrupt(() =>
+    Effect.sync(() => {
+      sweeping = false
+    })
+  ))
 
   const lease = (o: SmtpConnection.ConnectOptions, fresh = false): Effect.Effect<Lease, ConnectError, Scope.Scope> => {
     const key = keyOf(o)
@@ -201,7 +230,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
   const closeIdle = Effect.suspend(() => {
     const all = [...idle.values()].flat()
     idle.clear()
-    return Effect.forEach(all, (e) => Effect.andThen(e.timer === undefined ? Effect.void : Fiber.interrupt(e.timer), close(e)), { discard: true })
+    return Effect.forEach(all, close, { discard: true })
   })
 
   yield* Effect.addFinalizer(() => closeIdle)

@@ -16,7 +16,7 @@
  * | `CARTERO_STATIC_ROUTES` [none] | `domain=host[:port],.sub.example=[ip]:port` |
  * | `CARTERO_OUTBOUND_TLS` [opportunistic] | `none`, `opportunistic` or `required` (verified) |
  * | `CARTERO_OUTBOUND_ADDRESS_PREFERENCE` [ipv6] | which family of an MX host's addresses to try first |
- * | `CARTERO_DELIVERY_WORKERS` [50] | worker fibers (each carries one transaction at a time) |
+ * | `CARTERO_DELIVERY_WORKERS` [50] | worker fibers (each carries one transaction at a time); 0: receive only, this process delivers nothing |
  * | `CARTERO_DESTINATION_CONCURRENCY` [20] | concurrent transactions per destination domain (Postfix's default) |
  * | `CARTERO_DESTINATION_RATE_DELAY` [0] | pause between two deliveries to one domain (`1s`; Postfix's `destination_rate_delay`) |
  * | `CARTERO_MAX_CONNECTIONS` [100] | concurrent transactions in total |
@@ -132,7 +132,7 @@ export const config: Config.Config<Settings> = Config.all({
   addressPreference: Setting.config("CARTERO_OUTBOUND_ADDRESS_PREFERENCE", "ipv6 or ipv4", Setting.oneOf(["ipv6", "ipv4"])).pipe(
     Config.withDefault(defaults.addressPreference)
   ),
-  workers: Setting.config("CARTERO_DELIVERY_WORKERS", "an integer 1-10000", Setting.int(1, 10_000)).pipe(Config.withDefault(defaults.workers)),
+  workers: Setting.config("CARTERO_DELIVERY_WORKERS", "an integer 0-10000", Setting.int(0, 10_000)).pipe(Config.withDefault(defaults.workers)),
   destinationConcurrency: Setting.config("CARTERO_DESTINATION_CONCURRENCY", "an integer 1-10000", Setting.int(1, 10_000)).pipe(
     Config.withDefault(defaults.destinationConcurrency)
   ),

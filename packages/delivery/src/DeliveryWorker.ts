@@ -23,10 +23,11 @@
  *
  * @since 0.1.0
  */
+import { LogGate } from "@cartero/core"
 import { type Claim, MailQueue } from "@cartero/queue"
 import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
-import { Cause, Clock, type Config, Context, Deferred, Duration, Effect, Fiber, Layer, Queue, Schedule, Stream } from "effect"
+import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Stream } from "effect"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
@@ -67,12 +68,11 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         const settings = yield* DeliveryConfig
         const queue = yield* MailQueue.MailQueue
         const worker = yield* make
-        const stopping = yield* Deferred.make<void>()
-        const fibers = yield* runWorkers(queue, worker, settings, stopping)
+        const workers = yield* runWorkers(queue, worker, settings)
         // Registered after the forks, so it runs before their interruption: stop claiming, let in-flight work finish.
         yield* Effect.addFinalizer(() =>
-          Deferred.succeed(stopping, undefined).pipe(
-            Effect.andThen(Fiber.awaitAll(fibers).pipe(Effect.timeoutOption(settings.shutdownTimeout))),
+          workers.stop.pipe(
+            Effect.andThen(Fiber.awaitAll(workers.fibers).pipe(Effect.timeoutOption(settings.shutdownTimeout))),
             Effect.andThen(Effect.logDebug("delivery workers stopped"))
           ))
         return worker
@@ -117,13 +117,15 @@ const maxClaimBatch = 16
  * optimisations"). The claimer asks for as many claims as there are idle workers (at most {@link maxClaimBatch})
  * in one call, so a claim never waits for a worker and its lease starts when work can start.
  *
- * Returns the fibers to await at shutdown: the claimer stops claiming once `stopping` is done; workers finish what
- * they hold, then stop.
+ * `stop` interrupts the claimer (a claim in progress is dropped: its lease expires) and ends the hand-over queue;
+ * workers finish what they hold (and what was already handed to them), then return. The fibers are the ones to
+ * await at shutdown. Stopping is not raced against every take and every claim (`Effect.raceFirst` forked two fibers
+ * per message: docs/benchmarks.md, "Round 3").
  */
-const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"], settings: Settings, stopping: Deferred.Deferred<void>) =>
+const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"], settings: Settings) =>
   Effect.gen(function*() {
     const leaseMillis = Duration.toMillis(settings.lease)
-    const work = yield* Queue.unbounded<Claim.Claim>()
+    const work = yield* Queue.unbounded<Claim.Claim, Cause.Done>()
     // Workers not holding a claim (taken or queued for them): the claimer never claims more than this.
     let idle = settings.workers
     let wakeClaimer: (() => void) | undefined
@@ -135,14 +137,9 @@ const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"],
       })
     })
     const claimer = Effect.gen(function*() {
-      while (!(yield* Deferred.isDone(stopping))) {
-        const ready = yield* Effect.raceFirst(waitForIdle.pipe(Effect.as(true)), Deferred.await(stopping).pipe(Effect.as(false)))
-        if (!ready) return
-        const claimed = yield* Effect.raceFirst(
-          Effect.result(queue.claimNext({ limit: Math.min(idle, maxClaimBatch), leaseMillis, maxWaitMillis: 30_000 })),
-          Deferred.await(stopping).pipe(Effect.as(undefined))
-        )
-        if (claimed === undefined) return
+      while (true) {
+        yield* waitForIdle
+        const claimed = yield* Effect.result(queue.claimNext({ limit: Math.min(idle, maxClaimBatch), leaseMillis, maxWaitMillis: 30_000 }))
         if (claimed._tag === "Failure") {
           yield* Effect.logWarning("cannot claim work from the queue; retrying", claimed.failure)
           yield* Effect.sleep("1 second")
@@ -152,25 +149,31 @@ const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"],
         for (const claim of claimed.success) Queue.offerUnsafe(work, claim)
       }
     })
+    const done = () => {
+      idle++
+      const wake = wakeClaimer
+      wakeClaimer = undefined
+      wake?.()
+    }
+    const nothing = Effect.succeed(undefined)
     const loop = Effect.gen(function*() {
       while (true) {
-        const claim = yield* Effect.raceFirst(Queue.take(work), Deferred.await(stopping).pipe(Effect.as(undefined)))
+        // Fails with `Done` once the queue is ended and drained: the worker stops.
+        const claim = yield* Queue.take(work).pipe(Effect.catch(() => nothing))
         if (claim === undefined) return
-        yield* worker.deliver(claim).pipe(Effect.ensuring(Effect.sync(() => {
-          idle++
-          const wake = wakeClaimer
-          wakeClaimer = undefined
-          wake?.()
-        })))
+        yield* worker.deliver(claim).pipe(Effect.ensuring(Effect.sync(done)))
       }
     })
+    // No workers: a receive-only process (accept and queue; other processes deliver). Nothing is claimed.
+    if (settings.workers === 0) return { fibers: [], stop: Queue.end(work) }
     const claimerFiber = yield* Effect.forkScoped(claimer)
     const workerFibers = yield* Effect.forEach(Array.from({ length: settings.workers }, (_, i) => i), (i) =>
       Effect.forkScoped(loop.pipe(Effect.annotateLogs({ worker: i }))))
-    return [claimerFiber, ...workerFibers]
+    const stop = Fiber.interrupt(claimerFiber).pipe(Effect.andThen(Queue.end(work)))
+    return { fibers: [claimerFiber, ...workerFibers], stop }
   })
 
-/** Builds the service. */
+/** Builds the service; its lease keeper lives in the current scope. */
 export const make = Effect.gen(function*() {
   const settings = yield* DeliveryConfig
   const queue = yield* MailQueue.MailQueue
@@ -179,12 +182,66 @@ export const make = Effect.gen(function*() {
   const pipeline = yield* OutboundPipeline
   const limits = yield* DestinationLimits.make(settings)
   const leaseMillis = Duration.toMillis(settings.lease)
+  const workerScope = yield* Effect.scope
 
+  // Leases of the claims being worked on, renewed every third of their length by one keeper fiber that runs while
+  // any claim is held and sleeps until the earliest renewal is due, instead of a renewal fiber forked (and
+  // interrupted) per message (docs/benchmarks.md, "Round 3"). Value: when the claim's next renewal is due.
+  const renewEvery = leaseMillis / 3
+  const held = new Map<Claim.Claim, number>()
+  let keeping = false
+  const renewOne = (claim: Claim.Claim) =>
+    queue.renew(claim, leaseMillis).pipe(
+      // A claim already finished has nothing left to lose.
+      Effect.tap((expires) => (expires === undefined && held.has(claim) ? Effect.logWarning("lease lost during delivery") : Effect.void)),
+      Effect.ignore,
+      Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain })
+    )
+  const keeper: Effect.Effect<void> = Effect.gen(function*() {
+    while (true) {
+      let next = Infinity
+      for (const due of held.values()) if (due < next) next = due
+      if (next === Infinity) {
+        // Checked and cleared in one synchronous step: the next claim held starts a keeper again.
+        keeping = false
+        return
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (next > now) {
+        yield* Effect.sleep(Duration.millis(next - now))
+        continue
+      }
+      for (const [claim, due] of held) {
+        if (due > now) continue
+        held.set(claim, now + renewEvery)
+        yield* Effect.forkIn(renewOne(claim), workerScope)
+      }
+    }
+  }).pipe(Effect.onInterrupt(() =>
+    Effect.sync(() => {
+      keeping = false
+    })
+  ))
+  const hold = (claim: Claim.Claim, now: number) =>
+    Effect.suspend(() => {
+      held.set(claim, now + renewEvery)
+      if (keeping) return Effect.void
+      keeping = true
+      return Effect.asVoid(Effect.forkIn(keeper, workerScope))
+    })
+
+  // A body read in one chunk (the usual case) is used as it is; several are joined with one copy (there were two:
+  // `Buffer.concat`, then `new Uint8Array` of it).
   const readBody = (id: string) =>
     Stream.runFold(queue.body(id), () => [] as Array<Uint8Array>, (acc, chunk) => {
       acc.push(chunk)
       return acc
-    }).pipe(Effect.map((chunks) => new Uint8Array(Buffer.concat(chunks))))
+    }).pipe(Effect.map((chunks) => {
+      const [only] = chunks
+      if (chunks.length === 1 && only !== undefined) return only
+      const joined = Buffer.concat(chunks)
+      return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength)
+    }))
 
   const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
 
@@ -231,15 +288,9 @@ export const make = Effect.gen(function*() {
     const context: ClaimContext = { messageId: claim.messageId, domain: claim.domain, envelope, traceId: claim.traceId }
     const body = yield* Effect.cached(readBody(claim.messageId))
 
-    // Keep the lease while we work; a lost lease is logged (completion may still be accepted, see Claim).
-    yield* Effect.forkScoped(
-      Effect.sleep(Duration.millis(leaseMillis / 3)).pipe(
-        Effect.andThen(queue.renew(claim, leaseMillis)),
-        Effect.tap((expires) => (expires === undefined ? Effect.logWarning("lease lost during delivery") : Effect.void)),
-        Effect.ignore,
-        Effect.repeat(Schedule.forever)
-      )
-    )
+    // Keep the lease while we work (released below, however `deliver` ends); a lost lease is logged (completion
+    // may still be accepted, see Claim).
+    yield* hold(claim, started)
 
     const decision = yield* pipeline.route(context)
     const route: Route.Route = decision._tag === "Continue"
@@ -277,18 +328,20 @@ export const make = Effect.gen(function*() {
     }
     const millis = (yield* Clock.currentTimeMillis) - started
 
-    // One log line per recipient and attempt.
-    const where = sent?.host !== undefined && sent.address !== undefined ? describeHost(sent.host, sent.address) : Route.describe(route)
-    for (const r of results) {
-      yield* Effect.logInfo("delivery attempt").pipe(Effect.annotateLogs({
-        queueId: claim.messageId,
-        recipient: Address.format(r.recipient.address),
-        outcome: r._tag,
-        host: where,
-        reply: SmtpReply.toString(r.reply),
-        durationMs: millis
-      }))
-    }
+    // One log line per recipient and attempt; built only when Info is logged (the annotations were formatted per
+    // recipient even when the level filtered the line out).
+    yield* LogGate.whenEnabled("Info", () => {
+      const where = sent?.host !== undefined && sent.address !== undefined ? describeHost(sent.host, sent.address) : Route.describe(route)
+      return Effect.forEach(results, (r) =>
+        Effect.logInfo("delivery attempt").pipe(Effect.annotateLogs({
+          queueId: claim.messageId,
+          recipient: Address.format(r.recipient.address),
+          outcome: r._tag,
+          host: where,
+          reply: SmtpReply.toString(r.reply),
+          durationMs: millis
+        })), { discard: true })
+    })
 
     const delivered = results.filter((r): r is DeliveryResult.Delivered => r._tag === "Delivered")
     const deferred = results.filter((r): r is DeliveryResult.Deferred => r._tag === "Deferred")
@@ -340,7 +393,8 @@ export const make = Effect.gen(function*() {
     }
     return { messageId: claim.messageId, domain: claim.domain, route, results, gaveUp: [...gaveUp], bounced }
   }, (effect, claim) =>
-    Effect.scoped(effect).pipe(
+    effect.pipe(
+      Effect.ensuring(Effect.sync(() => held.delete(claim))),
       Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain }),
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause)

@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import { isAscii } from "node:buffer"
 
 const CR = 0x0d
 const LF = 0x0a
@@ -35,6 +36,16 @@ export const make = (): DotStuffer => {
   let written = 0
 
   const push = (chunk: Uint8Array): Uint8Array => {
+    const clean = cleanLength(chunk, lineStart, pendingCR)
+    if (clean >= 0) {
+      // Nothing to change: hand the input back (a view, no copy), holding back a trailing CR. Queued messages are
+      // CRLF already and rarely have a line starting with a dot, so this is the usual case; the byte loop below
+      // cost ≈ 5 ns per octet on every message (docs/benchmarks.md, "Round 3").
+      if (clean < chunk.length) pendingCR = true
+      if (clean > 0) lineStart = chunk[clean - 1] === LF
+      written += clean
+      return clean === chunk.length ? chunk : chunk.subarray(0, clean)
+    }
     // Worst case every byte is a bare LF (→ CRLF): twice the input, plus a held-back CR from the last chunk.
     const out = Buffer.allocUnsafe(chunk.length * 2 + 2)
     let o = 0
@@ -81,6 +92,29 @@ export const make = (): DotStuffer => {
   return { push, end, written: () => written }
 }
 
+/**
+ * How many octets of `chunk` go out unchanged when encoding it needs no change (every CR followed by its LF, every
+ * LF after a CR, no line starting with a dot); a CR ending the chunk is left out (held back). -1 otherwise. Found
+ * with `indexOf` (native) rather than a loop over every octet.
+ */
+const cleanLength = (input: Uint8Array, lineStart: boolean, pendingCR: boolean): number => {
+  const n = input.length
+  if (n === 0 || pendingCR || (lineStart && input[0] === DOT)) return -1
+  // A Buffer view: its indexOf searches natively, faster than the typed array's.
+  const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  let lfs = 0
+  for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) {
+    if (lf === 0 || chunk[lf - 1] !== CR || (lf + 1 < n && chunk[lf + 1] === DOT)) return -1
+    lfs++
+  }
+  let crs = 0
+  for (let cr = chunk.indexOf(CR); cr >= 0; cr = chunk.indexOf(CR, cr + 1)) crs++
+  const trailingCR = chunk[n - 1] === CR
+  // Every LF has its own CR before it; any further CR than a trailing one is bare.
+  if (crs !== lfs + (trailingCR ? 1 : 0)) return -1
+  return trailingCR ? n - 1 : n
+}
+
 /** Encodes a whole message at once (`push` + `end`), for tests and small messages. */
 export const stuff = (message: Uint8Array): Uint8Array => {
   const s = make()
@@ -99,7 +133,4 @@ export const unstuff = (data: Uint8Array): Uint8Array => {
 }
 
 /** Whether `message` contains an octet above 127 (needs 8BITMIME or SMTPUTF8 to travel unencoded). */
-export const hasEightBit = (message: Uint8Array): boolean => {
-  for (let i = 0; i < message.length; i++) if ((message[i] ?? 0) > 0x7f) return true
-  return false
-}
+export const hasEightBit = (message: Uint8Array): boolean => !isAscii(message)

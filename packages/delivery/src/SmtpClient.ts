@@ -23,6 +23,7 @@
  *
  * @since 0.1.0
  */
+import { LogGate } from "@cartero/core"
 import type { Envelope } from "@cartero/smtp"
 import { Config, Context, Effect, Layer } from "effect"
 import * as os from "node:os"
@@ -159,8 +160,8 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
           Effect.catchTag("StaleConnection", (again) => Effect.die(again))
         ))
     )
-    const counts = DeliveryResult.summary(result)
-    yield* Effect.logDebug("smtp transaction", DeliveryResult.describeRemote(result.remote), counts)
+    yield* LogGate.whenEnabled("Debug", () =>
+      Effect.logDebug("smtp transaction", DeliveryResult.describeRemote(result.remote), DeliveryResult.summary(result)))
     return result
   })
 

@@ -86,6 +86,26 @@ describe("SmtpClient: connection reuse", () => {
       assert.include(yield* sink.commands, "QUIT")
     }))
 
+  it.live("each idle connection closes once idle for the timeout, counted from its last use", () =>
+    Effect.gen(function*() {
+      const sink = yield* SmtpSink.make()
+      const client = yield* SmtpClient.make(clientOptions({ pool: { idleTimeout: "500 millis" } }))
+      yield* client.send({ host: "127.0.0.1", port: sink.port, envelope: envelope(["a"]), message: message() })
+      yield* Effect.sleep("300 millis")
+      // Reused: its idle time starts again now.
+      const again = yield* client.send({ host: "127.0.0.1", port: sink.port, envelope: envelope(["a"]), message: message() })
+      assert.isTrue(again.reusedConnection)
+      yield* Effect.sleep("350 millis")
+      assert.deepStrictEqual(yield* client.stats, { opened: 1, open: 1, idle: 1 }, "650 ms after the first use, 350 ms after the last")
+      yield* Effect.sleep("600 millis")
+      assert.deepStrictEqual(yield* client.stats, { opened: 1, open: 0, idle: 0 })
+      // A connection returned later is closed again by its own timeout.
+      yield* client.send({ host: "127.0.0.1", port: sink.port, envelope: envelope(["a"]), message: message() })
+      assert.strictEqual((yield* client.stats).idle, 1)
+      yield* Effect.sleep("900 millis")
+      assert.deepStrictEqual(yield* client.stats, { opened: 2, open: 0, idle: 0 })
+    }))
+
   it.live("different TLS policies or ports never share a connection", () =>
     Effect.gen(function*() {
       const sink = yield* SmtpSink.make()

@@ -3,7 +3,7 @@ import { Dns } from "@cartero/dns"
 import { MailQueue, RetryPolicy } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
-import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer } from "effect"
 import { DeliveryWorker } from "../src/DeliveryWorker.ts"
 import { OutboundPipeline } from "../src/OutboundPipeline.ts"
 import { body, dsns, envelope, eventually, settled, setup, zones } from "./support/worker.ts"
@@ -70,6 +70,22 @@ describe("DeliveryWorker: delivery and classification", () => {
       yield* dns.setZone("dest.test", { MX: [{ priority: 10, exchange: "mx1.dest.test" }] })
       yield* sink.awaitMessages(1)
       assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
+    }).pipe(Effect.scoped))
+
+  it.live("a delivery longer than its lease keeps it: renewed every third, never claimed twice", () =>
+    Effect.gen(function*() {
+      // The sink answers the end of data after 1.2 s, four times the lease: without renewals the lease would lapse
+      // and the other (idle) worker would claim and send the message again.
+      const { queue, sink } = yield* setup({
+        settings: { lease: Duration.millis(300) },
+        sink: { message: () => SmtpSink.reply(250, "2.0.0 ok", { delay: "1200 millis" }) }
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      const shown = yield* settled(queue, id)
+      assert.strictEqual(shown.recipients[0]?.state, "delivered")
+      assert.strictEqual(shown.recipients[0]?.attempts, 1)
+      yield* Effect.sleep("500 millis")
+      assert.strictEqual(yield* sink.count, 1)
     }).pipe(Effect.scoped))
 
   it.live("connection dropped mid-DATA: deferred, then delivered on retry", () =>
@@ -190,5 +206,27 @@ describe("DeliveryWorker.layerConfig", () => {
       yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
       const [m] = yield* sink.awaitMessages(1)
       assert.strictEqual(m?.helo, "wired.test")
+    }).pipe(Effect.scoped))
+
+  it.live("CARTERO_DELIVERY_WORKERS=0: a receive-only process claims nothing, and stops cleanly", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeDns.make(zones)
+      const sink = yield* SmtpSink.make()
+      const env = { CARTERO_HOSTNAME: "wired.test", CARTERO_OUTBOUND_PORT: String(sink.port), CARTERO_OUTBOUND_TLS: "none", CARTERO_DELIVERY_WORKERS: "0" }
+      const layer = DeliveryWorker.layerConfig(OutboundPipeline.layerEmpty).pipe(
+        Layer.provideMerge(Layer.mergeAll(MailQueue.MailQueue.layerStoreMemory(), Dns.Dns.layer({ nameservers: [fake.nameserver] }))),
+        Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+      )
+      const queue = yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(layer)
+        const queue = Context.get(context, MailQueue.MailQueue)
+        const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+        yield* Effect.sleep("500 millis")
+        assert.strictEqual((yield* queue.show(id)).recipients[0]?.state, "pending")
+        return queue
+      }))
+      assert.strictEqual(yield* sink.count, 0)
+      // The queue still holds the message for whichever process delivers.
+      assert.strictEqual((yield* queue.list()).items.length, 1)
     }).pipe(Effect.scoped))
 })

@@ -50,6 +50,58 @@ describe("DotStuffer", () => {
     assert.strictEqual(s(DotStuffer.unstuff(DotStuffer.stuff(b(msg)))), msg)
   })
 
+  it("an already clean chunk goes out as it is (a view, no copy), a trailing CR held back", () => {
+    const clean = b("Subject: x\r\n\r\nbody. with dots.\r\nend\r\n")
+    const st = DotStuffer.make()
+    assert.strictEqual(st.push(clean), clean)
+    const held = b("line\r\nnext\r")
+    const out = DotStuffer.make().push(held)
+    assert.strictEqual(out.buffer, held.buffer)
+    assert.strictEqual(s(out), "line\r\nnext")
+  })
+
+  it("the clean-chunk shortcut gives the bytes of the octet-by-octet encoding (random messages and splits)", () => {
+    // The encoding as specified, one octet at a time: the reference for the shortcut.
+    const reference = (input: string): string => {
+      let out = ""
+      let lineStart = true
+      let pendingCR = false
+      for (const c of input) {
+        if (pendingCR) {
+          pendingCR = false
+          out += "\r\n"
+          lineStart = true
+          if (c === "\n") continue
+        }
+        if (c === "\r") pendingCR = true
+        else if (c === "\n") {
+          out += "\r\n"
+          lineStart = true
+        } else {
+          if (lineStart && c === ".") out += "."
+          out += c
+          lineStart = false
+        }
+      }
+      if (pendingCR || !lineStart) out += "\r\n"
+      return `${out}.\r\n`
+    }
+    let seed = 42
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    // Mostly well-formed CRLF lines (the shortcut's case), with now and then a dot line, a bare CR or LF.
+    const pieces = ["abc\r\n", "x\r\n", "\r\n", "ab", ".", "\r", "\n", "d.e\r\n", "\r\n.\r\n"]
+    for (let round = 0; round < 400; round++) {
+      let input = ""
+      const parts = 1 + random(12)
+      for (let i = 0; i < parts; i++) input += random(4) === 0 ? (pieces[random(pieces.length)] ?? "") : (pieces[random(3)] ?? "")
+      const cuts = [random(input.length + 1), random(input.length + 1)].sort((x, y) => x - y)
+      assert.strictEqual(stuffSplit(input, cuts), reference(input), JSON.stringify({ input, cuts }))
+    }
+  })
+
   it("detects 8-bit content", () => {
     assert.isFalse(DotStuffer.hasEightBit(b("plain ascii\r\n")))
     assert.isTrue(DotStuffer.hasEightBit(Buffer.from("caf\u00e9\r\n", "utf8")))

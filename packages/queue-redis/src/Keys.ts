@@ -10,11 +10,11 @@
  * <prefix>{s<n>}:leases     zset  "<id>:<token>"  → lease expiry
  * <prefix>{s<n>}:msgs       zset  "<id>"          → arrival (listing, oldest)
  * <prefix>{s<n>}:done       zset  "<id>"          → finish time of messages kept for inspection
- * <prefix>{s<n>}:stats      hash  state → recipient count, "messages" → message count
+ * <prefix>{s<n>}:stats      hash  state → recipient count, "messages" → message count, "events" → notifications
  * <prefix>{s<n>}:m:<id>     hash  the message record (see Scripts.ts)
  * <prefix>{s<n>}:b:<id>     string the body (binary)
  * <prefix>{s<n>}:tmp:<id>   string a large body being streamed in (expires if the enqueue never commits)
- * <prefix>notify            pub/sub channel: "work may be due"
+ * <prefix>notify            pub/sub channel: "work may be due" (message "e<n>": the shard's event number)
  * ```
  *
  * @since 0.1.0

@@ -42,13 +42,30 @@ export interface Options extends QueueStore.StoreOptions {
 
 type Client = Redis | Cluster
 type Arg = string | Buffer | number
+/** EVALSHA or EVAL: the script (or its SHA-1), the number of keys, then keys and arguments. */
+type ScriptCall = (script: string, numkeys: number, ...args: Array<Arg>) => Promise<unknown>
 
 const chunkBytes = 1 << 20
 const readChunkBytes = 256 * 1024
+/** Bodies up to this size come with their claim (see {@link Scripts.claim}). */
+const inlineBodyBytes = 128 * 1024
+/** Bound of the bodies that came with claims and were not read yet (a claim whose body nobody reads). */
+const prefetchedBudgetBytes = 8 * 1024 * 1024
 const stagingTtlMillis = 3_600_000
 
 const unavailable = (operation: string) => (cause: unknown) => new QueueError.QueueUnavailable({ operation, cause })
 const isRecipientState = Schema.is(RecipientState.RecipientState)
+
+/**
+ * A command whose reply keeps its bulk strings as Buffers. ioredis generates such a `…Buffer` variant of every
+ * command, auto-pipelined like the others, but its type definitions leave out the ones of EVAL and EVALSHA (and
+ * `callBuffer` loses the command name under auto-pipelining).
+ */
+const binaryCall = (c: Client, method: "evalshaBuffer" | "evalBuffer"): ScriptCall => {
+  const f: unknown = Reflect.get(c, method)
+  if (typeof f !== "function") throw new Error(`ioredis client without ${method}`)
+  return (script, numkeys, ...args) => Promise.resolve(Reflect.apply(f, c, [script, numkeys, ...args]))
+}
 
 /** Connects (closed with the scope) and builds the store. */
 export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, QueueError.QueueUnavailable, Scope.Scope> =>
@@ -92,21 +109,25 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
 
     const attempt = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: unavailable(operation) })
 
-    const script = (lua: string) => {
+    // `binary`: bulk strings in the reply come back as Buffers (a body), not decoded as UTF-8.
+    const script = (lua: string, binary = false) => {
       const sha = createHash("sha1").update(lua).digest("hex")
+      const [evalsha, evaluate]: [ScriptCall, ScriptCall] = binary
+        ? [binaryCall(client, "evalshaBuffer"), binaryCall(client, "evalBuffer")]
+        : [(s, n, ...args) => client.evalsha(s, n, ...args), (s, n, ...args) => client.eval(s, n, ...args)]
       return (operation: string, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) =>
         attempt(operation, async () => {
           try {
-            return await client.evalsha(sha, keys.length, ...keys, ...args)
+            return await evalsha(sha, keys.length, ...keys, ...args)
           } catch (e) {
-            if (e instanceof Error && e.message.startsWith("NOSCRIPT")) return await client.eval(lua, keys.length, ...keys, ...args)
-            throw e
+            if (!(e instanceof Error && e.message.startsWith("NOSCRIPT"))) throw e
+            return await evaluate(lua, keys.length, ...keys, ...args)
           }
         })
     }
     const run = {
       enqueue: script(Scripts.enqueue),
-      claim: script(Scripts.claim),
+      claim: script(Scripts.claim, true),
       renew: script(Scripts.renew),
       complete: script(Scripts.complete),
       expire: script(Scripts.expire),
@@ -115,20 +136,75 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
     const shardKeys = (k: Keys.ShardKeys) => [k.due, k.leases, k.msgs, k.done, k.stats]
     const shardFor = (id: string): Keys.ShardKeys => shards[Keys.shardOf(id, shardCount)] ?? Keys.shard(prefix, 0)
 
+    // Bodies that came with their claim, until the worker reads them (once: `body` takes the entry), the claim is
+    // completed or the message deleted here; oldest dropped first beyond the budget (`body` then reads Redis).
+    const prefetched = new Map<string, Uint8Array>()
+    let prefetchedBytes = 0
+    const dropPrefetched = (id: string) => {
+      const bytes = prefetched.get(id)
+      if (bytes === undefined) return undefined
+      prefetched.delete(id)
+      prefetchedBytes -= bytes.byteLength
+      return bytes
+    }
+    const keepPrefetched = (id: string, bytes: Uint8Array) => {
+      dropPrefetched(id)
+      prefetched.set(id, bytes)
+      prefetchedBytes += bytes.byteLength
+      for (const oldest of prefetched.keys()) {
+        if (prefetchedBytes <= prefetchedBudgetBytes) break
+        dropPrefetched(oldest)
+      }
+    }
+
     // --- notifications ------------------------------------------------------------------------------------
     const listeners = new Set<() => void>()
     const subscriber: Client = client instanceof Redis ? client.duplicate() : client.duplicate()
     subscriber.on("error", () => {})
-    subscriber.on("message", () => {
+    // What makes an idle hint stale: a change made by this process (`changed`), a notification without a number,
+    // or one numbered after the hinted claim (`newestEvent`; earlier ones were seen by that claim).
+    let notifications = 0
+    let newestEvent = 0
+    const changed = () => {
+      notifications++
+    }
+    subscriber.on("message", (_channel: string, message: string) => {
+      const event = /^e\d+$/.test(message) ? Number(message.slice(1)) : NaN
+      if (Number.isNaN(event)) notifications++
+      else if (event > newestEvent) newestEvent = event
       for (const l of [...listeners]) l()
+    })
+    // Idle hints rely on every notification arriving: only while the first subscription lives. After any close of
+    // the subscriber (notifications may have been lost), never again: every claim and wait asks Redis, as without.
+    let hintsUsable = false
+    let subscriberClosed = false
+    subscriber.on("close", () => {
+      subscriberClosed = true
+      hintsUsable = false
+      notifications++
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => subscriber.disconnect()))
     let subscribed: Promise<unknown> | undefined
     const connectSubscriber = () => (subscriber instanceof Redis && subscriber.status === "wait" ? subscriber.connect() : Promise.resolve())
-    const subscribe = attempt("awaitWork", () => (subscribed ??= connectSubscriber().then(() => subscriber.subscribe(channel)).catch((e: unknown) => {
+    const subscribe = attempt("awaitWork", () => (subscribed ??= connectSubscriber().then(() => subscriber.subscribe(channel)).then(() => {
+      hintsUsable = !subscriberClosed
+    }).catch((e: unknown) => {
       subscribed = undefined
       throw e
     })))
+
+    /**
+     * Set by a claim (single shard, any domain) that took less than it asked for: no more work was due then, and
+     * none until `nextAt` (the earliest due time or lease expiry) unless something notifies. So the claim that
+     * follows (the worker asking again at once) answers nothing without a round trip, and the wait after it sleeps
+     * until `nextAt` or a notification without asking for the due times: two round trips less each time the queue
+     * runs empty (docs/benchmarks.md, "Round 3"). A notification numbered after the claim (work queued, deferred,
+     * released or retried since; see {@link Scripts.claim}), a notification without a number, and any such change
+     * made by this process make the hint stale.
+     */
+    let idleHint: { readonly seq: number; readonly event: number; readonly nextAt: number; skipped: boolean } | undefined
+    const hintLive = (h: { readonly seq: number; readonly event: number }) =>
+      hintsUsable && h.seq === notifications && newestEvent <= h.event && subscriber.status === "ready"
 
     // --- reading records -------------------------------------------------------------------------------------
     const parse = (id: string, h: Record<string, string>): QueuedMessage.QueuedMessage | undefined => {
@@ -171,6 +247,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
 
     const admin = (op: "hold" | "release" | "retry" | "delete", id: string) =>
       Effect.gen(function*() {
+        changed()
         if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
         const k = shardFor(id)
         const now = yield* Clock.currentTimeMillis
@@ -208,6 +285,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
     const store: QueueStore.Service = {
       enqueue: (message, body) =>
         Effect.gen(function*() {
+          changed()
           const id = message.id
           const k = shardFor(id)
           const buffered: Array<Uint8Array> = []
@@ -256,13 +334,22 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
       claim: (options) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
+          const hinted = shardCount === 1 && options.domain === undefined
+          const hint = idleHint
+          if (hinted && hint !== undefined && !hint.skipped && now < hint.nextAt && hintLive(hint)) {
+            hint.skipped = true
+            return []
+          }
+          idleHint = undefined
           const claims: Array<Claim.Claim> = []
           for (const k of yield* claimOrder(now)) {
             if (claims.length >= options.limit) break
             const want = options.limit - claims.length
             const tokens = Array.from({ length: want }, Ids.leaseToken)
             const expiresAt = now + options.leaseMillis
-            const raw = yield* run.claim("claim", shardKeys(k), [
+            // Only a claim sent while notifications are known to arrive can vouch for the time after it.
+            const seq = hintsUsable ? notifications : undefined
+            const reply = yield* run.claim("claim", shardKeys(k), [
               k.base,
               now,
               expiresAt,
@@ -271,13 +358,23 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
               options.domain ?? "",
               Math.max(want * 4, 64),
               now - retain,
+              inlineBodyBytes,
               ...tokens
             ])
-            for (const entry of Array.isArray(raw) ? raw : []) {
+            const [nextDue, nextLease, raw, events] = Array.isArray(reply) ? reply : []
+            const entries = Array.isArray(raw) ? raw : []
+            const event = Buffer.isBuffer(events) ? Number(events.toString()) : NaN
+            if (hinted && seq !== undefined && entries.length < want && !Number.isNaN(event)) {
+              const at = (v: unknown) => (Buffer.isBuffer(v) ? Number(v.toString()) : Infinity)
+              idleHint = { seq, event, nextAt: Math.min(at(nextDue), at(nextLease)), skipped: false }
+            }
+            for (const entry of entries) {
               if (!Array.isArray(entry)) continue
-              const [id, domain, token, env, arr, trace, size, taken] = entry.map(String)
+              const [id, domain, token, env, arr, trace, size, taken] = entry.slice(0, 8).map(String)
               if (id === undefined || domain === undefined || token === undefined || env === undefined || taken === undefined) continue
               const envelope = yield* Effect.try({ try: () => QueuedMessage.decodeEnvelope(env), catch: unavailable("claim") })
+              const body: unknown = entry[8]
+              if (Buffer.isBuffer(body)) keepPrefetched(id, new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
               claims.push({
                 messageId: id,
                 domain,
@@ -308,7 +405,10 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
         }),
       complete: (lease, outcomes) =>
         Effect.gen(function*() {
+          // A deferral makes work due again (delivered and failed recipients make none).
+          if (outcomes.some((o) => o.state === "deferred")) changed()
           const id = lease.messageId
+          dropPrefetched(id)
           if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
           const k = shardFor(id)
           const now = yield* Clock.currentTimeMillis
@@ -322,6 +422,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
           return { applied: list(raw[1]), stale: list(raw[2]), finished: Number(raw[3]) === 1 }
         }),
       expireLeases: Effect.gen(function*() {
+        changed()
         const now = yield* Clock.currentTimeMillis
         let n = 0
         for (const k of shards) n += Number(yield* run.expire("expireLeases", shardKeys(k), [k.base, now, now - retain]))
@@ -330,21 +431,29 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
       body: (id) =>
         Stream.unwrap(Effect.gen(function*() {
           if (!QueuedMessage.isMessageId(id)) return yield* new QueueError.MessageNotFound({ id })
+          // Usually the body came with the claim a moment ago: no round trip.
+          const claimed = dropPrefetched(id)
+          if (claimed !== undefined) return claimed.byteLength === 0 ? Stream.empty : Stream.make(claimed)
           const k = shardFor(id)
           // The first chunk comes with the existence check (one pipelined round trip: a usual message is read whole
-          // in one round trip instead of two, docs/benchmarks.md "Profile and optimisations").
-          const [exists, length, first] = yield* attempt("body", () =>
-            Promise.all([client.exists(k.message(id)), client.strlen(k.body(id)), client.getrangeBuffer(k.body(id), 0, readChunkBytes - 1)]))
+          // in one round trip instead of two, docs/benchmarks.md "Profile and optimisations"). A first chunk shorter
+          // than a read is the whole body, so the length is asked only when it is not (one command less per message).
+          const [exists, first] = yield* attempt("body", () =>
+            Promise.all([client.exists(k.message(id)), client.getrangeBuffer(k.body(id), 0, readChunkBytes - 1)]))
           if (exists === 0) return yield* new QueueError.MessageNotFound({ id })
+          if (first.byteLength === 0) return Stream.empty
+          const head = new Uint8Array(first.buffer, first.byteOffset, first.byteLength)
+          if (first.byteLength < readChunkBytes) return Stream.make(head)
+          const length = yield* attempt("body", () => client.strlen(k.body(id)))
           const offsets: Array<number> = []
           for (let at = readChunkBytes; at < length; at += readChunkBytes) offsets.push(at)
-          const head = Stream.make(new Uint8Array(first.buffer, first.byteOffset, first.byteLength))
-          return offsets.length === 0 && first.byteLength === 0
-            ? Stream.empty
-            : Stream.concat(head, Stream.fromIterable(offsets).pipe(
+          return Stream.concat(
+            Stream.make(head),
+            Stream.fromIterable(offsets).pipe(
               Stream.mapEffect((at) =>
                 Effect.map(attempt("body", () => client.getrangeBuffer(k.body(id), at, at + readChunkBytes - 1)), (b) => new Uint8Array(b)))
-            ))
+            )
+          )
         })),
       list: (filter, page) =>
         Effect.gen(function*() {
@@ -390,7 +499,10 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
       retryNow: (id) => admin("retry", id),
       hold: (id) => admin("hold", id),
       release: (id) => admin("release", id),
-      delete: (id) => Effect.asVoid(admin("delete", id)),
+      delete: (id) => Effect.suspend(() => {
+        dropPrefetched(id)
+        return Effect.asVoid(admin("delete", id))
+      }),
       stats: Effect.gen(function*() {
         const recipients = Listing.emptyCounts()
         let messages = 0
@@ -418,10 +530,16 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
               Effect.gen(function*() {
                 const now = yield* Clock.currentTimeMillis
                 let next = now + maxMillis
-                for (const k of shards) {
-                  const [due, lease] = yield* attempt("awaitWork", () =>
-                    Promise.all([client.zrange(k.due, "0", "0", "WITHSCORES"), client.zrange(k.leases, "0", "0", "WITHSCORES")]))
-                  for (const score of [due[1], lease[1]]) if (score !== undefined && Number(score) < next) next = Number(score)
+                // Checked after the listener is in place: a notification from now on wakes us.
+                const hint = idleHint
+                idleHint = undefined
+                if (hint !== undefined && hintLive(hint)) next = Math.min(next, hint.nextAt)
+                else {
+                  for (const k of shards) {
+                    const [due, lease] = yield* attempt("awaitWork", () =>
+                      Promise.all([client.zrange(k.due, "0", "0", "WITHSCORES"), client.zrange(k.leases, "0", "0", "WITHSCORES")]))
+                    for (const score of [due[1], lease[1]]) if (score !== undefined && Number(score) < next) next = Number(score)
+                  }
                 }
                 if (next <= now || state.fired) return
                 yield* Effect.raceFirst(

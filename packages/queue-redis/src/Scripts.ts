@@ -144,13 +144,18 @@ end
 redis.call('ZADD', KEYS[3], now, id)
 redis.call('HINCRBY', KEYS[5], 'pending', n)
 redis.call('HINCRBY', KEYS[5], 'messages', 1)
-redis.call('PUBLISH', ARGV[10], '1')
+redis.call('PUBLISH', ARGV[10], 'e' .. redis.call('HINCRBY', KEYS[5], 'events', 1))
 return 1
 `
 
 /**
- * claim. KEYS: shard keys. ARGV: base, now, expires, limit, hasDomain (0|1), domain, scan, purge cutoff, tokens.
- * Returns one entry per claim: id, domain, token, env, arr, trace, size, "index,attempts;…".
+ * claim. KEYS: shard keys. ARGV: base, now, expires, limit, hasDomain (0|1), domain, scan, purge cutoff, inline
+ * (bytes), tokens. Returns { earliest due score or false, earliest lease expiry or false, claims, events }: the two
+ * times (after this claim) tell the caller when the shard next has work without asking again, and `events` (the
+ * shard's count of notifications so far; each notification carries its number, `e<n>`) which notifications came
+ * after this claim. One entry per claim: id,
+ * domain, token, env, arr, trace, size, "index,attempts;…", and the body when it is at most `inline` bytes long (else
+ * `false`): the worker reads it next anyway, and this saves it a round trip per message.
  */
 export const claim = `${prelude}
 local base, now, expires, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -168,7 +173,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
     if redis.call('EXISTS', m) == 0 then
       redis.call('ZREM', KEYS[1], member)
     else
-      local token = ARGV[9 + claimed]
+      local token = ARGV[10 + claimed]
       local taken = {}
       for _, i in ipairs(groupof(m, dom)) do
         if iswaiting(redis.call('HGET', m, 's:' .. i)) and tonumber(redis.call('HGET', m, 't:' .. i)) <= now then
@@ -181,13 +186,18 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
       if #taken > 0 then
         redis.call('ZADD', KEYS[2], expires, id .. ':' .. token)
         local f = redis.call('HMGET', m, 'env', 'arr', 'trace', 'size')
-        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';') }
+        local body = false
+        local size = tonumber(f[4])
+        if size ~= nil and size <= tonumber(ARGV[9]) then body = redis.call('GET', base .. 'b:' .. id) end
+        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';'), body }
         claimed = claimed + 1
       end
     end
   end
 end
-return out
+local nextdue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or false
+local nextlease = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2] or false
+return { nextdue, nextlease, out, redis.call('HGET', KEYS[5], 'events') or '0' }
 `
 
 /** renew. KEYS: leases, message. ARGV: id, token, expires, now. Returns how many recipients were extended. */
@@ -257,7 +267,7 @@ if finished then
     redis.call('ZADD', KEYS[4], now, id)
   end
 end
-if deferred then redis.call('PUBLISH', ARGV[7], '1') end
+if deferred then redis.call('PUBLISH', ARGV[7], 'e' .. redis.call('HINCRBY', KEYS[5], 'events', 1)) end
 return { 1, table.concat(applied, ','), table.concat(stale, ','), finished and 1 or 0 }
 `
 
@@ -297,6 +307,6 @@ for i = 0, n - 1 do
   end
 end
 for _, d in ipairs(domains(m)) do reindex(m, KEYS[1], id, d) end
-if count > 0 and op ~= 'hold' then redis.call('PUBLISH', ARGV[5], '1') end
+if count > 0 and op ~= 'hold' then redis.call('PUBLISH', ARGV[5], 'e' .. redis.call('HINCRBY', KEYS[5], 'events', 1)) end
 return count
 `
