@@ -31,25 +31,33 @@ export interface Disposition {
   readonly params: Params
 }
 
+/**
+ * Removes comments outside quoted strings (nested ones included; `"` and `\\` mean nothing inside a comment). The
+ * text kept is copied a run at a time, not a character at a time: a value may be thousands of characters long.
+ */
 const stripComments = (s: string): string => {
   if (!s.includes("(")) return s
   let out = ""
+  // Where the run being kept started (meaningful at depth 0).
+  let from = 0
   let depth = 0
   let quoted = false
   for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? ""
+    const c = s.charCodeAt(i)
     if (quoted) {
-      out += c
-      if (c === "\\") out += s[++i] ?? ""
-      else if (c === '"') quoted = false
-    } else if (c === '"' && depth === 0) {
-      quoted = true
-      out += c
-    } else if (c === "(") depth++
-    else if (c === ")" && depth > 0) depth--
-    else if (depth === 0) out += c
+      // A backslash keeps the next character as it is, whatever it is.
+      if (c === 92) i++
+      else if (c === 34) quoted = false
+    } else if (depth > 0) {
+      if (c === 40) depth++
+      else if (c === 41 && --depth === 0) from = i + 1
+    } else if (c === 34) quoted = true
+    else if (c === 40) {
+      out += s.slice(from, i)
+      depth = 1
+    }
   }
-  return out
+  return depth === 0 ? out + s.slice(from) : out
 }
 
 /** Splits at `;` outside quoted strings; segments keep their quotes so that quoted spaces survive trimming. */

@@ -9,6 +9,7 @@
 import * as Charset from "./Charset.ts"
 import * as Defect from "./Defect.ts"
 import * as EncodedWord from "./EncodedWord.ts"
+import { isContentPrefix } from "./internal/typeBytes.ts"
 
 /** One header field, in order of appearance. */
 export class Field {
@@ -52,13 +53,14 @@ export class Headers {
   /**
    * The block in `buf[start, end)`, its fields parsed on first access. Building every field object is most of the
    * cost of reading structure only, and most callers of `parseStructure` read few header blocks, if any. The
-   * caller guarantees that parsing the block yields no defects and takes all of it (it ends with its empty line),
-   * so `length` and `defects` are known without parsing. `buf` is kept, not copied: it must not change.
+   * caller guarantees that parsing the block takes all of it (up to its empty line, or to `end` when it has none)
+   * and yields `defects` (none by default), so `length` and `defects` are known without parsing. `buf` is kept,
+   * not copied: it must not change.
    *
    * @internal
    */
-  static lazy(buf: Buffer, start: number, end: number): Headers {
-    const h = new Headers(noFields, end - start, noDefects)
+  static lazy(buf: Buffer, start: number, end: number, defects: ReadonlyArray<Defect.Defect> = noDefects): Headers {
+    const h = new Headers(noFields, end - start, defects)
     h.parsed = undefined
     h.source = buf
     h.sourceStart = start
@@ -169,8 +171,21 @@ export const makeField = (buf: Buffer, start: number, end: number, folded: boole
  * Parses a header block. `bytes` may be the whole message: parsing stops at the first empty line, and
  * {@link Headers.length} says where the body starts. `offset` is added to defect offsets (for nested parts).
  */
-export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
+export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => readBlock(bytes, offset, false)
+
+/**
+ * {@link parseBlock}, building only the fields whose name starts with `content-` when `contentOnly` (the rest are
+ * read and checked alike, so `length` and `defects` are the same): what the structure-only parser needs now of a
+ * block it must check line by line, the other fields being built on first access (see {@link Headers.lazy}). The
+ * Content-* fields come out as in the whole list, in order, a lost parameter line joined to one of them included.
+ *
+ * @internal
+ */
+export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolean): Headers => {
   const fields: Array<Field> = []
+  // Fields read, built or not, and whether the last one read was built (a lost parameter line joins it).
+  let count = 0
+  let lastBuilt = false
   const defects: Array<Defect.Defect> = []
   let pos = 0
   let fieldStart = -1
@@ -183,7 +198,9 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
   let folded = false
   const finish = () => {
     if (fieldStart < 0) return
-    fields.push(makeField(buf, fieldStart, fieldEnd, folded))
+    count++
+    lastBuilt = !contentOnly || isContentPrefix(buf, fieldStart)
+    if (lastBuilt) fields.push(makeField(buf, fieldStart, fieldEnd, folded))
     fieldStart = -1
     folded = false
   }
@@ -226,9 +243,9 @@ export const parseBlock = (bytes: Uint8Array, offset = 0): Headers => {
       if (colon > pos) {
         fieldStart = pos
         fieldEnd = contentEnd
-      } else if (fields.length > 0 && /^[A-Za-z0-9_*-]+=/.test(buf.toString("latin1", pos, Math.min(contentEnd, pos + 80)))) {
+      } else if (count > 0 && /^[A-Za-z0-9_*-]+=/.test(buf.toString("latin1", pos, Math.min(contentEnd, pos + 80)))) {
         // `name="x.zip"` with the folding whitespace lost: continue the previous field (as enmime and mail clients do).
-        const last = fields.pop()
+        const last = lastBuilt ? fields.pop() : undefined
         if (last !== undefined) {
           fields.push(new Field(last.name, `${last.raw}\r\n ${text(buf, pos, contentEnd)}`, `${last.value} ${text(buf, pos, contentEnd).trim()}`))
         }

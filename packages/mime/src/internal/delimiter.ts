@@ -34,10 +34,12 @@ export const isLostParameter = (line: Buffer, start: number, end: number): boole
   /^[A-Za-z0-9_*-]+=/.test(line.toString("latin1", start, Math.min(end, start + 80)))
 
 /**
- * Whether `buf` holds `b` at `at` (the caller checked the length). A loop rather than `Buffer.compare`: boundaries
- * are short and most candidates differ early, where the native call's fixed cost would dominate.
+ * Whether `buf` holds `b` at `at` (the caller checked the length). A loop rather than `Buffer.compare` for the usual
+ * short boundary, where most candidates differ early and the native call's fixed cost would dominate; the native
+ * call for a long one (up to thousands of bytes in the wild), which a JavaScript loop would read byte by byte.
  */
 const sameBytes = (buf: Buffer, at: number, b: Buffer): boolean => {
+  if (b.length > 128) return buf.compare(b, 0, b.length, at, at + b.length) === 0
   for (let i = 0; i < b.length; i++) if (buf[at + i] !== b[i]) return false
   return true
 }

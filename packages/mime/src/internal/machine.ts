@@ -102,15 +102,18 @@ export class Machine implements PushParser {
     if (this.crOnly === undefined) {
       // CR-only (classic Mac) input is recognised by its first line break being a CR not followed by LF. A CR
       // ending the chunk waits for the next byte, so the decision never depends on how the input is chunked.
-      const cr = input.indexOf(13)
-      // The usual CRLF answers with one search: whatever comes before that CR, the first line break is no bare CR.
-      const nl = cr >= 0 && input[cr + 1] === 10 ? cr + 1 : input.indexOf(10)
-      if (cr >= 0 && (nl < 0 || cr < nl)) {
+      // With an LF, the first line break is a bare CR exactly when a CR lies before that LF other than right before
+      // it; searched back from the LF, so that LF-only input is not searched to its end for a CR.
+      const nl = input.indexOf(10)
+      if (nl >= 0) this.crOnly = nl >= 2 && input.lastIndexOf(13, nl - 2) >= 0
+      else {
+        // No LF: a CR is a bare one, unless it ends the chunk.
+        const cr = input.indexOf(13)
         if (cr === input.length - 1) {
           this.pendingCr = true
           input = input.subarray(0, cr)
-        } else this.crOnly = input[cr + 1] !== 10
-      } else if (nl >= 0) this.crOnly = false
+        } else if (cr >= 0) this.crOnly = true
+      }
       if (this.crOnly === true) this.root.defects.push(Defect.make("BareCarriageReturns", 0, "bare CR line endings read as LF"))
     }
     if (this.crOnly === true) {
@@ -412,10 +415,17 @@ export class Machine implements PushParser {
   private finishHeaders(bodyStart: number, unterminated: boolean): void {
     this.flushSeg()
     const node = this.cur
-    const block = this.headerLines.length === 1 ? (this.headerLines[0] ?? empty) : Buffer.concat(this.headerLines)
+    const single = this.headerLines.length === 1
+    const block = single ? (this.headerLines[0] ?? empty) : Buffer.concat(this.headerLines)
     this.headerLines = []
-    const headers = Headers.parseBlock(block, this.headerStart)
-    node.headers = headers
+    // Structure only: the block is checked in full now (its defects and end, which the tree depends on), but of its
+    // fields only the Content-* ones are built, for applyHeaders; the whole list is built on first access. When
+    // streaming, a block that is one slice of the caller's chunk is copied (see lazyBlock); several slices were
+    // joined into a copy already.
+    const headers = Headers.readBlock(block, this.headerStart, !this.decode)
+    node.headers = this.decode
+      ? headers
+      : Headers.Headers.lazy(single && !this.views ? Buffer.from(block) : block, 0, headers.length, headers.defects)
     for (const d of headers.defects) if (!(unterminated && d.kind === "MissingHeaderBodySeparator" && block.length === 0)) node.defects.push(d)
     this.applyHeaders(headers, bodyStart)
   }

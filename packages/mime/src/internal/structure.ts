@@ -16,17 +16,17 @@ const structureOnly = { bodies: "none" } as const
 
 export const parseWhole = (buf: Buffer): Part.Part => {
   const len = buf.length
-  // The first CR starts a CRLF, or there is none: not CR-only input (which the machine rewrites).
-  const cr = buf.indexOf(13)
-  if ((cr < 0 || (cr + 1 < len && buf[cr + 1] === 10)) && scan(buf, 0, true, false, scratch)) {
+  // Not CR-only input (which the machine rewrites): the first line break is an LF, with no CR before it but the one
+  // of a CRLF. Searched back from the first LF, so that LF-only input is not searched to its end for a CR.
+  const nl = buf.indexOf(10)
+  if (nl >= 0 && (nl < 2 || buf.lastIndexOf(13, nl - 2) < 0) && scan(buf, 0, true, false, scratch)) {
     const found = scratch
     const end = found.end
     // What the machine does with such a block (see its `lazyBlock`): a leaf when the Content-Type is absent or
     // surely a leaf type, and no NUL in the block; then the body runs to the end of the input.
     const leaf = !found.unsure && (found.ctStart < 0 || plainType(buf, found.ctColon + 1, found.ctLineEnd, found.ctEnd) === "leaf")
-    // Past a large body, search the block alone rather than the whole input.
-    const nul = leaf ? (len - end > 65536 ? buf.subarray(0, end) : buf).indexOf(0) : 0
-    if (leaf && (nul < 0 || nul >= end)) {
+    // No NUL in the block: searched back from its end, so the body is not searched.
+    if (leaf && buf.lastIndexOf(0, end - 1) < 0) {
       const node = new Node(0, 0, undefined)
       node.headers = Headers.Headers.lazy(buf, 0, end)
       node.defer(node.headers)

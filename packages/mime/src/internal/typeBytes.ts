@@ -25,11 +25,13 @@ const startsWithLower = (buf: Buffer, at: number, end: number, word: Buffer): bo
 }
 
 /**
- * Whether the field name at `p` starts with `content-` in any case. Any field that `Headers.get` could find as
- * Content-Type, -Disposition or -Transfer-Encoding starts so: those names have no letter that another code point
- * lowercases to.
+ * Whether the field name at `p` starts with `content-` in any case, or with a UTF-8 byte order mark and then
+ * `content-` (decoding the line as UTF-8 drops a leading BOM, so `Headers` names such a field Content-*). Any field
+ * that `Headers.get` could find as Content-Type, -Disposition or -Transfer-Encoding starts so: those names have no
+ * letter that another code point lowercases to.
  */
-export const isContentPrefix = (buf: Buffer, p: number): boolean => startsWithLower(buf, p, p + 8, CONTENT_)
+export const isContentPrefix = (buf: Buffer, p: number): boolean =>
+  startsWithLower(buf, p, p + 8, CONTENT_) || (buf[p] === 0xef && buf[p + 1] === 0xbb && buf[p + 2] === 0xbf && startsWithLower(buf, p + 3, p + 11, CONTENT_))
 
 /** Whether the 12 bytes at `p` read `content-type` in any case. */
 export const isContentType = (buf: Buffer, p: number): boolean => startsWithLower(buf, p, p + 12, CONTENT_TYPE)
@@ -54,6 +56,9 @@ export const contentName = (buf: Buffer, p: number, colon: number): "type" | "ot
 const isTypeByte = (b: number): boolean =>
   (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b === 33 || b === 35 || b === 36 || b === 38 || b === 94 || b === 95 || b === 46 || b === 43 || b === 45
 
+/** {@link isTypeByte} as a table, 1 for a type byte: one load per byte instead of up to a dozen comparisons. */
+const typeBytes = Uint8Array.from({ length: 256 }, (_, b) => (isTypeByte(b) ? 1 : 0))
+
 const skipBlanks = (buf: Buffer, start: number, end: number): number => {
   let i = start
   while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
@@ -72,7 +77,7 @@ const skipSpace = (buf: Buffer, start: number, end: number): number => {
 
 const skipToken = (buf: Buffer, start: number, end: number): number => {
   let i = start
-  while (i < end && isTypeByte(buf[i] ?? 0)) i++
+  while (i < end && typeBytes[buf[i] ?? 0] === 1) i++
   return i
 }
 
@@ -115,6 +120,17 @@ export const plainType = (buf: Buffer, start: number, lineEnd: number, end: numb
   return isWord(buf, subtypeStart, subtypeEnd, RFC822) || isWord(buf, subtypeStart, subtypeEnd, GLOBAL) || isWord(buf, subtypeStart, subtypeEnd, NEWS) ? "message" : "leaf"
 }
 
+/**
+ * Bytes `multipartBoundary` leaves to the general path: 1 for those outside printable ASCII, SP, HT and LF, or a
+ * `(` (a comment) or `\\` (an escape); 2 for CR, allowed only before LF.
+ */
+const badBytes = Uint8Array.from({ length: 256 }, (_, b) => (b === 13 ? 2 : b >= 127 || b === 40 || b === 92 || (b < 32 && b !== 9 && b !== 10) ? 1 : 0))
+
+const isBadByte = (buf: Buffer, at: number): boolean => {
+  const kind = badBytes[buf[at] ?? 0]
+  return kind === 1 || (kind === 2 && buf[at + 1] !== 10)
+}
+
 /** A multipart's boundary (a view of the header bytes) and its lowercase subtype. */
 export interface Multipart {
   readonly boundary: Buffer
@@ -139,10 +155,8 @@ const subtypeOf = (buf: Buffer, start: number, end: number): string => {
  * (one could override it).
  */
 export const multipartBoundary = (buf: Buffer, start: number, end: number): Multipart | undefined => {
-  for (let i = start; i < end; i++) {
-    const b = buf[i] ?? 0
-    if (b >= 127 || b === 40 || b === 92 || (b < 32 && b !== 9 && b !== 10 && !(b === 13 && buf[i + 1] === 10))) return undefined
-  }
+  // Every byte of the value is checked to be allowed (see `badBytes`) before an answer is given: those up to the
+  // parameters here, the rest in the loop reading them, so that the value is read once.
   let i = skipSpace(buf, start, end)
   const typeStart = i
   i = skipToken(buf, i, end)
@@ -155,6 +169,7 @@ export const multipartBoundary = (buf: Buffer, start: number, end: number): Mult
   const subtypeEnd = i
   if (subtypeEnd === subtypeStart) return undefined
   i = skipSpace(buf, i, end)
+  for (let k = start; k < i; k++) if (isBadByte(buf, k)) return undefined
   let boundaryStart = -1
   let boundaryEnd = -1
   // Each turn reads one parameter, from the `;` before it to the next `;` outside quotes.
@@ -165,7 +180,8 @@ export const multipartBoundary = (buf: Buffer, start: number, end: number): Mult
     let quoted = false
     let j = itemStart
     for (; j < end; j++) {
-      const b = buf[j]
+      const b = buf[j] ?? 0
+      if (badBytes[b] !== 0 && isBadByte(buf, j)) return undefined
       // `parseParams` takes the first `=` of the item, quoted or not.
       if (b === 61 && eq < 0) eq = j
       if (quoted) {
