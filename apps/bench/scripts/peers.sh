@@ -47,9 +47,10 @@ install_postfix() {
 case "${1:-}" in
   install) install_haraka; install_postfix ;;
   start)
+    # `exec` so that the recorded pid is Haraka's master itself (it forks its worker: sample the tree with --pid).
     running() { [ -f "$HARAKA/$1.pid" ] && kill -0 "$(cat "$HARAKA/$1.pid")" 2>/dev/null; }
-    running accept || (cd "$HARAKA/accept" && YES_REALLY_DO_DISCARD=1 nohup node ../node_modules/Haraka/bin/haraka -c "$HARAKA/accept" >"$HARAKA/accept.log" 2>&1 & echo $! > "$HARAKA/accept.pid")
-    running e2e || (cd "$HARAKA/e2e" && nohup node ../node_modules/Haraka/bin/haraka -c "$HARAKA/e2e" >"$HARAKA/e2e.log" 2>&1 & echo $! > "$HARAKA/e2e.pid")
+    running accept || { (cd "$HARAKA/accept" && YES_REALLY_DO_DISCARD=1 exec node ../node_modules/Haraka/bin/haraka -c "$HARAKA/accept" >"$HARAKA/accept.log" 2>&1) & echo $! > "$HARAKA/accept.pid"; }
+    running e2e || { (cd "$HARAKA/e2e" && exec node ../node_modules/Haraka/bin/haraka -c "$HARAKA/e2e" >"$HARAKA/e2e.log" 2>&1) & echo $! > "$HARAKA/e2e.pid"; }
     postfix start >/dev/null 2>&1 || true
     sleep 3; "$0" pids ;;
   pids)
@@ -57,7 +58,14 @@ case "${1:-}" in
     echo "HARAKA_E2E_PID=$(cat "$HARAKA/e2e.pid")"
     echo "POSTFIX_MASTER_PID=$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' ')" ;;
   stop)
-    for f in "$HARAKA/accept.pid" "$HARAKA/e2e.pid"; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; done
+    for f in "$HARAKA/accept.pid" "$HARAKA/e2e.pid"; do
+      [ -f "$f" ] || continue
+      pid=$(cat "$f")
+      # the master and the worker it forked, by pid
+      for child in $(pgrep -P "$pid" 2>/dev/null); do kill -TERM "$child" 2>/dev/null || true; done
+      kill -TERM "$pid" 2>/dev/null || true
+      rm -f "$f"
+    done
     postfix stop >/dev/null 2>&1 || true ;;
   *) echo "usage: $0 install|start|stop|pids" >&2; exit 2 ;;
 esac

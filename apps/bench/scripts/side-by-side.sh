@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cartero and its peers measured in the same run, interleaved (docs/benchmarks.md, "Side by side"):
 #   bash apps/bench/scripts/peers.sh install      # once (Haraka via npm, Postfix via apt; needs root for Postfix)
-#   ROUNDS=3 MESSAGES=200 bash apps/bench/scripts/side-by-side.sh
+#   ROUNDS=3 MESSAGES=200 bash apps/bench/scripts/side-by-side.sh     # WARMUP=300 CONC=10 REDIS_URL=… also
 # Every row comes from `pnpm bench`; the peers are started before and stopped after (by pid).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -9,7 +9,8 @@ ROUNDS=${ROUNDS:-3}
 MESSAGES=${MESSAGES:-200}
 CONC=${CONC:-10}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
-common=(--concurrency "$CONC" --messages "$MESSAGES" --warmup 300)
+WARMUP=${WARMUP:-300}
+common=(--concurrency "$CONC" --messages "$MESSAGES" --warmup "$WARMUP")
 peers=apps/bench/scripts/peers.sh
 
 bash "$peers" start >/dev/null

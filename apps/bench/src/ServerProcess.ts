@@ -76,7 +76,8 @@ export const startFlags = (file: string): Array<string> => {
 /** `node <flags of pnpm start> <file> ...args`: compiled JavaScript, as `pnpm start` runs the app. */
 export const nodeCommand = (file: string, args: ReadonlyArray<string>): { command: string; args: Array<string> } => ({
   command: process.execPath,
-  args: [...benchNodeArgs(), ...startFlags(file), file, ...args]
+  // BENCH_NODE_ARGS last: a flag given there overrides the start script's (e.g. another --max-semi-space-size).
+  args: [...startFlags(file), ...benchNodeArgs(), file, ...args]
 })
 
 /** A TypeScript entry point runs with tsx, anything else (the app's bundle, `dist/main.mjs`) with plain node. */
