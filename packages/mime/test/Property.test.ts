@@ -97,41 +97,14 @@ const mutate = (base: Buffer, ops: ReadonlyArray<readonly [number, number, numbe
 const fingerprint = (root: Part.Part) =>
   JSON.stringify([...Part.walk(root)].map((p) => [p.contentType.mediaType, p.offset, p.bodyOffset, p.bodyLength, p.body === undefined ? "" : Buffer.from(p.body).toString("base64"), p.headers.fields.map((f) => f.raw), p.defects.map((d) => d.kind)]))
 
-/**
- * Everything a structure-only tree says, header fields and defect offsets included. `parseStructure` reads whole
- * header blocks lazily; fed in a few bytes at a time, the push parser mostly reads them line by line and eagerly, so
- * comparing the two checks that the lazy path changes nothing.
- */
-const structurePrint = (root: Part.Part) =>
-  JSON.stringify(
-    [...Part.walk(root)].map((p) => [
-      p.contentType,
-      p.disposition ?? null,
-      p.transferEncoding,
-      p.depth,
-      p.offset,
-      p.bodyOffset,
-      p.bodyLength,
-      p.body === undefined,
-      p.parts.length,
-      p.message !== undefined,
-      p.headers.length,
-      p.headers.defects,
-      p.headers.fields.map((f) => [f.name, f.raw, f.value]),
-      p.defects
-    ])
-  )
-
 /** Defects only body decoding finds, which a structure-only parse never looks for. */
 const decodingDefects: ReadonlySet<string> = new Set(["InvalidBase64", "InvalidQuotedPrintable", "UnknownTransferEncoding"])
 
 /**
- * {@link structurePrint} of what a structure-only parse must share with a full one: all but whether bodies are kept
- * and the defects of body decoding. Structure-only parsing builds only the Content-* fields it needs, even of a
- * block it checks line by line; comparing with the full parse, which builds every field at once, checks that
- * choice of fields against `Headers.get`.
+ * Everything a tree says, header fields and defect offsets included; with `shared`, only what a structure-only parse
+ * must share with a full one: all but whether bodies are kept and the defects of body decoding.
  */
-const sharedPrint = (root: Part.Part) =>
+const treePrint = (root: Part.Part, shared: boolean) =>
   JSON.stringify(
     [...Part.walk(root)].map((p) => [
       p.contentType,
@@ -141,14 +114,27 @@ const sharedPrint = (root: Part.Part) =>
       p.offset,
       p.bodyOffset,
       p.bodyLength,
+      shared ? null : p.body === undefined,
       p.parts.length,
       p.message !== undefined,
       p.headers.length,
       p.headers.defects,
       p.headers.fields.map((f) => [f.name, f.raw, f.value]),
-      p.defects.filter((d) => !decodingDefects.has(d.kind))
+      shared ? p.defects.filter((d) => !decodingDefects.has(d.kind)) : p.defects
     ])
   )
+
+/**
+ * `parseStructure` reads whole header blocks lazily; fed in a few bytes at a time, the push parser mostly reads them
+ * line by line and eagerly, so comparing the two checks that the lazy path changes nothing.
+ */
+const structurePrint = (root: Part.Part) => treePrint(root, false)
+
+/**
+ * Structure-only parsing builds only the Content-* fields it needs, even of a block it checks line by line; comparing
+ * with the full parse, which builds every field at once, checks that choice of fields against `Headers.get`.
+ */
+const sharedPrint = (root: Part.Part) => treePrint(root, true)
 
 const structureChunked = (bytes: Uint8Array, size: number) => {
   const parser = Parser.make({ bodies: "none" })
