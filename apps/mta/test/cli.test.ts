@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { Writable } from "node:stream"
 import { MailQueue } from "@cartero/queue"
 import { Fixtures } from "@cartero/queue/testing"
-import { RedisQueueStore } from "@cartero/queue-redis"
+import { Purge } from "@cartero/queue-redis"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Console, Effect, Exit, Layer } from "effect"
@@ -61,19 +61,7 @@ const queue = (env: Env) =>
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 
-const deleteKeys = (prefix: string) =>
-  Effect.promise(async () => {
-    const r = new RedisQueueStore.Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-    r.on("error", () => {})
-    await r.connect()
-    let cursor = "0"
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-      cursor = next
-      if (keys.length > 0) await r.unlink(...keys)
-    } while (cursor !== "0")
-    await r.quit()
-  })
+const deleteKeys = (prefix: string) => Effect.promise(() => Purge.prefix(redisUrl, prefix))
 
 interface StoreCase {
   readonly name: string

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { Output } from "./internal/output.ts"
 
 const table = new Int8Array(256).fill(-1)
 for (let i = 0; i < 64; i++) table["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i
@@ -26,21 +27,21 @@ const count = (input: Uint8Array, start: number, end: number): number => {
 
 /** Incremental base64 decoder. Feed chunks with {@link Decoder.write}, collect with {@link Decoder.end}. */
 export class Decoder {
-  private readonly chunks: Array<Uint8Array> = []
+  private readonly output: Output
   /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
-  constructor(private readonly onData?: (chunk: Uint8Array) => void) {}
+  constructor(onData?: (chunk: Uint8Array) => void) {
+    this.output = new Output(onData)
+  }
 
-  private put(chunk: Uint8Array): void {
-    this.size += chunk.length
-    if (this.onData !== undefined) this.onData(chunk)
-    else this.chunks.push(chunk)
+  /** Bytes decoded so far. */
+  get size(): number {
+    return this.output.size
   }
   private acc = 0
   private bits = 0
   private padded = false
   /** Number of bytes outside the alphabet (whitespace excluded). */
   invalid = 0
-  size = 0
 
   write(input: Uint8Array, start = 0, end = input.length): void {
     if (this.bits === 0 && !this.padded && end - start >= 1024) start = this.fast(input, start, end)
@@ -78,7 +79,7 @@ export class Decoder {
     }
     const out = Buffer.from(buf.toString("latin1", start, cut), "base64")
     if (out.length > 0) {
-      this.put(out)
+      this.output.put(out)
     }
     this.invalid += Math.floor((sum - count(input, cut, stop)) / INVALID)
     if (eq >= 0 && eq < end) {
@@ -121,7 +122,7 @@ export class Decoder {
     this.acc = acc
     this.bits = bits
     if (n > 0) {
-      this.put(n === out.length ? out : out.subarray(0, n))
+      this.output.put(n === out.length ? out : out.subarray(0, n))
     }
   }
 
@@ -131,21 +132,12 @@ export class Decoder {
   }
 
   end(): Uint8Array {
-    return this.onData === undefined ? concat(this.chunks, this.size) : new Uint8Array(0)
+    return this.output.collected()
   }
 }
 
 /** Concatenates chunks without copying when there is only one. */
-export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] ?? new Uint8Array(0)
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
-}
+export { concat } from "./internal/output.ts"
 
 /** Decodes a whole base64 value. */
 export const decode = (input: Uint8Array | string): Uint8Array => {

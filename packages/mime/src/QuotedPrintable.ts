@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { concat } from "./Base64.ts"
+import { Output } from "./internal/output.ts"
 
 const hex = new Int8Array(256).fill(-1)
 for (let i = 0; i < 10; i++) hex[48 + i] = i
@@ -17,20 +17,20 @@ for (let i = 0; i < 6; i++) {
 
 /** Incremental quoted-printable decoder. */
 export class Decoder {
-  private readonly chunks: Array<Uint8Array> = []
+  private readonly output: Output
   /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
-  constructor(private readonly onData?: (chunk: Uint8Array) => void) {}
+  constructor(onData?: (chunk: Uint8Array) => void) {
+    this.output = new Output(onData)
+  }
 
-  private put(chunk: Uint8Array): void {
-    this.size += chunk.length
-    if (this.onData !== undefined) this.onData(chunk)
-    else this.chunks.push(chunk)
+  /** Bytes decoded so far. */
+  get size(): number {
+    return this.output.size
   }
   private carry: Uint8Array = new Uint8Array(0)
   private longBlank = false
   /** Number of `=` that were neither an escape nor a soft break. */
   invalid = 0
-  size = 0
 
   write(input: Uint8Array, start = 0, end = input.length): void {
     let src = input
@@ -118,7 +118,7 @@ export class Decoder {
       i++
     }
     if (n > 0) {
-      this.put(out.subarray(0, n))
+      this.output.put(out.subarray(0, n))
     }
   }
 
@@ -128,7 +128,7 @@ export class Decoder {
       this.carry = new Uint8Array(0)
       this.decode(rest, 0, rest.length, true)
     }
-    return this.onData === undefined ? concat(this.chunks, this.size) : new Uint8Array(0)
+    return this.output.collected()
   }
 }
 

@@ -4,5 +4,6 @@
  * @since 0.1.0
  */
 export * as Keys from "./Keys.ts"
+export * as Purge from "./Purge.ts"
 export * as RedisQueueStore from "./RedisQueueStore.ts"
 export * as Scripts from "./Scripts.ts"

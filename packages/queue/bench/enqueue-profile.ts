@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto"
 import { MailQueue } from "@cartero/queue"
 import { Effect, Layer } from "effect"
-import { RedisQueueStore } from "../../queue-redis/src/index.ts"
+import { Purge, RedisQueueStore } from "../../queue-redis/src/index.ts"
 import { envelope } from "../src/testing/Fixtures.ts"
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
@@ -25,13 +25,4 @@ const main = Effect.gen(function*() {
   console.log(`enqueue/s ${Math.round(n / ((performance.now() - t0) / 1000))}`)
 }).pipe(Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.layer({ url: redisUrl, prefix })))))
 
-Effect.runPromise(main).finally(async () => {
-  const r = new RedisQueueStore.Redis(redisUrl)
-  let cursor = "0"
-  do {
-    const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-    cursor = next
-    if (keys.length > 0) await r.unlink(...keys)
-  } while (cursor !== "0")
-  await r.quit()
-})
+Effect.runPromise(main).finally(() => Purge.prefix(redisUrl, prefix))

@@ -14,7 +14,7 @@ import { MailQueue, MemoryQueueStore } from "@cartero/queue"
 import type { QueueStore } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import { Effect, Layer } from "effect"
-import { RedisQueueStore } from "../../queue-redis/src/index.ts"
+import { Purge, RedisQueueStore } from "../../queue-redis/src/index.ts"
 import { SqliteQueueStore } from "../../queue-sqlite/src/index.ts"
 import { envelope } from "../src/testing/Fixtures.ts"
 
@@ -108,16 +108,7 @@ const main = Effect.gen(function*() {
     }
   }
   // Clean up every key of this run.
-  yield* Effect.promise(async () => {
-    const r = new RedisQueueStore.Redis(redisUrl)
-    let cursor = "0"
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-      cursor = next
-      if (keys.length > 0) await r.unlink(...keys)
-    } while (cursor !== "0")
-    await r.quit()
-  })
+  yield* Effect.promise(() => Purge.prefix(redisUrl, prefix))
   if (spawnSync("redis-benchmark", ["--version"]).status === 0) {
     const u = new URL(redisUrl)
     const out = execFileSync("redis-benchmark", ["-h", u.hostname, "-p", u.port || "6379", "--dbnum", "9", "-q", "-t", "set", "-d", "4096", "-n", "20000"]).toString()

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import * as Base64 from "../Base64.ts"
+import { Output } from "./output.ts"
 import * as ContentType from "../ContentType.ts"
 import type * as Defect from "../Defect.ts"
 import * as Headers from "../Headers.ts"
@@ -18,23 +18,18 @@ export interface Sink {
 const noHeaders = new Headers.Headers([])
 
 export class Raw implements Sink {
-  private readonly chunks: Array<Uint8Array> = []
-  /** With `onData`, decoded chunks are handed over as they come and not kept (`end` then returns nothing). */
-  constructor(private readonly onData?: (chunk: Uint8Array) => void) {}
-
-  private put(chunk: Uint8Array): void {
-    this.size += chunk.length
-    if (this.onData !== undefined) this.onData(chunk)
-    else this.chunks.push(chunk)
+  private readonly output: Output
+  /** With `onData`, chunks are handed over as they come and not kept (`end` then returns nothing). */
+  constructor(onData?: (chunk: Uint8Array) => void) {
+    this.output = new Output(onData)
   }
-  private size = 0
   write(buf: Uint8Array, start: number, end: number): void {
     if (end <= start) return
     // A view, not a copy: for a whole in-memory message a 7bit/8bit/binary body costs nothing.
-    this.put(buf.subarray(start, end))
+    this.output.put(buf.subarray(start, end))
   }
   end(): Uint8Array {
-    return this.onData === undefined ? Base64.concat(this.chunks, this.size) : new Uint8Array(0)
+    return this.output.collected()
   }
 }
 
