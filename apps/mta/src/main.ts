@@ -10,8 +10,11 @@ import cluster from "node:cluster"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
 import * as Cluster from "./Cluster.ts"
+import * as HeapGrowth from "./HeapGrowth.ts"
 import * as MtaApp from "./MtaApp.ts"
 import * as ProcessExit from "./ProcessExit.ts"
+
+HeapGrowth.apply()
 
 const wanted = Cluster.processes(process.env)
 if ("error" in wanted) {

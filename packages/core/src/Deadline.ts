@@ -9,16 +9,19 @@
  * the effect's own failure, or a `TimeoutError` after `duration` (measured on the `Clock`, so `TestClock` drives
  * it), with the effect interrupted.
  *
+ * A hook that returns `Effect.succeed(verdict)` hands over an `Exit`, which is already done: it is returned as is,
+ * without a fiber.
+ *
  * @since 0.1.0
  */
-import { Cause, Duration, Effect, Fiber } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber } from "effect"
 
 /** The effect's result, or `Cause.TimeoutError` once `duration` has passed (the effect is then interrupted). */
 export const within = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   duration: Duration.Duration
 ): Effect.Effect<A, E | Cause.TimeoutError, R> =>
-  Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
+  Exit.isExit(effect) ? effect : Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
     const exit = fiber.pollUnsafe()
     if (exit !== undefined) return exit
     return Effect.timeoutOrElse(Fiber.join(fiber), {

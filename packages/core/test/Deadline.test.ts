@@ -11,6 +11,13 @@ describe("Deadline.within", () => {
       assert.strictEqual(yield* Deadline.within(Effect.succeed(42), twoSeconds), 42)
     }))
 
+  it("an effect that is already an Exit is returned as is (no fiber, no timer)", () => {
+    const done = Exit.succeed("verdict")
+    assert.strictEqual(Deadline.within(done, twoSeconds), done)
+    const failed = Exit.fail("boom")
+    assert.strictEqual(Deadline.within(failed, twoSeconds), failed)
+  })
+
   it.effect("the effect's own failure passes through, at once or later", () =>
     Effect.gen(function*() {
       const now = yield* Effect.exit(Deadline.within(Effect.fail("boom"), twoSeconds))

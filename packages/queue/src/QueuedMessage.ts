@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Envelope, SmtpReply } from "@cartero/smtp"
+import { type Envelope, EnvelopeJson, SmtpReply } from "@cartero/smtp"
 import { Schema } from "effect"
 import type * as RecipientState from "./RecipientState.ts"
 
@@ -98,13 +98,11 @@ export const summarize = (message: QueuedMessage): MessageSummary => {
 // Codecs for persistence
 // ---------------------------------------------------------------------------------------------------------------
 
-const EnvelopeJson = Schema.fromJsonString(Envelope.Envelope)
-
-/** Serialises an envelope to JSON through its Schema (stores keep it as an opaque string). */
-export const encodeEnvelope: (envelope: Envelope.Envelope) => string = Schema.encodeSync(EnvelopeJson)
+/** Serialises an envelope to its Schema's JSON (stores keep it as an opaque string). */
+export const encodeEnvelope: (envelope: Envelope.Envelope) => string = EnvelopeJson.encode
 
 /** Parses a stored envelope; a corrupt record is a defect of the store, not of the caller. */
-export const decodeEnvelope: (json: string) => Envelope.Envelope = Schema.decodeUnknownSync(EnvelopeJson)
+export const decodeEnvelope: (json: string) => Envelope.Envelope = EnvelopeJson.decode
 
 /** A reply as persisted: the enhanced code is re-checked when read back (see {@link decodeReply}). */
 const StoredReply = Schema.Struct({

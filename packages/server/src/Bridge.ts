@@ -1,13 +1,17 @@
 /**
  * Runs pipeline effects from smtp-server's node callbacks.
  *
- * A runtime is captured once per server with `FiberSet.makeRuntimePromise`: every fiber it starts belongs to the
- * server's scope and is interrupted when the layer closes. Each call is annotated with the session id, so every log
- * line of a session carries `session=<id>`.
+ * A runtime is captured once per server with `FiberSet.makeRuntime`: every fiber it starts belongs to the server's
+ * scope and is interrupted when the layer closes. Each call is annotated with the session id, so every log line of a
+ * session carries `session=<id>`.
  *
- * Nothing that happens here may crash the process: the effect runs under `Effect.exit`, a failed or rejected run
- * answers `451 4.3.0`, and an exception thrown by the continuation (i.e. by smtp-server while it writes the reply) is
- * caught and logged.
+ * A fiber runs synchronously until it first waits; most phases (MAIL, RCPT) decide without waiting, and then the
+ * reply is given at once, in the same call, rather than through a promise and a later microtask (the library's
+ * command loop takes synchronous continuations without recursing). A fiber that waits answers when it ends.
+ *
+ * Nothing that happens here may crash the process: a failed or interrupted run answers `451 4.3.0` (a failure is
+ * logged), and an exception thrown by the continuation (i.e. by smtp-server while it writes the reply) is caught and
+ * logged.
  *
  * @since 0.1.0
  */
@@ -17,7 +21,8 @@ import { Cause, Effect, Exit, FiberSet } from "effect"
 /** The bridge of one server. */
 export interface Bridge {
   /**
-   * Runs a phase and calls `respond` exactly once with its verdict (`451 4.3.0` if the effect failed or died).
+   * Runs a phase and calls `respond` exactly once with its verdict (`451 4.3.0` if the effect failed or died):
+   * before returning when the phase needed no waiting, later otherwise.
    */
   readonly decide: (
     sessionId: string,
@@ -30,12 +35,10 @@ export interface Bridge {
 
 /** Captures the runtime; fibers are interrupted when the surrounding scope closes. */
 export const make = Effect.gen(function*() {
-  const run = yield* FiberSet.makeRuntimePromise<never>()
+  const run = yield* FiberSet.makeRuntime<never>()
 
   const fire = (sessionId: string, effect: Effect.Effect<void>): void => {
-    run(effect.pipe(Effect.annotateLogs({ session: sessionId }), Effect.catchCause(() => Effect.void))).catch(
-      () => undefined
-    )
+    run(effect.pipe(Effect.annotateLogs({ session: sessionId }), Effect.catchCause(() => Effect.void)))
   }
 
   const guarded = (sessionId: string, what: string, f: () => void): void => {
@@ -51,21 +54,20 @@ export const make = Effect.gen(function*() {
     effect: Effect.Effect<Verdict.Verdict>,
     respond: (verdict: Verdict.Verdict) => void
   ): void => {
-    const logged = effect.pipe(
-      Effect.annotateLogs({ session: sessionId }),
-      Effect.exit,
-      Effect.tap((exit) =>
-        Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
-          ? Effect.logError("session handler failed; answering 451 4.3.0", exit.cause).pipe(
-            Effect.annotateLogs({ session: sessionId })
-          )
-          : Effect.void
-      )
-    )
-    run(logged).then(
-      (exit) => guarded(sessionId, "answering", () => respond(Exit.isSuccess(exit) ? exit.value : Verdict.tempFail)),
-      () => guarded(sessionId, "answering", () => respond(Verdict.tempFail))
-    )
+    const answer = (exit: Exit.Exit<Verdict.Verdict>): void => {
+      if (Exit.isSuccess(exit)) return guarded(sessionId, "answering", () => respond(exit.value))
+      if (!Cause.hasInterruptsOnly(exit.cause)) {
+        fire(sessionId, Effect.logError("session handler failed; answering 451 4.3.0", exit.cause))
+      }
+      guarded(sessionId, "answering", () => respond(Verdict.tempFail))
+    }
+    // Under `Effect.exit`, the fiber itself never fails: the set keeps no failure, nothing is reported twice.
+    const settle = (outer: Exit.Exit<Exit.Exit<Verdict.Verdict>>): void =>
+      answer(Exit.isSuccess(outer) ? outer.value : Exit.failCause(outer.cause))
+    const fiber = run(Effect.exit(Effect.annotateLogs(effect, { session: sessionId })))
+    const done = fiber.pollUnsafe()
+    if (done !== undefined) settle(done)
+    else fiber.addObserver(settle)
   }
 
   return { decide, fire } satisfies Bridge

@@ -71,18 +71,21 @@ const octets = (s: string): number => {
   return n
 }
 
-// RFC 5321 atext plus, under RFC 6531, any non-ASCII character.
-const atextAscii = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/
-const atextUtf8 = /^(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]|[^\u0000-\u007f])+$/u
 const controls = /[\u0000-\u001f\u007f-\u009f]/
 const nonAscii = /[^\u0000-\u007f]/
-const ldh = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
+// Labels of letters, digits and hyphens, 1–63 long, no hyphen at either end, dot-separated.
+const ldhDomain = /^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/
 
 const fail = (input: string, reason: AddressErrorReason, detail: string) =>
   Result.fail(new AddressError({ input, reason, detail }))
 
-const isDotAtom = (s: string, utf8: boolean): boolean =>
-  s.split(".").every((atom) => atom.length > 0 && (utf8 ? atextUtf8 : atextAscii).test(atom))
+// Dot-atoms of RFC 5321 atext plus, under RFC 6531, any non-ASCII character; one pattern each rather than a split
+// into atoms (every address of every message goes through here).
+const dotAtomAscii = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/
+const dotAtomUtf8 =
+  /^(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]|[^\u0000-\u007f])+(?:\.(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]|[^\u0000-\u007f])+)*$/u
+
+const isDotAtom = (s: string, utf8: boolean): boolean => (utf8 ? dotAtomUtf8 : dotAtomAscii).test(s)
 
 /** Parses a quoted string body (between the quotes), returning the unescaped text or undefined. */
 const unquote = (body: string, utf8: boolean): string | undefined => {
@@ -149,12 +152,12 @@ const normaliseDomain = (input: string, domain: string, utf8: boolean): Result.R
   if (nonAscii.test(domain) && !utf8) {
     return fail(input, "Utf8NotAllowed", "internationalised domain without SMTPUTF8")
   }
-  const lower = domain.normalize("NFC").toLowerCase()
-  const ascii = nonAscii.test(lower) ? domainToASCII(lower) : lower
+  const international = nonAscii.test(domain)
+  const lower = international ? domain.normalize("NFC").toLowerCase() : domain.toLowerCase()
+  const ascii = international ? domainToASCII(lower) : lower
   if (ascii === "") return fail(input, "InvalidDomain", `domain ${JSON.stringify(domain)} is not a valid IDN`)
   if (octets(ascii) > 255) return fail(input, "DomainTooLong", "domain longer than 255 octets")
-  const labels = ascii.split(".")
-  if (!labels.every((l) => ldh.test(l))) return fail(input, "InvalidDomain", `invalid domain ${JSON.stringify(domain)}`)
+  if (!ldhDomain.test(ascii)) return fail(input, "InvalidDomain", `invalid domain ${JSON.stringify(domain)}`)
   return Result.succeed(lower)
 }
 

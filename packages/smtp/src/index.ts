@@ -6,6 +6,7 @@
 export * as Address from "./Address.ts"
 export * as EnhancedCode from "./EnhancedCode.ts"
 export * as Envelope from "./Envelope.ts"
+export * as EnvelopeJson from "./EnvelopeJson.ts"
 export * as Header from "./Header.ts"
 export * as Phase from "./Phase.ts"
 export * as ReplyCode from "./ReplyCode.ts"
