@@ -14,15 +14,21 @@ import * as HeapGrowth from "./HeapGrowth.ts"
 import * as MtaApp from "./MtaApp.ts"
 import * as ProcessExit from "./ProcessExit.ts"
 
-HeapGrowth.apply()
+const cannotStart = (error: string): never => {
+  process.stderr.write(`cartero: cannot start: ${error}\n`)
+  return process.exit(1)
+}
 
+const growth = HeapGrowth.percent(process.env)
 const wanted = Cluster.processes(process.env)
-if ("error" in wanted) {
-  process.stderr.write(`cartero: cannot start: ${wanted.error}\n`)
-  process.exit(1)
+if ("error" in growth) {
+  cannotStart(growth.error)
+} else if ("error" in wanted) {
+  cannotStart(wanted.error)
 } else if (wanted.n > 1 && cluster.isPrimary) {
   Cluster.runPrimary(wanted.n)
 } else {
+  HeapGrowth.apply(growth.n)
   const main = Layer.launch(MtaApp.layer).pipe(Effect.tapCause(ProcessExit.report))
   NodeRuntime.runMain(main, { disableErrorReporting: true, teardown: ProcessExit.teardown })
 }

@@ -81,6 +81,16 @@ describe.each(["tsx", "bundle"] as const)("the app process (%s)", (runner) => {
       assert.notMatch(running.output.stderr, /^\s+at /m)
     }).pipe(Effect.scoped))
 
+  it.live("a bad CARTERO_HEAP_GROWTH exits 1 before anything starts, naming the variable", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const running = yield* spawnApp(runner, { CARTERO_DATA_DIR: dataDir, CARTERO_SMTP_PORT: "0", CARTERO_HEAP_GROWTH: "lots" })
+      const code = yield* waitExit(running)
+      assert.strictEqual(code, 1, running.output.stderr)
+      assert.include(running.output.stderr, "cartero: cannot start: CARTERO_HEAP_GROWTH: expected an integer 0-1000")
+      assert.notInclude(running.output.stdout, "cartero started")
+    }).pipe(Effect.scoped))
+
   it.live("SIGTERM stops it cleanly with exit code 0", () =>
     Effect.gen(function*() {
       const dataDir = yield* tempDir

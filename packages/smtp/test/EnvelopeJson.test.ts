@@ -68,8 +68,9 @@ describe("EnvelopeJson", () => {
       fc.boolean(),
       fc.integer(),
       text,
-      fc.constant([]),
-      fc.constant({}),
+      // Fresh containers for every use: a shared one, mutated at two paths, would make a cycle.
+      fc.constant(0).map((): unknown => []),
+      fc.constant(0).map((): unknown => ({})),
       fc.constantFrom("NEVER", "8BITMIME", "FULL", "7BIT")
     )
     const paths = [
@@ -103,7 +104,7 @@ describe("EnvelopeJson", () => {
         const last = path[path.length - 1]
         if (typeof target !== "object" || target === null || last === undefined) continue
         if (value === undefined) delete (target as Record<string | number, unknown>)[last]
-        else (target as Record<string | number, unknown>)[last] = value
+        else (target as Record<string | number, unknown>)[last] = structuredClone(value)
       }
       const json = JSON.stringify(record)
       assert.deepStrictEqual(outcome(EnvelopeJson.decode, json), outcome(schemaDecode, json))
