@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# `pnpm start` runs in apps/mta, where a relative ./data would land; the README promises the repository's ./data.
+export CARTERO_DATA_DIR="${CARTERO_DATA_DIR:-$PWD/data}"
 exec pnpm start
