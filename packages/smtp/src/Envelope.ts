@@ -20,12 +20,16 @@ export type BodyType = typeof BodyType.Type
 export const Notify = Schema.Literals(["NEVER", "SUCCESS", "FAILURE", "DELAY"])
 export type Notify = typeof Notify.Type
 
+/** DSN RET= values (RFC 3461 §4.3). */
+export const Ret = Schema.Literals(["FULL", "HDRS"])
+export type Ret = typeof Ret.Type
+
 /** Parameters of MAIL FROM. */
 export const MailParams = Schema.Struct({
   size: Schema.optional(Schema.Number),
   body: Schema.optional(BodyType),
   smtpUtf8: Schema.Boolean,
-  ret: Schema.optional(Schema.Literals(["FULL", "HDRS"])),
+  ret: Schema.optional(Ret),
   envid: Schema.optional(Schema.String),
   requireTls: Schema.optional(Schema.Boolean)
 })

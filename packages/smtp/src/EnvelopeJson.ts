@@ -63,7 +63,7 @@ const oneOf = (values: ReadonlyArray<string>) => (u: unknown): boolean => typeof
 
 const isBodyType = oneOf(Envelope.BodyType.literals)
 const isNotify = oneOf(Envelope.Notify.literals)
-const isRet = oneOf(["FULL", "HDRS"])
+const isRet = oneOf(Envelope.Ret.literals)
 
 const isAddress = (u: unknown): u is Address => isObject(u) && isString(u["localPart"]) && isString(u["domain"])
 

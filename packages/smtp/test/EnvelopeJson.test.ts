@@ -15,7 +15,7 @@ const params: fc.Arbitrary<Envelope.MailParams> = fc.record({
   size: fc.integer({ min: 0, max: 1e9 }),
   body: fc.constantFrom(...Envelope.BodyType.literals),
   smtpUtf8: fc.boolean(),
-  ret: fc.constantFrom("FULL" as const, "HDRS" as const),
+  ret: fc.constantFrom(...Envelope.Ret.literals),
   envid: text,
   requireTls: fc.boolean()
 }, { requiredKeys: ["smtpUtf8"] })
