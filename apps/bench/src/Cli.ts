@@ -105,7 +105,7 @@ scenarios
   wire     the tool's generator against the tool's sink (a child process): the loopback ceiling
   sink     run the counting sink standalone (--host, --port), for peers to deliver to
   mime     run the @cartero/mime package benchmark (pnpm --filter @cartero/mime bench)
-  queue    run the @cartero/queue package benchmark (pnpm --filter @cartero/queue bench)
+  queue    run the queue stores benchmark (pnpm --filter @cartero/bench bench:queue)
 
 options
   --target host:port     server under test (default: spawn Cartero from apps/mta)

@@ -268,23 +268,27 @@ export const sink = (o: Options): Effect.Effect<void, ServerProcess.ServerError,
     return yield* Effect.never
   })
 
-/** Runs `pnpm --filter @cartero/<name> bench` if that package has a `bench` script. */
+/**
+ * Runs a package benchmark as a child process: `pnpm --filter @cartero/mime bench`, and for the queue (whose
+ * benchmark compares the stores, which live in packages of their own) `pnpm --filter @cartero/bench bench:queue`.
+ */
 export const packageBench = (name: "mime" | "queue", o: Options): Effect.Effect<void, ServerProcess.ServerError> =>
   Effect.gen(function*() {
-    const manifest = `${repoRoot}packages/${name}/package.json`
+    const [pkg, script] = name === "queue" ? ["@cartero/bench", "bench:queue"] : [`@cartero/${name}`, "bench"]
+    const manifest = `${repoRoot}${name === "queue" ? "apps/bench" : `packages/${name}`}/package.json`
     const hasScript = (() => {
       if (!existsSync(manifest)) return false
       const json: unknown = JSON.parse(readFileSync(manifest, "utf8"))
       if (typeof json !== "object" || json === null || !("scripts" in json)) return false
       const scripts: unknown = json.scripts
-      return typeof scripts === "object" && scripts !== null && "bench" in scripts
+      return typeof scripts === "object" && scripts !== null && script in scripts
     })()
     if (!hasScript) {
-      process.stdout.write(`packages/${name} has no "bench" script (yet): nothing to run\n`)
+      process.stdout.write(`${pkg} has no "${script}" script (yet): nothing to run\n`)
       return
     }
     const code = yield* Effect.callback<number | null, ServerProcess.ServerError>((resume) => {
-      const child = spawnChild("pnpm", ["--filter", `@cartero/${name}`, "bench"], { cwd: repoRoot, stdio: "inherit" })
+      const child = spawnChild("pnpm", ["--filter", pkg, script], { cwd: repoRoot, stdio: "inherit" })
       const timer = setTimeout(() => child.kill("SIGTERM"), o.timeoutSeconds * 1000 * 10)
       child.once("error", (e) => resume(Effect.fail(new ServerProcess.ServerError({ message: `pnpm: ${e.message}` }))))
       child.once("exit", (c) => {
@@ -297,5 +301,5 @@ export const packageBench = (name: "mime" | "queue", o: Options): Effect.Effect<
         child.kill("SIGTERM")
       })
     })
-    if (code !== 0) return yield* new ServerProcess.ServerError({ message: `@cartero/${name} bench exited with ${code}` })
+    if (code !== 0) return yield* new ServerProcess.ServerError({ message: `${pkg} ${script} exited with ${code}` })
   })

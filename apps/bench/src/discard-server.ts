@@ -1,6 +1,6 @@
 /**
  * Cartero's framework with nothing behind it: `@cartero/server` over a pipeline of one plugin that accepts every
- * recipient and discards every message (its `queue` hook answers `250` without storing anything).
+ * recipient and discards every message (a store of the `queue` phase that answers `250` without storing anything).
  *
  * It is the like-for-like peer of Haraka's discard mode (`peers.sh`): the same SMTP session, the same hooks and the
  * same Effect runtime as the reference app, minus the queue. Comparing it with `accept` (the app, durable Redis
@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Pipeline, Plugin } from "@cartero/core"
+import { Pipeline, Plugin, Store } from "@cartero/core"
 import { SmtpServer } from "@cartero/server"
 import { Verdict } from "@cartero/smtp"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -23,7 +23,12 @@ import { Effect, Layer, References } from "effect"
 
 const discard = Plugin.make("discard", Effect.succeed({
   rcptTo: () => Effect.succeed(Verdict.accept()),
-  queue: () => Effect.succeed(Verdict.accept({ enhanced: "2.0.0", text: "Ok: discarded" }))
+  queue: Store.make({
+    takes: () => Effect.succeed(true),
+    prepare: () => Effect.void,
+    write: () => Effect.succeed(Verdict.accept({ enhanced: "2.0.0", text: "Ok: discarded" })),
+    undo: () => Effect.void
+  })
 }))
 
 const port = Number(process.argv[2] ?? "2604")
@@ -39,8 +44,8 @@ const program = Effect.gen(function*() {
   return yield* Effect.never
 }).pipe(
   Effect.provide(
-    SmtpServer.layer({ hostname: "discard.bench.invalid", listeners: [{ kind: "mx", host: "127.0.0.1", port }] }).pipe(
-      Layer.provide(Pipeline.layer([discard]))
+    SmtpServer.SmtpServer.layer({ hostname: "discard.bench.invalid", listeners: [{ kind: "mx", host: "127.0.0.1", port }] }).pipe(
+      Layer.provide(Pipeline.Pipeline.layer([discard]))
     )
   ),
   Effect.provideService(References.MinimumLogLevel, "Warn")

@@ -5,11 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Maildir } from "@cartero/plugin-maildir"
 import { type Config, ConfigProvider, Context, Effect, Layer, type LogLevel } from "effect"
 import * as Path from "node:path"
+import * as CarteroConfig from "./CarteroConfig.ts"
 
 /**
  * A variable has a value the app cannot use. Rendered as `VARIABLE: expected …, got "…"`. The shared
@@ -46,9 +47,6 @@ export const defaults: Readonly<Record<string, string>> = {
   CARTERO_LOG_FORMAT: "logfmt"
 }
 
-/** Adds {@link defaults} behind whatever ConfigProvider is current (the environment, or a test's). */
-export const layerDefaults: Layer.Layer<never> = ConfigProvider.layerAdd(ConfigProvider.fromUnknown(defaults))
-
 const logLevels: Readonly<Record<string, LogLevel.LogLevel>> = {
   trace: "Trace",
   debug: "Debug",
@@ -77,4 +75,17 @@ export const load: Effect.Effect<AppConfigShape, AppConfigError | Config.ConfigE
 /** The app's settings as a service, so logging and the start-up line read them once. */
 export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("@cartero/mta/AppConfig") {
   static readonly layer: Layer.Layer<AppConfig, AppConfigError | Config.ConfigError> = Layer.effect(AppConfig, load)
+
+  /**
+   * Where every setting of the app is read from, in order: whatever `ConfigProvider` is current (the environment,
+   * or a test's), then the config file's `settings`, then the app's {@link defaults}.
+   */
+  static readonly layerProvider = (settings: CarteroConfig.Settings = {}): Layer.Layer<never> =>
+    Layer.effect(
+      ConfigProvider.ConfigProvider,
+      Effect.gen(function*() {
+        const current = yield* ConfigProvider.ConfigProvider
+        return ConfigProvider.orElse(ConfigProvider.orElse(current, CarteroConfig.provider(settings)), ConfigProvider.fromUnknown(defaults))
+      })
+    )
 }

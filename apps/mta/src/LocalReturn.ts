@@ -9,6 +9,7 @@
  */
 import { OutboundHooks, TlsPolicy } from "@cartero/delivery"
 import { SmtpServer } from "@cartero/server"
+import { Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import { AppConfig } from "./AppConfig.ts"
 
@@ -25,7 +26,7 @@ export const plugin = OutboundHooks.make(
       route: (context) =>
         Effect.sync(() => {
           const mx = server.address("mx")
-          if (!local.has(context.domain) || mx === undefined) return OutboundHooks.next
+          if (!local.has(context.domain) || mx === undefined) return Verdict.next
           return OutboundHooks.relay({ host: reachable(mx.host), port: mx.port, tls: TlsPolicy.none })
         })
     }

@@ -52,10 +52,10 @@ export const layer: Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailab
 )
 
 /**
- * `MailQueue` (retry policy from `CARTERO_RETRY_SCHEDULE` / `CARTERO_MAX_QUEUE_AGE`) over the selected store; the
- * store is an output too, for code that needs `awaitWork` or the raw contract.
+ * `MailQueue` over the selected store; the store is an output too, for code that needs `awaitWork` or the raw
+ * contract.
  */
 export const layerMailQueue: Layer.Layer<
   MailQueue.MailQueue | QueueStore.QueueStore,
   QueueError.QueueUnavailable | Config.ConfigError
-> = MailQueue.MailQueue.layerConfig.pipe(Layer.provideMerge(layer))
+> = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(layer))

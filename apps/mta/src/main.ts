@@ -29,6 +29,6 @@ if ("error" in growth) {
   Cluster.runPrimary(wanted.n)
 } else {
   HeapGrowth.apply(growth.n)
-  const main = Layer.launch(MtaApp.layer).pipe(Effect.tapCause(ProcessExit.report))
+  const main = Layer.launch(MtaApp.MtaApp.layerConfig).pipe(Effect.tapCause(ProcessExit.report))
   NodeRuntime.runMain(main, { disableErrorReporting: true, teardown: ProcessExit.teardown })
 }

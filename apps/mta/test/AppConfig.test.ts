@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Config, ConfigProvider, Effect, Exit, Layer } from "effect"
 import * as Path from "node:path"
-import { AppConfig, layerDefaults } from "../src/AppConfig.ts"
+import { AppConfig } from "../src/AppConfig.ts"
 import * as ProcessExit from "../src/ProcessExit.ts"
 
 const read = (env: Record<string, string>) =>
   Effect.gen(function*() {
     return yield* AppConfig
   }).pipe(
-    Effect.provide(AppConfig.layer.pipe(Layer.provide(layerDefaults), Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
+    Effect.provide(AppConfig.layer.pipe(Layer.provide(AppConfig.layerProvider()), Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
   )
 
 describe("AppConfig", () => {

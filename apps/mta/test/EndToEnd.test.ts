@@ -15,7 +15,7 @@ const { listFiles } = TempDir
 const startApp = (env: Record<string, string>) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+      MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
     )
     const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")
     if (mx === undefined) return yield* Effect.die("no MX listener")

@@ -25,7 +25,7 @@ const startApp = (dataDir: string, dnsPort: number, sinkPort: number) =>
       CARTERO_LOG_LEVEL: "warn"
     }
     const context = yield* Layer.build(
-      MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+      MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
     )
     const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")
     if (mx === undefined) return yield* Effect.die("no MX listener")

@@ -22,7 +22,7 @@ const password = "correct horse battery staple"
 /** Starts one reference app with `env` (over the defaults below) in the current scope. */
 const startApp = (env: Record<string, string>) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+    const context = yield* Layer.build(MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
       env: { CARTERO_SMTP_PORT: "0", CARTERO_LOG_LEVEL: "error", CARTERO_OUTBOUND_TLS: "opportunistic", ...env }
     })))))
     const server = Context.get(context, SmtpServer.SmtpServer)

@@ -21,7 +21,7 @@ describe("graceful shutdown", () => {
       }
       const appScope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(
-        MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))),
+        MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))),
         appScope
       )
       const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")

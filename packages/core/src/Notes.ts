@@ -2,8 +2,16 @@
  * Typed notes shared between plugins for the lifetime of a connection or of one transaction.
  *
  * Haraka's `transaction.notes` is an untyped bag where a typo silently reads `undefined`. Here a note is a typed
- * key made once (`const Spf = TxnNote.make<SpfResult>("spf")`) and then read and written through that key only;
- * two keys made with the same name never collide.
+ * key made once and then read and written through that key only; two keys made with the same name never collide.
+ *
+ * ```ts
+ * const Spf = Notes.make<"pass" | "fail">("spf")
+ * yield* Spf.set(txn, "pass")                 // in mailFrom
+ * const spf = yield* Spf.get(txn)             // Option<"pass" | "fail"> in a later phase
+ * ```
+ *
+ * A note set on a transaction lives until the transaction ends (RSET, a new MAIL, end of DATA); a note set on the
+ * connection lives until it closes.
  *
  * @since 0.1.0
  */
@@ -19,7 +27,7 @@ export interface HasNotes {
   readonly notes: NoteStore
 }
 
-/** Creates an empty note store. */
+/** Creates an empty note store (for whoever builds connections and transactions: the server, tests). */
 export const makeStore = (): NoteStore => ({ _notes: new Map() })
 
 /** A typed note key. */

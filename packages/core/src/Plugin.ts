@@ -13,17 +13,20 @@
  * }))
  * ```
  *
- * The inbound pipeline's plugins have `Hooks`; other pipelines (the delivery side's outbound phases) reuse the
- * same plugin shape with their own hooks record (`makeOf<OutboundHooks>()`), and the same ordered build
- * ({@link buildAll}) and per-call policy ({@link guard}).
+ * The hooks record is exact: a hook name that is not a phase (`rcpTo`) is a type error, and for code the compiler
+ * did not check (JavaScript, casts) building the plugin fails with `plugin "x": unknown hook "rcpTo"`.
+ *
+ * The inbound pipeline's plugins have {@link Hooks}; the delivery side's outbound plugins are the same shape with
+ * their own hooks record (`@cartero/delivery`'s `OutboundHooks.make`, made with {@link makeOf}), built and run by
+ * the same {@link buildAll} and `Runner`.
  *
  * @since 0.1.0
  */
+import { Deadline } from "@cartero/hotpath"
 import { Cause, Duration, Effect, References, type Scope, Tracer } from "effect"
-import * as Deadline from "./Deadline.ts"
-import type { Hooks } from "./Hooks.ts"
+import { type Hooks, phases } from "./Hooks.ts"
 
-/** The default time a hook may take before the pipeline answers 451 4.3.0 (as Haraka's plugin timeout). */
+/** The default time a hook may take before the pipeline gives up on it (as Haraka's plugin timeout). */
 export const defaultTimeout: Duration.Duration = Duration.seconds(30)
 
 /** A plugin whose build may fail with `E`, needs services `R`, and yields hooks `H` (inbound `Hooks` by default). */
@@ -40,32 +43,55 @@ export interface Options {
   readonly timeout?: Duration.Input
 }
 
+/**
+ * Compile-time exactness of a hooks record: `unknown` when every key of `H` is a hook of `Shape`, otherwise a type
+ * no Effect has, whose only property names the offending keys (the compiler's message then shows them).
+ */
+export type Exact<H, Shape> = [H] extends [never] ? unknown
+  : [Exclude<keyof H, keyof Shape>] extends [never] ? unknown
+  : { readonly "unknown hook": Exclude<keyof H, keyof Shape> }
+
 const validName = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
+/** Fails the build with a clear message when the hooks record has a key that is not one of `known`. */
+const checked = <H>(name: string, known: ReadonlyArray<string>, hooks: H): Effect.Effect<H> => {
+  if (typeof hooks !== "object" || hooks === null) {
+    return Effect.die(new TypeError(`plugin ${JSON.stringify(name)}: build must return a hooks object, got ${typeof hooks}`))
+  }
+  for (const key of Object.keys(hooks)) {
+    if (!known.includes(key)) {
+      return Effect.die(new TypeError(`plugin ${JSON.stringify(name)}: unknown hook ${JSON.stringify(key)}; hooks are ${known.join(", ")}`))
+    }
+  }
+  return Effect.succeed(hooks)
+}
+
 /**
- * The `make` of plugins with hooks `H`. `name` is lower-case (`[a-z0-9._-]`, used in span names
- * `plugin.<name>.<phase>` and logs); an invalid name throws a `TypeError` (a programming error, found at import).
+ * The `make` of plugins whose hooks record is `Shape`, whose hook names are `known`. `name` is lower-case
+ * (`[a-z0-9._-]`, used in span names `plugin.<name>.<phase>` and logs); an invalid name throws a `TypeError` (a
+ * programming error, found at import).
  */
-export const makeOf = <H>() =>
-<E = never, R = never>(
+export const makeOf = <Shape>(known: ReadonlyArray<keyof Shape & string>) =>
+<H extends Shape, E = never, R = never>(
   name: string,
-  build: Effect.Effect<H, E, R>,
+  build: Effect.Effect<H, E, R> & Exact<H, Shape>,
   options?: Options
-): Plugin<E, Exclude<R, Scope.Scope>, H> => {
+): Plugin<E, Exclude<R, Scope.Scope>, Shape> => {
   if (!validName.test(name)) throw new TypeError(`invalid plugin name ${JSON.stringify(name)}`)
+  const effect: Effect.Effect<H, E, R> = build
   return {
     name,
-    build: build as Effect.Effect<H, E, Exclude<R, Scope.Scope> | Scope.Scope>,
+    build: Effect.flatMap(effect, (hooks) => checked(name, known, hooks)) as Effect.Effect<
+      Shape,
+      E,
+      Exclude<R, Scope.Scope> | Scope.Scope
+    >,
     timeout: options?.timeout === undefined ? defaultTimeout : Duration.fromInputUnsafe(options.timeout)
   }
 }
 
 /** Makes an inbound plugin. */
-export const make: <E = never, R = never>(
-  name: string,
-  build: Effect.Effect<Hooks, E, R>,
-  options?: Options
-) => Plugin<E, Exclude<R, Scope.Scope>> = makeOf<Hooks>()
+export const make = makeOf<Hooks>(phases)
 
 /** A plugin with its built hooks. */
 export interface Built<H> {
@@ -96,8 +122,8 @@ export type HookFailed = "HookFailed"
 
 /**
  * Runs one hook call in a span `plugin.<name>.<phase>` under the plugin's timeout. A failure, a defect or a
- * timeout is logged with the plugin's name, the phase and the cause, and becomes `HookFailed`: each pipeline
- * decides what that means on its side (`451 4.3.0` inbound). Interruption (the client left, shutdown) propagates.
+ * timeout is logged with the plugin's name, the phase and the cause, and becomes `HookFailed`: each phase decides
+ * what that means (`451 4.3.0` inbound). Interruption (the client left, shutdown) propagates.
  *
  * The span is made when a tracer is installed (an OpenTelemetry exporter, a test tracer) and tracing is enabled:
  * with Effect's native tracer nobody can read it, and it cost ≈ 7 µs per hook, several hooks per message

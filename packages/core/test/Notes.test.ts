@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import * as TxnNote from "../src/TxnNote.ts"
+import * as Notes from "../src/Notes.ts"
 import { connection, transaction } from "./helpers.ts"
 
-describe("TxnNote", () => {
+describe("Notes", () => {
   it.effect("get/set/update are typed and keyed by identity", () =>
     Effect.gen(function*() {
-      const Spf = TxnNote.make<"pass" | "fail">("spf")
-      const Spf2 = TxnNote.make<number>("spf")
+      const Spf = Notes.make<"pass" | "fail">("spf")
+      const Spf2 = Notes.make<number>("spf")
       const txn = transaction()
       assert.isTrue(Option.isNone(yield* Spf.get(txn)))
       yield* Spf.set(txn, "pass")
@@ -20,7 +20,7 @@ describe("TxnNote", () => {
 
   it.effect("connection and transaction notes are separate", () =>
     Effect.gen(function*() {
-      const Count = TxnNote.make<number>("count")
+      const Count = Notes.make<number>("count")
       const conn = connection()
       const txn = transaction({ connection: conn })
       yield* Count.set(conn, 1)

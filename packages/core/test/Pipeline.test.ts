@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Header, SmtpReply, Verdict } from "@cartero/smtp"
-import { Context, type Duration, Effect, Fiber, Layer, Ref, Tracer } from "effect"
+import { Cause, Context, type Duration, Effect, Fiber, Layer, Ref, Tracer } from "effect"
 import { TestClock } from "effect/testing"
+import type * as Hooks from "../src/Hooks.ts"
 import * as Pipeline from "../src/Pipeline.ts"
 import * as Plugin from "../src/Plugin.ts"
 import { connection, rcpt, transaction } from "./helpers.ts"
@@ -13,7 +14,7 @@ const run = <A, E>(plugins: ReadonlyArray<Plugin.Plugin<unknown>>, f: (p: Pipeli
   Effect.gen(function*() {
     const pipeline = yield* Pipeline.Pipeline
     return yield* f(pipeline)
-  }).pipe(Effect.provide(Pipeline.layer(plugins)))
+  }).pipe(Effect.provide(Pipeline.Pipeline.layer(plugins)))
 
 describe("Pipeline", () => {
   it.effect("builds plugins sequentially in array order", () =>
@@ -41,7 +42,7 @@ describe("Pipeline", () => {
         }))
       const v = yield* run(
         [mk("a", Verdict.next), mk("b", Verdict.reject("5.7.1", "Sender blocked")), mk("c", Verdict.accept())],
-        (p) => p.mailFrom(transaction(), null, { smtpUtf8: false })
+        (p) => p.mailFrom(transaction())
       )
       assert.strictEqual(wire(v), "550 5.7.1 Sender blocked\r\n")
       assert.deepStrictEqual(yield* Ref.get(calls), ["a", "b"])
@@ -77,21 +78,10 @@ describe("Pipeline", () => {
       assert.strictEqual(wire(v), "535 5.7.8 Authentication credentials invalid\r\n")
     }))
 
-  it.effect("queue needs an Accept, else 451 4.3.0", () =>
-    Effect.gen(function*() {
-      const msg = { headers: { get: () => undefined, getAll: () => [] }, prepend: "", raw: new Uint8Array() }
-      const none = yield* run([Plugin.make("a", Effect.succeed({ queue: () => Effect.succeed(Verdict.next) }))], (p) =>
-        p.queue(transaction(), msg))
-      assert.strictEqual(wire(none), "451 4.3.0 Message could not be stored, please try again later\r\n")
-      const stored = yield* run([Plugin.make("a", Effect.succeed({ queue: () => Effect.succeed(Verdict.accept({ text: "queued as X" })) }))], (p) =>
-        p.queue(transaction(), msg))
-      assert.strictEqual(stored._tag === "Accept" && stored.reply !== undefined ? SmtpReply.format(stored.reply) : "", "250 queued as X\r\n")
-    }))
-
   it.effect("a hook that fails answers 451 4.3.0", () =>
     Effect.gen(function*() {
       const v = yield* run([Plugin.make("broken", Effect.succeed({ mailFrom: () => Effect.fail("database down") }))], (p) =>
-        p.mailFrom(transaction(), null, { smtpUtf8: false }))
+        p.mailFrom(transaction()))
       assert.strictEqual(wire(v), "451 4.3.0 Temporary local problem, please try again later\r\n")
     }))
 
@@ -168,7 +158,7 @@ describe("Pipeline", () => {
       assert.deepStrictEqual(Verdict.headersOf(v).map((h) => h.name), ["X-One", "X-Two", "X-Three"])
       const only = yield* run([
         Plugin.make("a", Effect.succeed({ data: () => Effect.succeed(Verdict.continueWith([h1])) }))
-      ], (p) => p.data(transaction(), msg))
+      ], (p) => p.data(transaction()))
       assert.strictEqual(only._tag, "Continue")
       assert.deepStrictEqual(Verdict.headersOf(only), [h1])
     }))
@@ -200,14 +190,14 @@ describe("Pipeline", () => {
       const plugin = Plugin.make("blocklist", Effect.gen(function*() {
         const list = yield* Blocklist
         return {
-          mailFrom: (_t, sender) =>
-            Effect.succeed(sender !== null && list.has(sender.domain) ? Verdict.reject("5.7.1", "Sender domain blocked") : Verdict.next)
+          mailFrom: (txn) =>
+            Effect.succeed(txn.mailFrom !== null && list.has(txn.mailFrom.domain) ? Verdict.reject("5.7.1", "Sender domain blocked") : Verdict.next)
         }
       }))
       const v = yield* Effect.gen(function*() {
         const p = yield* Pipeline.Pipeline
-        return yield* p.mailFrom(transaction(), { localPart: "x", domain: "spam.test" }, { smtpUtf8: false })
-      }).pipe(Effect.provide(Pipeline.layer([plugin]).pipe(Layer.provide(Blocklist.layer))))
+        return yield* p.mailFrom(transaction({ mailFrom: { localPart: "x", domain: "spam.test" } }))
+      }).pipe(Effect.provide(Pipeline.Pipeline.layer([plugin]).pipe(Layer.provide(Blocklist.layer))))
       assert.strictEqual(wire(v), "550 5.7.1 Sender domain blocked\r\n")
     }))
 
@@ -232,4 +222,13 @@ describe("Pipeline", () => {
   it("rejects invalid plugin names", () => {
     assert.throws(() => Plugin.make("Bad Name", Effect.succeed({})))
   })
+
+  it.effect("a hook name that is not a phase fails the build with a clear message (JavaScript, casts)", () =>
+    Effect.gen(function*() {
+      const hooks: object = { data: () => Effect.succeed(Verdict.next), rcpTo: () => Effect.succeed(Verdict.next) }
+      const typo = Plugin.make("typo", Effect.succeed(hooks as Hooks.Hooks))
+      const exit = yield* Effect.exit(run([typo], () => Effect.void))
+      assert.isTrue(exit._tag === "Failure")
+      assert.include(String(exit._tag === "Failure" ? Cause.squash(exit.cause) : ""), `plugin "typo": unknown hook "rcpTo"`)
+    }))
 })

@@ -14,13 +14,14 @@
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { Dsn } from "@cartero/mime"
-import { MailQueue, type RetryPolicy } from "@cartero/queue"
-import { Address, Envelope, SmtpReply } from "@cartero/smtp"
-import { Clock, Config, Duration, Effect, Option, Stream } from "effect"
+import { MailQueue } from "@cartero/queue"
+import { Address, Envelope, SmtpReply, Verdict } from "@cartero/smtp"
+import { Clock, Config, Duration, Effect, Option } from "effect"
 import { DeliveryConfig } from "./DeliveryConfig.ts"
 import * as OutboundHooks from "./OutboundHooks.ts"
+import type * as RetryPolicy from "./RetryPolicy.ts"
 
 /** The attempt (1-based) whose deferral triggers the notice: the first one scheduled at or after `after`. */
 export const noticeAttempt = (policy: RetryPolicy.RetryPolicy, after: Duration.Duration): number => {
@@ -45,26 +46,27 @@ export interface Options {
   readonly after: Duration.Input
   /** Our host name: `Reporting-MTA`, `MAILER-DAEMON@<hostname>`. */
   readonly hostname: string
+  /** The retry policy deliveries follow (the notice's attempt and its `Will-Retry-Until`). */
+  readonly retry: RetryPolicy.RetryPolicy
 }
 
-/** The plugin. It needs the `MailQueue` (the retry policy, the queued message, and to queue the notice). */
+/** The plugin. It needs the `MailQueue` (the queued message, and to queue the notice). */
 export const plugin = (options: Options) =>
   OutboundHooks.make(
     "delay-notice",
     Effect.gen(function*() {
       const queue = yield* MailQueue.MailQueue
       const after = Duration.fromInputUnsafe(options.after)
-      const trigger = noticeAttempt(queue.retryPolicy, after)
-      const maxAge = Duration.toMillis(queue.retryPolicy.maxAge)
+      const trigger = noticeAttempt(options.retry, after)
+      const maxAge = Duration.toMillis(options.retry.maxAge)
       return {
         deferred: Effect.fn("DelayNotice.deferred")(function*(event: OutboundHooks.DeferredEvent) {
           const sender = event.envelope.mailFrom
           const now = yield* Clock.currentTimeMillis
-          if (event.attempts !== trigger || sender === null || now - event.arrivedAt >= maxAge) return OutboundHooks.next
+          if (event.attempts !== trigger || sender === null || now - event.arrivedAt >= maxAge) return Verdict.next
           const recipients = event.results.filter((r) => wantsDelayNotice(r.recipient))
-          if (recipients.length === 0) return OutboundHooks.next
-          const chunks = yield* Stream.runCollect(queue.body(event.messageId))
-          const original = new Uint8Array(Buffer.concat(Array.from(chunks)))
+          if (recipients.length === 0) return Verdict.next
+          const original = yield* queue.bytes(event.messageId)
           const body = Dsn.make({
             reportingMta: options.hostname,
             from: `MAILER-DAEMON@${options.hostname}`,
@@ -92,7 +94,7 @@ export const plugin = (options: Options) =>
           yield* Effect.logInfo("delay notice queued").pipe(
             Effect.annotateLogs({ queueId: event.messageId, notice: id, recipients: recipients.length })
           )
-          return OutboundHooks.next
+          return Verdict.next
         })
       }
     })
@@ -102,14 +104,14 @@ const afterSetting: Setting.Parser<Duration.Duration> = (raw) => (raw.trim() ===
 
 /**
  * The plugin from the environment: `CARTERO_DELAY_NOTICE_AFTER` (a duration such as `4h`; unset or `0` = off), with
- * the host name of `DeliveryConfig` (`CARTERO_HOSTNAME`).
+ * the host name (`CARTERO_HOSTNAME`) and the retry policy of `DeliveryConfig`.
  */
 export const pluginConfig = OutboundHooks.make(
   "delay-notice",
   Effect.gen(function*() {
     const after = yield* Config.option(Setting.config("CARTERO_DELAY_NOTICE_AFTER", "a duration such as 4h, or 0 for off", afterSetting))
     if (Option.isNone(after) || Duration.toMillis(after.value) <= 0) return {}
-    const { hostname } = yield* DeliveryConfig
-    return yield* plugin({ after: after.value, hostname }).build
+    const { hostname, retry } = yield* DeliveryConfig
+    return yield* plugin({ after: after.value, hostname, retry }).build
   })
 )

@@ -21,9 +21,9 @@
  * | `CARTERO_DESTINATION_RATE_DELAY` [0] | pause between two deliveries to one domain (`1s`; Postfix's `destination_rate_delay`) |
  * | `CARTERO_MAX_CONNECTIONS` [100] | concurrent transactions in total |
  * | `CARTERO_SHUTDOWN_TIMEOUT` [10s] | on shutdown, how long in-flight deliveries may finish (shared with the listeners) |
+ * | `CARTERO_RETRY_SCHEDULE` [1m,5m,15m,30m,1h,2h] | delays between attempts of a deferred recipient, the last repeating |
+ * | `CARTERO_MAX_QUEUE_AGE` [5d] | give up (and bounce) a recipient still deferred at this age |
  *
- * The retry schedule (`CARTERO_RETRY_SCHEDULE`, `CARTERO_MAX_QUEUE_AGE`) belongs to the queue: the worker defers,
- * the queue's `RetryPolicy` decides when again and when to give up (`MailQueue.layerConfig` reads both).
  * A malformed value fails the layer with a `ConfigError` whose message is the shared `Setting` wording
  * (`CARTERO_OUTBOUND_PORT: expected a port 1-65535, got "abc"`).
  *
@@ -34,12 +34,13 @@
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as Auth from "./Auth.ts"
 import type { Relay } from "./Route.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
 import type * as TlsPolicy from "./TlsPolicy.ts"
 
@@ -69,6 +70,8 @@ export interface Settings {
   readonly lease: Duration.Duration
   /** On shutdown, how long in-flight deliveries may take before they are interrupted (their leases then expire). */
   readonly shutdownTimeout: Duration.Duration
+  /** When a deferred recipient is tried again, and when it is given up (and bounced). */
+  readonly retry: RetryPolicy.RetryPolicy
 }
 
 /** Defaults (Postfix-like limits, port 25, opportunistic TLS, no static routes, no loop addresses). */
@@ -86,7 +89,8 @@ export const defaults: Settings = {
   destinationRateDelay: Duration.zero,
   maxConnections: 100,
   lease: Duration.minutes(5),
-  shutdownTimeout: Duration.seconds(10)
+  shutdownTimeout: Duration.seconds(10),
+  retry: RetryPolicy.defaultPolicy
 }
 
 /** Delivery settings. */
@@ -144,7 +148,8 @@ export const config: Config.Config<Settings> = Config.all({
   ),
   shutdownTimeout: Setting.config("CARTERO_SHUTDOWN_TIMEOUT", "a duration like 30s", Setting.duration).pipe(
     Config.withDefault(defaults.shutdownTimeout)
-  )
+  ),
+  retry: RetryPolicy.config
 }).pipe(Config.mapEffect(({ domains, smarthost, smarthostPassword, smarthostUser, ...rest }) => {
   // Empty values count as unset (docs/configuration.md), for the password too.
   const user = Option.getOrUndefined(smarthostUser)?.trim() || undefined

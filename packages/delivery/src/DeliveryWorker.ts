@@ -9,13 +9,13 @@
  *    session (`ConnectError` → next address; an AUTH failure at a relay counts as one); no session at all defers
  *    everything with the last connect error. The client connects to the address but speaks to the host's *name*
  *    (SNI, certificate check, `Remote.host`, DSN `Remote-MTA`), and authenticates with the hop's credentials, if any;
- * 4. the per-recipient results (2yz delivered, 4yz deferred, 5yz failed) go to `MailQueue.complete`, with the
- *    `deferred` hook's retry time if any; the queue's `RetryPolicy` schedules the rest and reports `gaveUp`;
+ * 4. the `delivered` observers, then {@link Disposition} decides each recipient (2yz delivered, 5yz failed, 4yz
+ *    retried when the `deferred` hooks or the retry policy say, or given up) and `MailQueue.complete` records it;
  * 5. failed and given-up recipients get one DSN per message per batch (see {@link Bounce}), unless the sender is
  *    `<>`; the `bounced` hook may suppress or redirect it. The DSN is queued like any other message.
  *
- * The lease is renewed every third of its length while the claim is worked on. Every attempt is logged per
- * recipient (queue id, recipient, host, address, reply, duration) and counted ({@link DeliveryMetrics}).
+ * The lease is kept ({@link LeaseKeeper}) while the claim is worked on. Every attempt is logged per recipient
+ * (queue id, recipient, host, address, reply, duration) and counted ({@link DeliveryMetrics}).
  *
  * `DeliveryWorker.layer` runs `workers` fibers until its scope closes; on close, no new work is claimed and
  * in-flight deliveries get `shutdownTimeout` to finish before they are interrupted (their leases then expire and
@@ -23,17 +23,19 @@
  *
  * @since 0.1.0
  */
-import { LogGate } from "@cartero/core"
-import { type Claim, MailQueue } from "@cartero/queue"
-import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
+import { LogGate } from "@cartero/hotpath"
+import { type Claim, MailQueue, type QueueError } from "@cartero/queue"
+import { Address, type Envelope, SmtpReply, Verdict } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
-import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Stream } from "effect"
+import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Random } from "effect"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
 import * as DeliveryMetrics from "./DeliveryMetrics.ts"
 import * as DeliveryResult from "./DeliveryResult.ts"
 import * as DestinationLimits from "./DestinationLimits.ts"
+import * as Disposition from "./Disposition.ts"
+import * as LeaseKeeper from "./LeaseKeeper.ts"
 import type { BouncedRecipient, ClaimContext } from "./OutboundHooks.ts"
 import { OutboundPipeline, renderHeaders } from "./OutboundPipeline.ts"
 import * as Route from "./Route.ts"
@@ -47,10 +49,10 @@ export interface ClaimReport {
   readonly domain: string
   readonly route: Route.Route
   readonly results: ReadonlyArray<DeliveryResult.RecipientResult>
-  /** Envelope indexes the retry policy gave up on. */
-  readonly gaveUp: ReadonlyArray<number>
+  /** Envelope indexes recorded as failed by this attempt (permanent failures and recipients given up). */
+  readonly bounced: ReadonlyArray<number>
   /** Whether a DSN was queued. */
-  readonly bounced: boolean
+  readonly dsn: boolean
 }
 
 /** The worker service (the layer also runs the worker fibers). */
@@ -181,69 +183,24 @@ export const make = Effect.gen(function*() {
   const router = yield* Router
   const pipeline = yield* OutboundPipeline
   const limits = yield* DestinationLimits.make(settings)
-  const leaseMillis = Duration.toMillis(settings.lease)
-  const workerScope = yield* Effect.scope
-
-  // Leases of the claims being worked on, renewed every third of their length by one keeper fiber that runs while
-  // any claim is held and sleeps until the earliest renewal is due, instead of a renewal fiber forked (and
-  // interrupted) per message (docs/benchmarks.md, "Round 3"). Value: when the claim's next renewal is due.
-  const renewEvery = leaseMillis / 3
-  const held = new Map<Claim.Claim, number>()
-  let keeping = false
-  const renewOne = (claim: Claim.Claim) =>
-    queue.renew(claim, leaseMillis).pipe(
-      // A claim already finished has nothing left to lose.
-      Effect.tap((expires) => (expires === undefined && held.has(claim) ? Effect.logWarning("lease lost during delivery") : Effect.void)),
-      Effect.ignore,
-      Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain })
-    )
-  const keeper: Effect.Effect<void> = Effect.gen(function*() {
-    while (true) {
-      let next = Infinity
-      for (const due of held.values()) if (due < next) next = due
-      if (next === Infinity) {
-        // Checked and cleared in one synchronous step: the next claim held starts a keeper again.
-        keeping = false
-        return
-      }
-      const now = yield* Clock.currentTimeMillis
-      if (next > now) {
-        yield* Effect.sleep(Duration.millis(next - now))
-        continue
-      }
-      for (const [claim, due] of held) {
-        if (due > now) continue
-        held.set(claim, now + renewEvery)
-        yield* Effect.forkIn(renewOne(claim), workerScope)
-      }
-    }
-  }).pipe(Effect.onInterrupt(() =>
-    Effect.sync(() => {
-      keeping = false
-    })
-  ))
-  const hold = (claim: Claim.Claim, now: number) =>
-    Effect.suspend(() => {
-      held.set(claim, now + renewEvery)
-      if (keeping) return Effect.void
-      keeping = true
-      return Effect.asVoid(Effect.forkIn(keeper, workerScope))
-    })
-
-  // A body read in one chunk (the usual case) is used as it is; several are joined with one copy (there were two:
-  // `Buffer.concat`, then `new Uint8Array` of it).
-  const readBody = (id: string) =>
-    Stream.runFold(queue.body(id), () => [] as Array<Uint8Array>, (acc, chunk) => {
-      acc.push(chunk)
-      return acc
-    }).pipe(Effect.map((chunks) => {
-      const [only] = chunks
-      if (chunks.length === 1 && only !== undefined) return only
-      const joined = Buffer.concat(chunks)
-      return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength)
-    }))
+  const leases = LeaseKeeper.make(queue, settings.lease, yield* Effect.scope)
 
   const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
+
+  /** The route of a claim: a `route` hook's, else the {@link Router}'s. */
+  const routeOf = (context: ClaimContext): Effect.Effect<Route.Route> =>
+    Effect.flatMap(pipeline.route(context), (verdict): Effect.Effect<Route.Route> => {
+      switch (verdict._tag) {
+        case "Continue":
+          return router.route(context.domain)
+        case "Accept":
+          return router.relays(context.domain, verdict.value, "plugin")
+        case "Reject":
+          return Effect.succeed({ _tag: "Bounce", domain: context.domain, reply: verdict.reply })
+        case "Defer":
+          return Effect.succeed({ _tag: "Defer", domain: context.domain, reply: verdict.reply })
+      }
+    })
 
   /** Tries each address of each host until one gives a session. */
   const sendVia = Effect.fnUntraced(function*(route: Route.Hosts, envelope: Envelope.Envelope, message: Uint8Array) {
@@ -280,53 +237,75 @@ export const make = Effect.gen(function*() {
     }
   })
 
+  type Sent = Effect.Success<ReturnType<typeof sendVia>>
+
+  /**
+   * One attempt over a route of hosts: the `beforeSend` headers, the queued body, the destination limits (statically
+   * routed mail is limited per relay, the next hop; MX-routed mail per domain), then the hosts in turn.
+   */
+  const attempt = Effect.fnUntraced(function*(claim: Claim.Claim, route: Route.Hosts, context: ClaimContext, body: Effect.Effect<Uint8Array, QueueError.QueueError>) {
+    const all = (reply: SmtpReply.SmtpReply) => ({ results: DeliveryResult.all(context.envelope.recipients, reply, "connect", true), sent: undefined })
+    const headers = yield* Effect.result(pipeline.beforeSend({ ...context, message: body }))
+    if (headers._tag === "Failure") return all(headers.failure)
+    const original = yield* Effect.result(body)
+    if (original._tag === "Failure") {
+      yield* Effect.logError("cannot read the queued message", original.failure)
+      return all(DeliveryResult.tempReply("4.3.0", "queued message unreadable"))
+    }
+    const message = headers.success.length === 0
+      ? original.success
+      : new Uint8Array(Buffer.concat([renderHeaders(headers.success), original.success]))
+    const first = route.hosts[0]
+    const destination = first !== undefined && first.source !== "mx" && first.source !== "implicit" ? `relay:${first.name}:${first.port}` : claim.domain
+    const sent: Sent = yield* limits.run(destination, sendVia(route, context.envelope, message))
+    return { results: sent.result.recipients, sent }
+  })
+
+  /** Queues one DSN for `bounces` (unless the `bounced` hooks suppress it); whether one was queued. */
+  const bounce = Effect.fnUntraced(function*(claim: Claim.Claim, bounces: ReadonlyArray<BouncedRecipient>, original: Uint8Array) {
+    const decision = yield* pipeline.bounced({ messageId: claim.messageId, envelope: claim.envelope, recipients: bounces })
+    if (decision._tag === "Reject") {
+      yield* Effect.logInfo("bounce suppressed by a plugin", SmtpReply.text(decision.reply))
+      return false
+    }
+    const dsn = Bounce.make({
+      hostname: settings.hostname,
+      messageId: claim.messageId,
+      envelope: claim.envelope,
+      arrivedAt: claim.arrivedAt,
+      recipients: bounces,
+      original,
+      to: decision._tag === "Accept" ? decision.value : undefined,
+      now: new Date(yield* Clock.currentTimeMillis)
+    })
+    if (dsn === undefined) return false
+    const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId }))
+    if (queued._tag === "Failure") {
+      yield* Effect.logError("cannot queue the bounce", queued.failure)
+      return false
+    }
+    yield* DeliveryMetrics.incrementDsn
+    yield* Effect.logInfo("bounce queued").pipe(Effect.annotateLogs({ dsnId: queued.success, recipients: dsn.recipients.length }))
+    return true
+  })
+
   // Runs per message: untraced (Effect.fn("DeliveryWorker.deliver") made a span and captured two stacks per call;
   // docs/benchmarks.md, "Profile and optimisations").
   const deliver = Effect.fnUntraced(function*(claim: Claim.Claim) {
     const started = yield* Clock.currentTimeMillis
     const envelope: Envelope.Envelope = { ...claim.envelope, recipients: claim.recipients.map((r) => r.recipient) }
     const context: ClaimContext = { messageId: claim.messageId, domain: claim.domain, envelope, traceId: claim.traceId }
-    const body = yield* Effect.cached(readBody(claim.messageId))
+    const body = yield* Effect.cached(queue.bytes(claim.messageId))
 
-    // Keep the lease while we work (released below, however `deliver` ends); a lost lease is logged (completion
-    // may still be accepted, see Claim).
-    yield* hold(claim, started)
+    // Keep the lease while we work (released below, however `deliver` ends).
+    yield* leases.hold(claim, started)
 
-    const decision = yield* pipeline.route(context)
-    const route: Route.Route = decision._tag === "Continue"
-      ? yield* router.route(claim.domain)
-      : decision._tag === "Relay"
-      ? yield* router.relays(claim.domain, decision.relays, "plugin")
-      : decision._tag === "Bounce"
-      ? { _tag: "Bounce", domain: claim.domain, reply: decision.reply }
-      : { _tag: "Defer", domain: claim.domain, reply: decision.reply }
-
-    let sent: { result: DeliveryResult.TransactionResult; host: Route.Host | undefined; address: string | undefined } | undefined
-    let results: ReadonlyArray<DeliveryResult.RecipientResult>
-    if (route._tag === "Hosts") {
-      const headers = yield* Effect.result(pipeline.beforeSend({ ...context, message: body }))
-      if (headers._tag === "Failure") {
-        results = DeliveryResult.all(envelope.recipients, headers.failure, "connect", true)
-      } else {
-        const original = yield* Effect.result(body)
-        if (original._tag === "Failure") {
-          yield* Effect.logError("cannot read the queued message", original.failure)
-          results = DeliveryResult.all(envelope.recipients, DeliveryResult.tempReply("4.3.0", "queued message unreadable"), "connect", true)
-        } else {
-          const message = headers.success.length === 0
-            ? original.success
-            : new Uint8Array(Buffer.concat([renderHeaders(headers.success), original.success]))
-          // Statically routed mail is limited per relay (the next hop), MX-routed mail per domain.
-          const first = route.hosts[0]
-          const destination = first !== undefined && first.source !== "mx" && first.source !== "implicit" ? `relay:${first.name}:${first.port}` : claim.domain
-          sent = yield* limits.run(destination, sendVia(route, envelope, message))
-          results = sent.result.recipients
-        }
-      }
-    } else {
-      results = DeliveryResult.all(envelope.recipients, route.reply, "connect", true)
-    }
-    const millis = (yield* Clock.currentTimeMillis) - started
+    const route = yield* routeOf(context)
+    const { results, sent }: { results: ReadonlyArray<DeliveryResult.RecipientResult>; sent: Sent | undefined } = route._tag === "Hosts"
+      ? yield* attempt(claim, route, context, body)
+      : { results: DeliveryResult.all(envelope.recipients, route.reply, "connect", true), sent: undefined }
+    const now = yield* Clock.currentTimeMillis
+    const millis = now - started
 
     // One log line per recipient and attempt; built only when Info is logged (the annotations were formatted per
     // recipient even when the level filtered the line out).
@@ -346,55 +325,47 @@ export const make = Effect.gen(function*() {
     const delivered = results.filter((r): r is DeliveryResult.Delivered => r._tag === "Delivered")
     const deferred = results.filter((r): r is DeliveryResult.Deferred => r._tag === "Deferred")
     if (delivered.length > 0) yield* pipeline.delivered({ ...context, results: delivered, remote: sent?.result.remote })
-    const deferDecision = deferred.length === 0
-      ? { _tag: "Continue" as const }
+    const deferVerdict = deferred.length === 0
+      ? Verdict.next
       : yield* pipeline.deferred({ ...context, results: deferred, attempts: (claim.recipients[0]?.attempts ?? 0) + 1, arrivedAt: claim.arrivedAt })
-
-    const outcomes: Array<MailQueue.Outcome> = []
-    results.forEach((r, i) => {
-      const index = claim.recipients[i]?.index
-      if (index === undefined) return
-      if (r._tag === "Deferred") {
-        outcomes.push({ _tag: "Deferred", index, reply: r.reply, ...(deferDecision._tag === "RetryAt" ? { retryAt: deferDecision.at } : {}) })
-      } else outcomes.push({ _tag: r._tag, index, reply: r.reply })
+    const { bounces, outcomes } = Disposition.decide({
+      claim,
+      results,
+      deferred: deferVerdict,
+      policy: settings.retry,
+      now,
+      random: yield* Random.next,
+      remoteMta: sent?.host?.name
     })
 
     // The body may be gone once every recipient is final: load it now if a bounce may be needed.
-    const mayBounce = claim.envelope.mailFrom !== null && results.some((r) => r._tag !== "Delivered")
-    const original = mayBounce ? yield* Effect.option(body) : undefined
+    const original = bounces.length > 0 && claim.envelope.mailFrom !== null ? yield* Effect.option(body) : undefined
 
     const report = yield* Effect.result(queue.complete(claim, outcomes))
     if (report._tag === "Failure") {
       // Nothing recorded: the lease expires and the recipients are tried again (the at-least-once window).
       yield* Effect.logError("cannot record delivery outcome", report.failure)
       yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis)
-      return { messageId: claim.messageId, domain: claim.domain, route, results, gaveUp: [], bounced: false }
+      return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: [], dsn: false }
     }
+    // A recipient claimed by someone else meanwhile is theirs to report.
     const applied = new Set(report.success.applied)
-    const gaveUp = new Set(report.success.gaveUp)
-    const remoteMta = sent?.host?.name
-    const failures: Array<BouncedRecipient> = []
-    results.forEach((r, i) => {
-      const index = claim.recipients[i]?.index
-      if (index === undefined || !applied.has(index)) return
-      const fromRemote = r.stage !== "connect" && !r.synthetic ? remoteMta : undefined
-      if (r._tag === "Failed") failures.push({ recipient: r.recipient, reply: r.reply, remoteMta: fromRemote, expired: false })
-      else if (r._tag === "Deferred" && gaveUp.has(index)) failures.push({ recipient: r.recipient, reply: r.reply, remoteMta: fromRemote, expired: true })
-    })
-    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp.size, bounced: failures.length }, millis)
+    const failures = bounces.filter((b) => applied.has(b.index))
+    const gaveUp = failures.filter((b) => b.recipient.expired).length
+    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis)
 
-    let bounced = false
+    let dsn = false
     if (failures.length > 0) {
       if (claim.envelope.mailFrom === null) {
         yield* Effect.logInfo("not bouncing a bounce (null sender)").pipe(Effect.annotateLogs({ queueId: claim.messageId }))
       } else {
-        bounced = yield* sendBounce(claim, failures, original?._tag === "Some" ? original.value : new Uint8Array())
+        dsn = yield* bounce(claim, failures.map((b) => b.recipient), original?._tag === "Some" ? original.value : new Uint8Array())
       }
     }
-    return { messageId: claim.messageId, domain: claim.domain, route, results, gaveUp: [...gaveUp], bounced }
+    return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: failures.map((b) => b.index), dsn }
   }, (effect, claim) =>
     effect.pipe(
-      Effect.ensuring(Effect.sync(() => held.delete(claim))),
+      Effect.ensuring(Effect.sync(() => leases.release(claim))),
       Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain }),
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause)
@@ -405,39 +376,12 @@ export const make = Effect.gen(function*() {
               domain: claim.domain,
               route: Route.defer(claim.domain, "4.3.0", "internal error"),
               results: [],
-              gaveUp: [],
-              bounced: false
+              bounced: [],
+              dsn: false
             })
           )
       )
     ))
-
-  const sendBounce = Effect.fnUntraced(function*(claim: Claim.Claim, failures: ReadonlyArray<BouncedRecipient>, original: Uint8Array) {
-    const decision = yield* pipeline.bounced({ messageId: claim.messageId, envelope: claim.envelope, recipients: failures })
-    if (decision._tag === "Suppress") {
-      yield* Effect.logInfo("bounce suppressed by a plugin", decision.reason)
-      return false
-    }
-    const dsn = Bounce.make({
-      hostname: settings.hostname,
-      messageId: claim.messageId,
-      envelope: claim.envelope,
-      arrivedAt: claim.arrivedAt,
-      recipients: failures,
-      original,
-      to: decision._tag === "Redirect" ? decision.to : undefined,
-      now: new Date(yield* Clock.currentTimeMillis)
-    })
-    if (dsn === undefined) return false
-    const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId }))
-    if (queued._tag === "Failure") {
-      yield* Effect.logError("cannot queue the bounce", queued.failure)
-      return false
-    }
-    yield* DeliveryMetrics.incrementDsn
-    yield* Effect.logInfo("bounce queued").pipe(Effect.annotateLogs({ dsnId: queued.success, recipients: dsn.recipients.length }))
-    return true
-  })
 
   return DeliveryWorker.of({ deliver, active: limits.active })
 })

@@ -1,25 +1,25 @@
 /**
- * The outbound phases plugins can hook into, and outbound plugins as typed values (the delivery-side twin of
- * `@cartero/core`'s `Hooks` and `Plugin`).
+ * The outbound phases plugins can hook into: core's plugin model (`Plugin`, `Verdict`, `Runner`) with the hooks
+ * record of the delivery side. An outbound plugin is made like an inbound one, `OutboundHooks.make(name, build)`,
+ * and its hooks answer with the same five verdicts; each phase says which it takes and what they mean there.
  *
- * | phase        | when                                             | the hook returns                               |
- * |--------------|--------------------------------------------------|------------------------------------------------|
- * | `route`      | before MX routing of one (message, domain) claim | `Continue`, or `Relay` / `Bounce` / `Defer`    |
- * | `beforeSend` | once per claim, before the first connection      | header fields to prepend (e.g. DKIM-Signature) |
- * | `delivered`  | recipients got a 2yz                             | nothing (observers)                            |
- * | `deferred`   | recipients got a 4yz (or no host was reachable)  | `Continue` or `RetryAt(epoch ms)`              |
- * | `bounced`    | a DSN is about to be queued for failed recipients| `Continue`, `Suppress` or `Redirect(address)`  |
+ * | phase        | when                                                | the hook answers                                                    |
+ * |--------------|-----------------------------------------------------|---------------------------------------------------------------------|
+ * | `route`      | before MX routing of one (message, domain) claim    | `Continue` (MX routing), `Accept` with the relays to use ({@link relay}), `Reject` (bounce every recipient with its reply), `Defer` (try later with its reply) |
+ * | `beforeSend` | once per claim, before the first connection         | header fields to prepend (e.g. DKIM-Signature), collected from every plugin |
+ * | `delivered`  | recipients got a 2yz                                | nothing (observers)                                                 |
+ * | `deferred`   | recipients got a 4yz (or no host was reachable)     | `Continue` (the retry policy decides), `Accept` with a time ({@link retryAt}), `Reject` (give up now: bounce with its reply) |
+ * | `bounced`    | a DSN is about to be queued for failed recipients   | `Continue` (to the sender), `Accept` with another address ({@link redirect}), `Reject` (send none: {@link suppress}) |
  *
- * Deciding phases (`route`, `deferred`, `bounced`): plugins in order, the first non-`Continue` wins. `beforeSend`
- * collects the headers of every plugin, in plugin order. `delivered` observers all run. A hook that fails, dies or
- * times out: `route` and `beforeSend` defer the claim with `451 4.3.0` (we must not send what a signing plugin could
- * not sign, nor bypass a routing policy); the others count as `Continue` (the delivery outcome stands). Everything is
- * logged with the plugin's name and phase.
+ * Deciding phases (`route`, `deferred`, `bounced`): plugins in order, the first non-`Continue` wins. A hook that
+ * fails, dies or times out: `route` and `beforeSend` defer the claim with `451 4.3.0` (we must not send what a
+ * signing plugin could not sign, nor bypass a routing policy); in `deferred` and `bounced` it counts as `Continue`
+ * (the delivery outcome stands). Everything is logged with the plugin's name and phase.
  *
  * @since 0.1.0
  */
-import type { Address, Envelope, Header, SmtpReply } from "@cartero/smtp"
 import { Plugin } from "@cartero/core"
+import { type Address, type Envelope, type Header, type SmtpReply, Verdict } from "@cartero/smtp"
 import type { Effect } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
 import type * as Route from "./Route.ts"
@@ -33,13 +33,6 @@ export interface ClaimContext {
   readonly envelope: Envelope.Envelope
   readonly traceId: string
 }
-
-/** `route`: keep MX routing, or take over. */
-export type RouteDecision =
-  | { readonly _tag: "Continue" }
-  | { readonly _tag: "Relay"; readonly relays: ReadonlyArray<Route.Relay> }
-  | { readonly _tag: "Bounce"; readonly reply: SmtpReply.SmtpReply }
-  | { readonly _tag: "Defer"; readonly reply: SmtpReply.SmtpReply }
 
 /** What `beforeSend` sees. */
 export interface SendContext extends ClaimContext {
@@ -60,16 +53,13 @@ export interface DeferredEvent extends ClaimContext {
   readonly arrivedAt: number
 }
 
-/** `deferred`: let the retry policy decide, or retry at a given time (epoch milliseconds). */
-export type DeferDecision = { readonly _tag: "Continue" } | { readonly _tag: "RetryAt"; readonly at: number }
-
 /** One recipient of a bounce. */
 export interface BouncedRecipient {
   readonly recipient: Envelope.Recipient
   readonly reply: SmtpReply.SmtpReply
   /** The host that gave the reply, when one did. */
   readonly remoteMta: string | undefined
-  /** The retry policy gave up on a temporary failure (the queue's maximum age was reached). */
+  /** Retrying ended without a definite answer (the queue's maximum age was reached). */
   readonly expired: boolean
 }
 
@@ -80,30 +70,36 @@ export interface BouncedEvent {
   readonly recipients: ReadonlyArray<BouncedRecipient>
 }
 
-/** `bounced`: send the DSN to the sender, send none, or send it elsewhere. */
-export type BounceDecision =
-  | { readonly _tag: "Continue" }
-  | { readonly _tag: "Suppress"; readonly reason: string }
-  | { readonly _tag: "Redirect"; readonly to: Address.Address }
+/** What `route` answers: keep MX routing, use these relays, bounce, or defer. */
+export type RouteVerdict = Verdict.Continue | Verdict.Accept<ReadonlyArray<Route.Relay>> | Verdict.Reject | Verdict.Defer
+/** What `deferred` answers: let the retry policy decide, retry at a time (epoch ms), or give up now. */
+export type DeferredVerdict = Verdict.Continue | Verdict.Accept<number> | Verdict.Reject
+/** What `bounced` answers: send the DSN to the sender, send it elsewhere, or send none. */
+export type BouncedVerdict = Verdict.Continue | Verdict.Accept<Address.Address> | Verdict.Reject
 
 /** The hooks of an outbound plugin; every member optional. Failures in `E` are handled as described above. */
 export interface OutboundHooks {
-  readonly route?: (context: ClaimContext) => Effect.Effect<RouteDecision, unknown>
-  readonly beforeSend?: (context: SendContext) => Effect.Effect<ReadonlyArray<Header.Header>, unknown>
+  readonly route?: (claim: ClaimContext) => Effect.Effect<RouteVerdict, unknown>
+  readonly beforeSend?: (send: SendContext) => Effect.Effect<ReadonlyArray<Header.Header>, unknown>
   readonly delivered?: (event: DeliveredEvent) => Effect.Effect<void, unknown>
-  readonly deferred?: (event: DeferredEvent) => Effect.Effect<DeferDecision, unknown>
-  readonly bounced?: (event: BouncedEvent) => Effect.Effect<BounceDecision, unknown>
+  readonly deferred?: (event: DeferredEvent) => Effect.Effect<DeferredVerdict, unknown>
+  readonly bounced?: (event: BouncedEvent) => Effect.Effect<BouncedVerdict, unknown>
 }
+
+/** The outbound phase names, in delivery order (also the only keys an outbound hooks record may have). */
+export const phases: ReadonlyArray<keyof OutboundHooks> = ["route", "beforeSend", "delivered", "deferred", "bounced"]
 
 /** An outbound plugin: core's plugin shape with outbound hooks (services it needs show in `R`). */
 export type OutboundPlugin<E = never, R = never> = Plugin.Plugin<E, R, OutboundHooks>
 
-/** Makes an outbound plugin (same naming rules and default hook timeout, 30 s, as `Plugin.make`). */
-export const make = Plugin.makeOf<OutboundHooks>()
+/** Makes an outbound plugin (same naming rules, exact hooks record and default hook timeout, 30 s, as `Plugin.make`). */
+export const make = Plugin.makeOf<OutboundHooks>(phases)
 
-/** Decision constructors. */
-export const next = { _tag: "Continue" } as const
-export const relay = (...relays: ReadonlyArray<Route.Relay>): RouteDecision => ({ _tag: "Relay", relays })
-export const retryAt = (at: number): DeferDecision => ({ _tag: "RetryAt", at })
-export const suppress = (reason: string): BounceDecision => ({ _tag: "Suppress", reason })
-export const redirect = (to: Address.Address): BounceDecision => ({ _tag: "Redirect", to })
+/** `route`: deliver through these relays instead of MX routing. */
+export const relay = (...relays: ReadonlyArray<Route.Relay>): Verdict.Accept<ReadonlyArray<Route.Relay>> => Verdict.acceptWith(relays)
+/** `deferred`: try again at `at` (epoch milliseconds), whatever the retry policy would say. */
+export const retryAt = (at: number): Verdict.Accept<number> => Verdict.acceptWith(at)
+/** `bounced`: send the DSN to `to` instead of the envelope sender. */
+export const redirect = (to: Address.Address): Verdict.Accept<Address.Address> => Verdict.acceptWith(to)
+/** `bounced`: send no DSN; `reason` is logged. */
+export const suppress = (reason: string): Verdict.Reject => Verdict.reject("5.0.0", reason)

@@ -23,7 +23,7 @@
  *
  * @since 0.1.0
  */
-import { LogGate } from "@cartero/core"
+import { LogGate } from "@cartero/hotpath"
 import type { Envelope } from "@cartero/smtp"
 import { Config, Context, Effect, Layer } from "effect"
 import * as os from "node:os"

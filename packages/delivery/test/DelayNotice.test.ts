@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { RetryPolicy } from "@cartero/queue"
 import { Address } from "@cartero/smtp"
 import { SmtpSink } from "@cartero/testing"
 import { Duration, Effect } from "effect"
 import * as DelayNotice from "../src/DelayNotice.ts"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 import * as OutboundPipeline from "../src/OutboundPipeline.ts"
 import { body, dsns, envelope, eventually, setup } from "./support/worker.ts"
 
@@ -29,7 +29,7 @@ describe("DelayNotice", () => {
       let attempts = 0
       const { queue, sink } = yield* setup({
         retry: RetryPolicy.make(["100 millis"], "1 hour", 0),
-        pipeline: OutboundPipeline.layer([DelayNotice.plugin({ after: "250 millis", hostname: "cartero.test" })]),
+        pipeline: OutboundPipeline.OutboundPipeline.layer([DelayNotice.plugin({ after: "250 millis", hostname: "cartero.test", retry: RetryPolicy.make(["100 millis"], "1 hour", 0) })]),
         sink: {
           rcptTo: (to) => (to.startsWith("bob@") ? (attempts++, SmtpSink.reply(451, "4.2.1 mailbox busy")) : undefined)
         }

@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Dns } from "@cartero/dns"
-import { MailQueue, RetryPolicy } from "@cartero/queue"
+import { MailQueue } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
 import { ConfigProvider, Context, Duration, Effect, Layer } from "effect"
 import { DeliveryWorker } from "../src/DeliveryWorker.ts"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 import { OutboundPipeline } from "../src/OutboundPipeline.ts"
 import { body, dsns, envelope, eventually, settled, setup, zones } from "./support/worker.ts"
 

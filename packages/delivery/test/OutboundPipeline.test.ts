@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Address, Header, SmtpReply } from "@cartero/smtp"
+import { Address, Header, SmtpReply, Verdict } from "@cartero/smtp"
 import { SmtpSink } from "@cartero/testing"
 import { Effect } from "effect"
 import * as OutboundHooks from "../src/OutboundHooks.ts"
@@ -11,7 +11,7 @@ describe("OutboundPipeline", () => {
     Effect.gen(function*() {
       const seen: Array<string> = []
       const relay = OutboundHooks.make("relay", Effect.succeed<OutboundHooks.OutboundHooks>({
-        route: (ctx) => Effect.succeed(ctx.domain === "internal.test" ? OutboundHooks.relay({ host: "127.0.0.1" }) : OutboundHooks.next)
+        route: (ctx) => Effect.succeed(ctx.domain === "internal.test" ? OutboundHooks.relay({ host: "127.0.0.1" }) : Verdict.next)
       }))
       const signer = OutboundHooks.make("signer", Effect.succeed<OutboundHooks.OutboundHooks>({
         beforeSend: (ctx) =>
@@ -21,7 +21,7 @@ describe("OutboundPipeline", () => {
       const tagger = OutboundHooks.make("tagger", Effect.succeed<OutboundHooks.OutboundHooks>({
         beforeSend: () => Effect.succeed([Header.make("X-Second", "yes")])
       }))
-      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.layer([relay, signer, tagger]) })
+      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.OutboundPipeline.layer([relay, signer, tagger]) })
       const msg = body()
       yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@internal.test"]), body: msg })
       const [m] = yield* sink.awaitMessages(1)
@@ -35,7 +35,7 @@ describe("OutboundPipeline", () => {
       const broken = OutboundHooks.make("broken", Effect.succeed<OutboundHooks.OutboundHooks>({
         beforeSend: () => Effect.fail("no key")
       }))
-      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.layer([broken]) })
+      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.OutboundPipeline.layer([broken]) })
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
       const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
       const reply = shown.recipients[0]?.lastReply
@@ -56,7 +56,7 @@ describe("OutboundPipeline", () => {
           )
       }))
       const { queue, sink } = yield* setup({
-        pipeline: OutboundPipeline.layer([policy]),
+        pipeline: OutboundPipeline.OutboundPipeline.layer([policy]),
         sink: {
           rcptTo: (to) =>
             to.startsWith("temp") ? SmtpSink.reply(451, "4.2.1 busy") : to.startsWith("gone") ? SmtpSink.reply(550, "5.1.1 no such user") : undefined

@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Dns } from "@cartero/dns"
-import { MailQueue, RetryPolicy } from "@cartero/queue"
+import { MailQueue } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import { ConfigProvider, Context, Effect, Layer, Logger, References } from "effect"
 import { inspect } from "node:util"
 import * as Auth from "../src/Auth.ts"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 import type * as DeliveryResult from "../src/DeliveryResult.ts"
 import { DeliveryWorker } from "../src/DeliveryWorker.ts"
 import * as OutboundHooks from "../src/OutboundHooks.ts"
@@ -29,11 +30,11 @@ const fromEnv = (env: Record<string, string>, logs?: Array<string>) =>
       )
     const layer = DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layerEmpty).pipe(
       Layer.provideMerge(Layer.mergeAll(
-        MailQueue.MailQueue.layerStoreMemory({ retryPolicy: RetryPolicy.make(["1 hour"], "2 hours", 0), retainFinishedMillis: 600_000 }),
+        MailQueue.MailQueue.layerStoreMemory({ retainFinishedMillis: 600_000 }),
         Dns.Dns.layer({ nameservers: ["127.0.0.1:9"] }),
         logging
       )),
-      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_HOSTNAME: "cartero.test", CARTERO_DELIVERY_WORKERS: "1", ...env } })))
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_HOSTNAME: "cartero.test", CARTERO_DELIVERY_WORKERS: "1", CARTERO_RETRY_SCHEDULE: "1h", CARTERO_MAX_QUEUE_AGE: "2h", ...env } })))
     )
     return Context.get(yield* Layer.build(layer), MailQueue.MailQueue)
   })
@@ -88,7 +89,7 @@ describe("DeliveryWorker: MX name and address", () => {
       const capture = OutboundHooks.make("capture", Effect.succeed<OutboundHooks.OutboundHooks>({
         delivered: (event) => Effect.sync(() => remotes.push(event.remote))
       }))
-      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.layer([capture]) })
+      const { queue, sink } = yield* setup({ pipeline: OutboundPipeline.OutboundPipeline.layer([capture]) })
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
       yield* sink.awaitMessages(1)
       assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
@@ -105,7 +106,7 @@ describe("DeliveryWorker: MX name and address", () => {
       }))
       const { queue } = yield* setup({
         zones: { "relay.dest.test": { A: ["127.0.0.1"] } },
-        pipeline: OutboundPipeline.layer([capture]),
+        pipeline: OutboundPipeline.OutboundPipeline.layer([capture]),
         settings: {
           tls: "opportunistic",
           staticRoutes: StaticRoutes.make({ domains: { "dest.test": { host: "relay.dest.test", port: server.port, auth: Auth.make("relay", "s3cret") } } })

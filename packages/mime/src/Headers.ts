@@ -270,6 +270,27 @@ export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolea
 export const parse = (message: Uint8Array | string): Headers =>
   parseBlock(typeof message === "string" ? Buffer.from(message, "utf8") : message)
 
+/** Read access to a header block, decoded: what `@cartero/core`'s `Message.headers` promises hooks. */
+export interface View {
+  /** The first field's decoded value, or undefined. Names are case-insensitive. */
+  readonly get: (name: string) => string | undefined
+  /** All fields of that name, decoded, in order. */
+  readonly getAll: (name: string) => ReadonlyArray<string>
+}
+
+/**
+ * A {@link View} of the header block at the start of `message`, parsed on the first `get`/`getAll` (the parser
+ * stops at the first empty line): a caller that never reads a header (a plain relay) never pays for it.
+ */
+export const view = (message: Uint8Array | string): View => {
+  let parsed: Headers | undefined
+  const headers = (): Headers => (parsed ??= parse(message))
+  return {
+    get: (name) => headers().value(name),
+    getAll: (name) => headers().getAll(name).map((field) => field.decoded)
+  }
+}
+
 const MAX_LINE = 78
 const HARD_LINE = 998
 

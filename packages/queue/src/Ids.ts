@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { RandomPool } from "@cartero/core"
+import { RandomPool } from "@cartero/hotpath"
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 

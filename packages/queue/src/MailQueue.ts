@@ -1,12 +1,13 @@
 /**
  * The mail queue service.
  *
- * - The SMTP server calls {@link Service.enqueue} after DATA and answers `250` only when it succeeds; on
- *   `QueueUnavailable` it answers `QueueError.tempFailReply` (`451 4.3.0`), and nothing of the message is stored.
+ * - The queue store plugin (`@cartero/plugin-queue`) calls {@link Service.enqueue} at the end of DATA; the server
+ *   answers `250` only when it succeeds, and `451 4.3.0` when the store is unavailable (nothing of the message is
+ *   stored then).
  * - Delivery workers loop on {@link Service.claimNext} → deliver → {@link Service.complete}, renewing the lease
- *   ({@link Service.renew}) during long transactions. A deferred outcome without an explicit time is scheduled by
- *   the {@link RetryPolicy}; when the policy gives up, the recipient is recorded as failed and reported in
- *   `gaveUp`, which the worker turns into a bounce.
+ *   ({@link Service.renew}) during long transactions. The worker decides each recipient's fate (delivered, failed,
+ *   or deferred until a given time: when to retry and when to give up is delivery's business, `@cartero/delivery`'s
+ *   `Disposition`); the queue records it.
  * - Operators (CLI, web UI) use list / show / retryNow / hold / release / delete / stats.
  *
  * At-least-once: a recipient is delivered at least once unless deleted; the only duplicate window is between the
@@ -15,7 +16,7 @@
  * @since 0.1.0
  */
 import type { Envelope, SmtpReply } from "@cartero/smtp"
-import { Clock, Context, Effect, Layer, Random, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Stream } from "effect"
 import type { Claim, ClaimOptions, CompleteResult, LeaseRef, StoreOutcome } from "./Claim.ts"
 import * as Ids from "./Ids.ts"
 import type { ListFilter, Page, PageRequest, Stats } from "./Listing.ts"
@@ -24,10 +25,11 @@ import type { QueueError, QueueUnavailable } from "./QueueError.ts"
 import type { MessageId, QueuedMessage } from "./QueuedMessage.ts"
 import { QueueStore } from "./QueueStore.ts"
 import type { StoreOptions } from "./QueueStore.ts"
-import * as RetryPolicy from "./RetryPolicy.ts"
 
 /** A message handed to the queue. */
 export interface EnqueueInput<E = never> {
+  /** The id to store it under (from {@link Service.newId}, so a caller can name it before writing); default a new one. */
+  readonly id?: MessageId | undefined
   readonly envelope: Envelope.Envelope
   /** The message, as received (already CRLF-normalised by the server). Streamed into the store. */
   readonly body: Stream.Stream<Uint8Array, E> | Uint8Array
@@ -35,23 +37,11 @@ export interface EnqueueInput<E = never> {
   readonly traceId?: string | undefined
 }
 
-/** What a worker reports for one recipient. */
+/** What a worker reports for one recipient: delivered, failed for good, or deferred until `retryAt` (epoch ms). */
 export type Outcome =
   | { readonly _tag: "Delivered"; readonly index: number; readonly reply: SmtpReply.SmtpReply }
   | { readonly _tag: "Failed"; readonly index: number; readonly reply: SmtpReply.SmtpReply }
-  | {
-    readonly _tag: "Deferred"
-    readonly index: number
-    readonly reply: SmtpReply.SmtpReply
-    /** Overrides the retry policy (e.g. a server's own retry hint). */
-    readonly retryAt?: number | undefined
-  }
-
-/** The result of {@link Service.complete}. */
-export interface CompleteReport extends CompleteResult {
-  /** Deferred recipients the retry policy gave up on: recorded as failed; the worker bounces them. */
-  readonly gaveUp: ReadonlyArray<number>
-}
+  | { readonly _tag: "Deferred"; readonly index: number; readonly reply: SmtpReply.SmtpReply; readonly retryAt: number }
 
 /** Defaults for claims. */
 export interface ClaimDefaults {
@@ -61,7 +51,8 @@ export interface ClaimDefaults {
 
 /** The operations of the mail queue. */
 export interface Service {
-  readonly retryPolicy: RetryPolicy.RetryPolicy
+  /** A fresh message id, for a caller that must name the message before it is stored (to undo a cut-short write). */
+  readonly newId: Effect.Effect<MessageId>
   /** Stores a message durably; returns its id. */
   readonly enqueue: <E = never>(input: EnqueueInput<E>) => Effect.Effect<MessageId, QueueUnavailable | E>
   /** Claims due work now (possibly none). */
@@ -73,10 +64,12 @@ export interface Service {
   /** Extends a lease; `undefined` when it was lost (the worker may still complete: see `Claim`). */
   readonly renew: (lease: LeaseRef, leaseMillis?: number) => Effect.Effect<number | undefined, QueueUnavailable>
   /** Records the outcome of a delivery attempt for recipients of a claim. */
-  readonly complete: (claim: Claim, outcomes: ReadonlyArray<Outcome>) => Effect.Effect<CompleteReport, QueueError>
+  readonly complete: (claim: Claim, outcomes: ReadonlyArray<Outcome>) => Effect.Effect<CompleteResult, QueueError>
   /** Returns recipients of dead leases to pending (claims do this too). */
   readonly expireLeases: Effect.Effect<number, QueueUnavailable>
   readonly body: (id: MessageId) => Stream.Stream<Uint8Array, QueueError>
+  /** The message as one buffer (a body read in one chunk, the usual case, is returned as it is; several are joined once). */
+  readonly bytes: (id: MessageId) => Effect.Effect<Uint8Array, QueueError>
   readonly list: (filter?: ListFilter, page?: Partial<PageRequest>) => Effect.Effect<Page, QueueUnavailable>
   readonly show: (id: MessageId) => Effect.Effect<QueuedMessage, QueueError>
   readonly retryNow: (id: MessageId) => Effect.Effect<number, QueueError>
@@ -88,7 +81,6 @@ export interface Service {
 
 /** Options of {@link make}. */
 export interface Options {
-  readonly retryPolicy?: RetryPolicy.RetryPolicy | undefined
   /** Default lease length (5 minutes) and claim size (16). */
   readonly claim?: Partial<ClaimDefaults> | undefined
 }
@@ -97,7 +89,6 @@ export interface Options {
 export const make = (options: Options = {}): Effect.Effect<Service, never, QueueStore> =>
   Effect.gen(function*() {
     const store = yield* QueueStore
-    const policy = options.retryPolicy ?? RetryPolicy.defaultPolicy
     const defaults: ClaimDefaults = { leaseMillis: 300_000, limit: 16, ...options.claim }
     const claimOptions = (o: Partial<ClaimOptions> | undefined): ClaimOptions => ({
       leaseMillis: o?.leaseMillis ?? defaults.leaseMillis,
@@ -109,8 +100,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
     // docs/benchmarks.md, "Profile and optimisations").
     const enqueue = Effect.fnUntraced(function*<E>(input: EnqueueInput<E>) {
       if (input.envelope.recipients.length === 0) return yield* Effect.die(new RangeError("an envelope without recipients cannot be queued"))
-      const now = yield* Clock.currentTimeMillis
-      const id = Ids.messageId(now)
+      const id = input.id ?? Ids.messageId(yield* Clock.currentTimeMillis)
       const body: Stream.Stream<Uint8Array, E> = input.body instanceof Uint8Array ? Stream.make(input.body) : input.body
       yield* store.enqueue({ id, envelope: input.envelope, traceId: input.traceId ?? Ids.traceId() }, body)
       yield* Effect.annotateCurrentSpan({ "cartero.queue.id": id })
@@ -138,33 +128,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       }
     })
 
-    // Runs per message: untraced (Effect.fn("MailQueue.complete") made a span and captured two stacks per call;
-    // docs/benchmarks.md, "Profile and optimisations").
-    const complete = Effect.fnUntraced(function*(claim: Claim, outcomes: ReadonlyArray<Outcome>) {
-      const now = yield* Clock.currentTimeMillis
-      const gaveUp: Array<number> = []
-      const stored: Array<StoreOutcome> = []
-      for (const o of outcomes) {
-        if (o._tag === "Delivered") stored.push({ index: o.index, state: "delivered", reply: o.reply })
-        else if (o._tag === "Failed") stored.push({ index: o.index, state: "failed", reply: o.reply })
-        else {
-          const attempts = (claim.recipients.find((r) => r.index === o.index)?.attempts ?? 0) + 1
-          const decision = o.retryAt !== undefined
-            ? { _tag: "Retry" as const, at: o.retryAt }
-            : RetryPolicy.nextAttempt(policy, { attempts, arrivedAt: claim.arrivedAt, now, random: yield* Random.next })
-          if (decision._tag === "Retry") stored.push({ index: o.index, state: "deferred", reply: o.reply, retryAt: decision.at })
-          else {
-            gaveUp.push(o.index)
-            stored.push({ index: o.index, state: "failed", reply: o.reply })
-          }
-        }
-      }
-      const result = yield* store.complete(claim, stored)
-      return { ...result, gaveUp: gaveUp.filter((i) => result.applied.includes(i)) }
-    })
+    const states = { Delivered: "delivered", Failed: "failed", Deferred: "deferred" } as const
+    const complete = (claim: Claim, outcomes: ReadonlyArray<Outcome>) =>
+      store.complete(claim, outcomes.map((o): StoreOutcome =>
+        o._tag === "Deferred"
+          ? { index: o.index, state: "deferred", reply: o.reply, retryAt: o.retryAt }
+          : { index: o.index, state: states[o._tag], reply: o.reply }))
 
     return {
-      retryPolicy: policy,
+      newId: Effect.map(Clock.currentTimeMillis, Ids.messageId),
       enqueue,
       claim,
       claimNext,
@@ -176,6 +148,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       complete,
       expireLeases: store.expireLeases.pipe(Effect.withSpan("MailQueue.expireLeases")),
       body: (id) => store.body(id),
+      bytes: (id) =>
+        Stream.runFold(store.body(id), () => [] as Array<Uint8Array>, (acc, chunk) => {
+          acc.push(chunk)
+          return acc
+        }).pipe(Effect.map((chunks) => {
+          const [only] = chunks
+          if (chunks.length === 1 && only !== undefined) return only
+          const joined = Buffer.concat(chunks)
+          return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength)
+        })),
       list: Effect.fn("MailQueue.list")(function*(filter?: ListFilter, page?: Partial<PageRequest>) {
         return yield* store.list(filter ?? {}, { limit: Math.max(1, Math.min(page?.limit ?? 50, 1000)), cursor: page?.cursor })
       }),
@@ -200,17 +182,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
 
 /** The mail queue service. */
 export class MailQueue extends Context.Service<MailQueue, Service>()("@cartero/queue/MailQueue") {
-  /** Over the `QueueStore` in context, with the default retry policy. */
+  /** Over the `QueueStore` in context. */
   static readonly layer: Layer.Layer<MailQueue, never, QueueStore> = Layer.effect(MailQueue, make())
-
-  /** Over the `QueueStore` in context, retry policy from `CARTERO_RETRY_SCHEDULE` / `CARTERO_MAX_QUEUE_AGE`. */
-  static readonly layerConfig = Layer.effect(
-    MailQueue,
-    Effect.gen(function*() {
-      const retryPolicy = yield* RetryPolicy.config
-      return yield* make({ retryPolicy })
-    })
-  )
 
   /** With a fresh memory store, for unit tests of the server, the workers and plugins. */
   static readonly layerStoreMemory = (options: Options & StoreOptions = {}): Layer.Layer<MailQueue | QueueStore> =>

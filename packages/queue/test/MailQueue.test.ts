@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { MailQueue, QueueError, RetryPolicy } from "../src/index.ts"
+import { MailQueue } from "../src/index.ts"
 import { Fixtures } from "../src/testing.ts"
 
 describe("MailQueue", () => {
@@ -19,20 +19,14 @@ describe("MailQueue", () => {
       assert.strictEqual((yield* Effect.flip(q.show(id)))._tag, "MessageNotFound")
     }).pipe(Effect.provide(MailQueue.MailQueue.layerStoreMemory({ retainFinishedMillis: 60_000 }))))
 
-  it.effect("uses a custom retry policy", () =>
+  it.effect("a caller may name a message before storing it (newId), and the store keeps that id", () =>
     Effect.gen(function*() {
       const q = yield* MailQueue.MailQueue
-      const id = yield* q.enqueue({ envelope: Fixtures.envelope("a@a.test", "b@b.test"), body: Fixtures.bytes("x") })
-      const [c] = yield* q.claim()
-      if (c === undefined) return assert.fail("no claim")
-      yield* q.complete(c, [{ _tag: "Deferred", index: 0, reply: Fixtures.tempFail }])
-      assert.strictEqual((yield* q.show(id)).recipients[0]?.nextAttemptAt, 10_000)
-    }).pipe(Effect.provide(MailQueue.MailQueue.layerStoreMemory({ retryPolicy: RetryPolicy.make(["10 seconds"], "1 hour", 0) }))))
-
-  it("the temp-fail reply is 451 4.3.0", () => {
-    assert.strictEqual(QueueError.tempFailReply.code, 451)
-    assert.strictEqual(QueueError.tempFailReply.enhanced, "4.3.0")
-  })
+      const id = yield* q.newId
+      assert.strictEqual(yield* q.enqueue({ id, envelope: Fixtures.envelope("a@a.test", "b@b.test"), body: Fixtures.bytes("x") }), id)
+      assert.strictEqual((yield* q.show(id)).id, id)
+      assert.notStrictEqual(yield* q.newId, id)
+    }).pipe(Effect.provide(MailQueue.MailQueue.layerStoreMemory())))
 
   it.effect("an envelope without recipients is a defect, not a stored message", () =>
     Effect.gen(function*() {

@@ -10,6 +10,8 @@
  *   HELO time (and the client stays un-greeted: MAIL gets 503). While EHLO lists its keywords, AUTH is hidden
  *   when it may not be used yet (no TLS on an untrusted listener, or AUTH off).
  * - `_onCommand` also answers `421 4.3.2` once shutdown started, unless a transaction is in progress.
+ * - `handler_DATA`: runs the `data` phase before smtp-server answers `354`, so a refusal costs the client no
+ *   bytes of the body (smtp-server's own `503` without recipients comes first).
  * - `handler_AUTH`: refuses AUTH where it may not be used (`538 5.7.0` before TLS, `503 5.5.1` when off).
  * - `_onCommand` also batches replies ({@link batchReplies}): the replies to the commands of one pipelined read
  *   leave in one socket write.
@@ -128,6 +130,20 @@ export const install = (): void => {
     }
   proto.handler_EHLO = wrapHelo("EHLO", proto.handler_EHLO)
   proto.handler_HELO = wrapHelo("HELO", proto.handler_HELO)
+
+  const data = proto.handler_DATA
+  proto.handler_DATA = function(this: SMTPConnection, command: Buffer, callback: () => void): void {
+    const extension = ServerExtension.lookup(this._server)
+    if (extension === undefined || this.session.envelope.rcptTo.length === 0) return data.call(this, command, callback)
+    extension.data(this.session, (outcome) => {
+      if (this._closing || this._closed) return callback()
+      if (outcome._tag === "Refuse") {
+        ReplyPatch.send(this, outcome.reply)
+        return callback()
+      }
+      data.call(this, command, callback)
+    })
+  }
 
   const auth = proto.handler_AUTH
   proto.handler_AUTH = function(this: SMTPConnection, command: Buffer, callback: () => void): void {

@@ -1,6 +1,6 @@
 /**
- * DATA: reads the message with the streaming checks of `DataReader`, then runs the `data` → `message` → `queue`
- * phases and answers once.
+ * DATA, once the client was told to go ahead (the `data` phase ran at the DATA command, see `Handlers`): reads the
+ * message with the streaming checks of `DataReader`, then runs the `message` → `queue` phases and answers once.
  *
  * - A message that fails a check (size, bare CR/LF, 998-octet line) is refused without running any hook and
  *   nothing is stored: `552 5.3.4` or `550 5.6.0`.
@@ -12,15 +12,15 @@
  *
  * @since 0.1.0
  */
-import { LogGate, type Message, type Pipeline, type Session } from "@cartero/core"
+import type { Message, Pipeline, Session } from "@cartero/core"
+import { LogGate } from "@cartero/hotpath"
 import { Headers } from "@cartero/mime"
-import { Verdict } from "@cartero/smtp"
+import { type Header, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import type { SMTPServerDataStream, SMTPServerError, SMTPServerSession } from "smtp-server"
 import { DataReader, type Result } from "./DataReader.ts"
 import type { Context } from "./Handlers.ts"
-import { isSuccess, succeed } from "./Handlers.ts"
-import * as HeaderView from "./HeaderView.ts"
+import { succeed } from "./Handlers.ts"
 import * as ReceivedHeader from "./ReceivedHeader.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
@@ -41,24 +41,26 @@ const refusal = (result: Exclude<Result, { _tag: "Ok" }>, limit: number) => {
   }
 }
 
-/** Runs data → message → queue on an accepted body; returns the deciding verdict. */
+const render = (headers: ReadonlyArray<Header.Header>, utf8: boolean): string =>
+  headers.map((h) => Headers.format(h.name, h.value, { utf8 })).join("")
+
+/**
+ * Runs message → queue on an accepted body; returns the deciding verdict. `added` are the headers the `data`
+ * phase asked for, `received` the rendered `Received:` field.
+ */
 export const deliver = Effect.fnUntraced(function*(
   pipeline: Pipeline.PipelineShape,
   txn: Session.Transaction,
   raw: Buffer,
-  received: string
+  received: string,
+  added: ReadonlyArray<Header.Header>
 ) {
   const utf8 = txn.params.smtpUtf8
-  let message: Message.Message = { headers: HeaderView.fromRaw(raw), prepend: received, raw }
-  for (const phase of ["data", "message"] as const) {
-    const verdict = yield* pipeline[phase](txn, message)
-    if (!isSuccess(verdict)) return verdict
-    const added = Verdict.headersOf(verdict)
-    if (added.length > 0) {
-      const rendered = added.map((h) => Headers.format(h.name, h.value, { utf8 })).join("")
-      message = { ...message, prepend: rendered + message.prepend }
-    }
-  }
+  let message: Message.Message = { headers: Headers.view(raw), prepend: render(added, utf8) + received, raw }
+  const verdict = yield* pipeline.message(txn, message)
+  if (!Verdict.isSuccess(verdict)) return verdict
+  const more = Verdict.headersOf(verdict)
+  if (more.length > 0) message = { ...message, prepend: render(more, utf8) + message.prepend }
   return yield* pipeline.queue(txn, message)
 })
 
@@ -113,7 +115,8 @@ export const make = (ctx: Context) =>
       return callback(ReplyPatch.toError(reply))
     }
     const view = SessionState.transaction(state, txn)
-    const effect = deliver(ctx.pipeline, view, result.raw, receivedHeader(state, txn, ctx.options.hostname)).pipe(
+    const received = receivedHeader(state, txn, ctx.options.hostname)
+    const effect = deliver(ctx.pipeline, view, result.raw, received, txn.dataHeaders).pipe(
       Effect.tap((verdict) =>
         LogGate.whenEnabled("Info", () =>
           Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
@@ -122,7 +125,7 @@ export const make = (ctx: Context) =>
       )
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
-      if (!isSuccess(verdict)) return callback(ReplyPatch.toError(verdict.reply))
+      if (!Verdict.isSuccess(verdict)) return callback(ReplyPatch.toError(verdict.reply))
       const reply = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
       succeed(state, reply, () => callback(null, ReplyPatch.encode(reply)))
     })

@@ -8,8 +8,9 @@
  *
  * @since 0.1.0
  */
-import { LogGate, Notes, type Pipeline, type Session } from "@cartero/core"
-import { Address, type Envelope, type SmtpReply, type Verdict } from "@cartero/smtp"
+import { Notes, type Pipeline, type Session } from "@cartero/core"
+import { LogGate } from "@cartero/hotpath"
+import { Address, type Envelope, type SmtpReply, Verdict } from "@cartero/smtp"
 import { Duration, Effect, Redacted, Result } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import type {
@@ -41,10 +42,6 @@ export interface Context {
 
 type Callback = (err?: SMTPServerError | null) => void
 
-/** Whether the verdict lets the phase succeed. */
-export const isSuccess = (verdict: Verdict.Verdict): verdict is Verdict.Continue | Verdict.Accept =>
-  verdict._tag === "Continue" || verdict._tag === "Accept"
-
 /** The success reply a hook chose, if any. */
 export const successReply = (verdict: Verdict.Continue | Verdict.Accept): SmtpReply.SmtpReply | undefined =>
   verdict._tag === "Accept" ? verdict.reply : undefined
@@ -61,7 +58,7 @@ export const succeed = (state: SessionState.ConnState, reply: SmtpReply.SmtpRepl
 
 /** Answers a MAIL/RCPT/connect callback from a verdict. */
 const answer = (state: SessionState.ConnState, callback: Callback, verdict: Verdict.Verdict, onSuccess?: () => void) => {
-  if (isSuccess(verdict)) {
+  if (Verdict.isSuccess(verdict)) {
     onSuccess?.()
     return succeed(state, successReply(verdict), () => callback())
   }
@@ -118,13 +115,23 @@ export const make = (ctx: Context) => {
       const state = states.get(session)
       if (state === undefined) return resume({ _tag: "Proceed" })
       bridge.decide(session.id, pipeline.helo(SessionState.connection(state), { verb, domain }), (verdict) => {
-        if (isSuccess(verdict)) {
+        if (Verdict.isSuccess(verdict)) {
           state.helo = domain.toLowerCase()
           state.esmtp = verb === "EHLO"
           state.txn = undefined
           return resume({ _tag: "Proceed" })
         }
         resume({ _tag: "Refuse", reply: verdict.reply })
+      })
+    },
+    data: (session, resume) => {
+      const state = states.get(session)
+      const txn = state === undefined ? undefined : SessionState.currentTxn(state)
+      if (state === undefined || txn === undefined) return resume({ _tag: "Proceed" })
+      bridge.decide(session.id, pipeline.data(SessionState.transaction(state, txn)), (verdict) => {
+        if (!Verdict.isSuccess(verdict)) return resume({ _tag: "Refuse", reply: verdict.reply })
+        txn.dataHeaders = Verdict.headersOf(verdict)
+        resume({ _tag: "Proceed" })
       })
     },
     authAvailable: (_session, secure) => authAvailable(secure),
@@ -204,7 +211,7 @@ export const make = (ctx: Context) => {
       state.authFailures++
       const reply = state.authFailures >= options.maxAuthFailures
         ? Replies.tooManyAuthFailures
-        : isSuccess(verdict)
+        : Verdict.isSuccess(verdict)
         ? Replies.authInvalid
         : verdict.reply
       callback(ReplyPatch.toError(reply))
@@ -226,11 +233,12 @@ export const make = (ctx: Context) => {
       mailFrom: parsed.success,
       params,
       recipients: [],
-      notes: Notes.makeStore()
+      notes: Notes.makeStore(),
+      dataHeaders: []
     }
     const effect = LogGate.whenEnabled("Debug", () =>
       Effect.logDebug("MAIL FROM").pipe(Effect.annotateLogs({ txn: txn.id, from: Address.formatPath(txn.mailFrom) }))).pipe(
-        Effect.andThen(pipeline.mailFrom(SessionState.transaction(state, txn), txn.mailFrom, params))
+        Effect.andThen(pipeline.mailFrom(SessionState.transaction(state, txn)))
       )
     bridge.decide(session.id, effect, (verdict) =>
       answer(state, callback, verdict, () => {

@@ -4,12 +4,13 @@
  *
  * @since 0.1.0
  */
+import { Replies as Pipeline } from "@cartero/core"
 import { SmtpReply } from "@cartero/smtp"
 
 /** What the pipeline answers for failures (`Verdict.tempFail`), for the same cases outside the pipeline. */
-export const tempFail = SmtpReply.make(451, "4.3.0", "Temporary local problem, please try again later")
+export const tempFail = Pipeline.tempFail.reply
 /** A failed AUTH when no hook chose a reply (the pipeline's default-deny). */
-export const authInvalid = SmtpReply.make(535, "5.7.8", "Authentication credentials invalid")
+export const authInvalid = Pipeline.authInvalid.reply
 /** MAIL on a listener that requires AUTH (RFC 4954 §6). */
 export const authRequired = SmtpReply.make(530, "5.7.0", "Authentication required")
 /** AUTH before TLS on a listener that is not trusted (RFC 4954 §4; smtp-server's wording). */

@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { type Config, Duration, Effect } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"

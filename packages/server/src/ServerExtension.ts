@@ -11,11 +11,11 @@
 import type { SmtpReply } from "@cartero/smtp"
 import type { SMTPServer, SMTPServerSession } from "smtp-server"
 
-/** The outcome of the `helo` phase, as the EHLO/HELO wrapper needs it. */
+/** The outcome of a phase run before smtp-server handles the command (`helo`, `data`). */
 export type HeloOutcome =
-  /** Let smtp-server answer (250 and the EHLO keywords). */
+  /** Let smtp-server answer (EHLO: 250 and the keywords; DATA: 354). */
   | { readonly _tag: "Proceed" }
-  /** Answer this instead; the client is not considered greeted. */
+  /** Answer this instead (after a refused HELO the client is not considered greeted). */
   | { readonly _tag: "Refuse"; readonly reply: SmtpReply.SmtpReply }
 
 /** Per-server callbacks used by the patched connection methods. */
@@ -36,6 +36,8 @@ export interface ServerExtension {
     domain: string,
     resume: (outcome: HeloOutcome) => void
   ) => void
+  /** Runs the `data` phase at the DATA command, before smtp-server sends `354`; `resume` is called exactly once. */
+  readonly data: (session: SMTPServerSession, resume: (outcome: HeloOutcome) => void) => void
   /** Whether AUTH may be offered (EHLO) and used on this session right now. */
   readonly authAvailable: (session: SMTPServerSession, secure: boolean) => boolean
   /** The refusal for an AUTH command when {@link authAvailable} is false. */

@@ -44,7 +44,7 @@ export type TlsSource =
 /** SASL mechanisms the server may offer. */
 export type AuthMethod = "PLAIN" | "LOGIN" | "CRAM-MD5"
 
-/** Options of `SmtpServer.layer`. Every field but `listeners` is optional. */
+/** Options of `SmtpServer.SmtpServer.layer`. Every field but `listeners` is optional. */
 export interface SmtpServerOptions {
   /** The server's name: banner, EHLO reply, `Received: … by <hostname>`. Default `os.hostname()`. */
   readonly hostname?: string

@@ -10,7 +10,7 @@
  */
 import type { Session } from "@cartero/core"
 import { Notes } from "@cartero/core"
-import type { Address, Envelope, SmtpReply } from "@cartero/smtp"
+import type { Address, Envelope, Header, SmtpReply } from "@cartero/smtp"
 import type { SMTPServerSession } from "smtp-server"
 import type { ResolvedListener } from "./ServerOptions.ts"
 
@@ -23,6 +23,8 @@ export interface TxnState {
   readonly params: Envelope.MailParams
   readonly recipients: Array<Envelope.Recipient>
   readonly notes: Notes.NoteStore
+  /** Headers the `data` phase asked to add, rendered into the message once it has been read. */
+  dataHeaders: ReadonlyArray<Header.Header>
 }
 
 /** One connection. */

@@ -1,13 +1,13 @@
 /**
  * The inbound SMTP server as a scoped service.
  *
- * `layer(options)` starts every configured listener (MX, submission, implicit TLS) inside the layer's scope and
+ * `SmtpServer.layer(options)` starts every configured listener (MX, submission, implicit TLS) inside the layer's scope and
  * closes them gracefully with it; the service tells where they are bound (tests listen on port 0). Every SMTP phase
  * runs the `Pipeline` from `@cartero/core`, which the layers require.
  *
  * ```ts
- * const Live = SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([localDomains, maildir])))
- * const Test = SmtpServer.layerTest().pipe(Layer.provide(Pipeline.layer([acceptAll, recordQueue])))
+ * const Live = SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer([localDomains, maildir])))
+ * const Test = SmtpServer.SmtpServer.layerTest().pipe(Layer.provide(Pipeline.Pipeline.layer([acceptAll, recordQueue])))
  * ```
  *
  * @since 0.1.0
@@ -34,7 +34,36 @@ export interface SmtpServerShape {
 }
 
 /** The inbound SMTP server service. */
-export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("@cartero/server/SmtpServer") {}
+export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("@cartero/server/SmtpServer") {
+  /** The server with the given options. */
+  static readonly layer = (
+    options: ServerOptions.SmtpServerOptions
+  ): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> => Layer.effect(SmtpServer, make(options))
+
+  /** The server configured from `CARTERO_*` environment variables (see `ServerConfig`). */
+  static readonly layerConfig: Layer.Layer<
+    SmtpServer,
+    SmtpServerError | ServerConfig.ServerConfigError | Config.ConfigError,
+    Pipeline.Pipeline
+  > = Layer.unwrap(Effect.map(ServerConfig.load, (options) => SmtpServer.layer(options)))
+
+  /**
+   * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, no AUTH failure
+   * delay, and never any reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
+   */
+  static readonly layerTest = (
+    options: ServerOptions.SmtpServerOptions = {}
+  ): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> =>
+    SmtpServer.layer({
+      hostname: "mx.test",
+      listeners: [{ kind: "mx", host: "127.0.0.1", port: 0 }],
+      shutdownTimeout: "2 seconds",
+      socketTimeout: "30 seconds",
+      authFailureDelay: 0,
+      ...options,
+      reverseDns: false
+    })
+}
 
 /** Starts the server in the current scope. */
 export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOptions.SmtpServerOptions) {
@@ -51,32 +80,3 @@ export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOption
     address: (kind) => listeners.find((l) => l.kind === kind)
   })
 })
-
-/** The server with the given options. */
-export const layer = (
-  options: ServerOptions.SmtpServerOptions
-): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> => Layer.effect(SmtpServer, make(options))
-
-/** The server configured from `CARTERO_*` environment variables (see `ServerConfig`). */
-export const layerConfig: Layer.Layer<
-  SmtpServer,
-  SmtpServerError | ServerConfig.ServerConfigError | Config.ConfigError,
-  Pipeline.Pipeline
-> = Layer.unwrap(Effect.map(ServerConfig.load, layer))
-
-/**
- * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, no AUTH failure
- * delay, and never any reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
- */
-export const layerTest = (
-  options: ServerOptions.SmtpServerOptions = {}
-): Layer.Layer<SmtpServer, SmtpServerError, Pipeline.Pipeline> =>
-  layer({
-    hostname: "mx.test",
-    listeners: [{ kind: "mx", host: "127.0.0.1", port: 0 }],
-    shutdownTimeout: "2 seconds",
-    socketTimeout: "30 seconds",
-    authFailureDelay: 0,
-    ...options,
-    reverseDns: false
-  })

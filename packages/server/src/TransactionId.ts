@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { RandomPool } from "@cartero/core"
+import { RandomPool } from "@cartero/hotpath"
 
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

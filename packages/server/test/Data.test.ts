@@ -4,7 +4,7 @@
 import { Header, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, ehlo, envelope, hooks, recorder, transcript } from "./helpers.ts"
+import { acceptDomain, ehlo, envelope, hooks, recorder, storeWith, transcript } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
@@ -216,12 +216,14 @@ describe("the message handed to the pipeline", () => {
     const seenInMessage: Array<string> = []
     return transcript([
       hooks("auth-results", {
-        data: (_t, m) =>
+        data: (t) =>
           Effect.succeed(Verdict.continueWith([
-            Header.make("Authentication-Results", `mx.test; spf=pass subject=${m.headers.get("Subject") ?? "?"}`),
+            Header.make("Authentication-Results", `mx.test; spf=pass rcpts=${t.recipients.length}`),
             Header.make("X-First", "1")
           ])),
-        message: (_t, m) => Effect.sync(() => (seenInMessage.push(m.prepend), Verdict.accept({ headers: [Header.make("X-Spam-Score", "0.1")] })))
+        message: (_t, m) =>
+          Effect.sync(() => (seenInMessage.push(m.prepend),
+            Verdict.accept({ headers: [Header.make("X-Spam-Score", `0.1 subject=${m.headers.get("Subject") ?? "?"}`)] })))
       }),
       domain,
       rec.plugin
@@ -234,15 +236,43 @@ describe("the message handed to the pipeline", () => {
       const prepend = rec.messages[0]?.message.prepend ?? ""
       const names = prepend.split("\r\n").filter((l) => /^\S/.test(l)).map((l) => l.split(":")[0])
       assert.deepStrictEqual(names, ["X-Spam-Score", "Authentication-Results", "X-First", "Received"])
-      assert.include(prepend, "Authentication-Results: mx.test; spf=pass subject=hdrs\r\n")
+      assert.include(prepend, "Authentication-Results: mx.test; spf=pass rcpts=1\r\n")
+      assert.include(prepend, "X-Spam-Score: 0.1 subject=hdrs\r\n")
       assert.match(seenInMessage[0] ?? "", /^Authentication-Results: .*\r\nX-First: 1\r\nReceived: /s)
     })))
   })
 
-  it.live("a data hook rejection is sent after DATA and nothing is stored", () => {
+  it.live("a data hook refusal answers the DATA command itself: no 354, no body, nothing stored", () => {
     const rec = recorder()
     return transcript([
-      hooks("content-filter", { data: (_t, m) => Effect.succeed(m.headers.get("Subject") === "spam" ? Verdict.reject("5.7.1", "Message content rejected", { code: 554 }) : Verdict.next) }),
+      hooks("recipient-count", {
+        data: (t) => Effect.succeed(t.recipients.length > 1 ? Verdict.reject("5.5.3", "Too many recipients", { code: 554 }) : Verdict.next)
+      }),
+      domain,
+      rec.plugin
+    ], S`
+      ${ehlo}
+      -> MAIL FROM:<alice@sender.test>
+      <- 250 2.1.0 Accepted
+      -> RCPT TO:<bob@example.test>
+      <- 250 2.1.5 Accepted
+      -> RCPT TO:<carol@example.test>
+      <- 250 2.1.5 Accepted
+      -> DATA
+      <- 554 5.5.3 Too many recipients
+      -> NOOP
+      <- 250 2.0.0 OK
+      -> RSET
+      <- 250 2.0.0 Flushed
+    `).pipe(Effect.tap(() => Effect.sync(() => assert.strictEqual(rec.messages.length, 0))))
+  })
+
+  it.live("a message hook rejection is sent after the final dot and nothing is stored", () => {
+    const rec = recorder()
+    return transcript([
+      hooks("content-filter", {
+        message: (_t, m) => Effect.succeed(m.headers.get("Subject") === "spam" ? Verdict.reject("5.7.1", "Message content rejected", { code: 554 }) : Verdict.next)
+      }),
       domain,
       rec.plugin
     ], S`
@@ -278,7 +308,7 @@ describe("the message handed to the pipeline", () => {
   it.live("a queue Accept with its own reply is sent as is", () =>
     transcript([
       domain,
-      hooks("store", { queue: (t) => Effect.succeed(Verdict.accept({ enhanced: "2.0.0", text: `Ok: queued as ${t.id.slice(0, 4)}` })) })
+      storeWith("store", (t) => Effect.succeed(Verdict.accept({ enhanced: "2.0.0", text: `Ok: queued as ${t.id.slice(0, 4)}` })))
     ], S`
       ${ehlo}
       ${envelope}
@@ -289,7 +319,7 @@ describe("the message handed to the pipeline", () => {
   it.live("a queue plugin timeout answers 451 4.3.0", () =>
     transcript([
       domain,
-      hooks("slow-store", { queue: () => Effect.sleep("2 seconds").pipe(Effect.as(Verdict.accept())) }, "50 millis")
+      storeWith("slow-store", () => Effect.sleep("2 seconds").pipe(Effect.as(Verdict.accept())), "50 millis")
     ], S`
       ${ehlo}
       ${envelope}

@@ -21,7 +21,7 @@ describe("self-signed development certificate", () => {
         return server.address("mx")
       }).pipe(
         Effect.provide(
-          SmtpServer.layerTest({ tls: { selfSigned: { dataDir: dir } } }).pipe(Layer.provide(Pipeline.layer([])))
+          SmtpServer.SmtpServer.layerTest({ tls: { selfSigned: { dataDir: dir } } }).pipe(Layer.provide(Pipeline.Pipeline.layer([])))
         ),
         quiet
       )
@@ -52,8 +52,8 @@ describe("start-up errors", () => {
           yield* SmtpServer.SmtpServer
         }).pipe(
           Effect.provide(
-            SmtpServer.layerTest({ listeners: [{ kind: "mx", host: "127.0.0.1", port }] }).pipe(
-              Layer.provide(Pipeline.layer([]))
+            SmtpServer.SmtpServer.layerTest({ listeners: [{ kind: "mx", host: "127.0.0.1", port }] }).pipe(
+              Layer.provide(Pipeline.Pipeline.layer([]))
             )
           ),
           quiet
@@ -73,7 +73,7 @@ describe("start-up errors", () => {
           yield* SmtpServer.SmtpServer
         }).pipe(
           Effect.provide(
-            SmtpServer.layerTest({ listeners: [{ kind: "smtps", port: 0 }] }).pipe(Layer.provide(Pipeline.layer([])))
+            SmtpServer.SmtpServer.layerTest({ listeners: [{ kind: "smtps", port: 0 }] }).pipe(Layer.provide(Pipeline.Pipeline.layer([])))
           ),
           quiet
         )
@@ -88,8 +88,8 @@ describe("graceful shutdown", () => {
       const rec = recorder()
       const scope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(
-        SmtpServer.layerTest({ shutdownTimeout: "5 seconds" }).pipe(
-          Layer.provide(Pipeline.layer([acceptDomain("example.test"), rec.plugin]))
+        SmtpServer.SmtpServer.layerTest({ shutdownTimeout: "5 seconds" }).pipe(
+          Layer.provide(Pipeline.Pipeline.layer([acceptDomain("example.test"), rec.plugin]))
         ),
         scope
       ).pipe(quiet)
@@ -121,7 +121,7 @@ describe("graceful shutdown", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const context = yield* Layer.buildWithScope(
-        SmtpServer.layerTest({ shutdownTimeout: "5 seconds" }).pipe(Layer.provide(Pipeline.layer([]))),
+        SmtpServer.SmtpServer.layerTest({ shutdownTimeout: "5 seconds" }).pipe(Layer.provide(Pipeline.Pipeline.layer([]))),
         scope
       ).pipe(quiet)
       const port = Context.get(context, SmtpServer.SmtpServer).address("mx")?.port ?? 0

@@ -35,7 +35,7 @@ describe("logging", () => {
       yield* Effect.sleep("50 millis")
     }).pipe(
       Effect.provide(
-        SmtpServer.layerTest().pipe(Layer.provide(Pipeline.layer([acceptDomain("example.test"), rec.plugin])))
+        SmtpServer.SmtpServer.layerTest().pipe(Layer.provide(Pipeline.Pipeline.layer([acceptDomain("example.test"), rec.plugin])))
       ),
       Effect.provide(Logger.layer([capture])),
       Effect.provideService(References.MinimumLogLevel, "Debug"),

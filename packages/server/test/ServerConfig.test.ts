@@ -101,7 +101,7 @@ describe("ServerConfig.load", () => {
     }))
 })
 
-describe("SmtpServer.layerConfig", () => {
+describe("SmtpServer.SmtpServer.layerConfig", () => {
   it.live("starts from the environment (port 0, PEM files) and exposes the bound ports", () =>
     Effect.gen(function*() {
       const dir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "cartero-server-")))
@@ -111,7 +111,7 @@ describe("SmtpServer.layerConfig", () => {
         const server = yield* SmtpServer.SmtpServer
         return server.listeners
       }).pipe(
-        Effect.provide(SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([])))),
+        Effect.provide(SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer([])))),
         withEnv({
           CARTERO_SMTP_PORT: "0",
           CARTERO_SUBMISSION_PORT: "0",
@@ -132,7 +132,7 @@ describe("SmtpServer.layerConfig", () => {
         Effect.gen(function*() {
           yield* SmtpServer.SmtpServer
         }).pipe(
-          Effect.provide(SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.layer([])))),
+          Effect.provide(SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer([])))),
           withEnv({ CARTERO_SMTP_PORT: "twenty-five" })
         )
       )

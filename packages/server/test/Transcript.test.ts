@@ -214,7 +214,7 @@ describe("MAIL FROM / RCPT TO", () => {
 
   it.live("ESMTP parameters reach the mailFrom hook as MailParams", () => {
     const seen: Array<unknown> = []
-    return transcript([hooks("params", { mailFrom: (_t, _s, p) => Effect.sync(() => (seen.push(p), Verdict.next)) })], S`
+    return transcript([hooks("params", { mailFrom: (t) => Effect.sync(() => (seen.push(t.params), Verdict.next)) })], S`
       ${ehlo}
       -> MAIL FROM:<alice@sender.test> BODY=8BITMIME SIZE=1234 SMTPUTF8
       <- 250 2.1.0 Accepted

@@ -1,8 +1,8 @@
 /**
  * Test kit for the server's transcript tests: inline plugins (accept a domain's recipients, record what the queue
- * gets) and a runner that starts `SmtpServer.layerTest` with them and plays a transcript against a listener.
+ * gets) and a runner that starts `SmtpServer.SmtpServer.layerTest` with them and plays a transcript against a listener.
  */
-import { type Hooks, type Message, Pipeline, Plugin, type Session } from "@cartero/core"
+import { type Hooks, type Message, Pipeline, Plugin, type Session, Store } from "@cartero/core"
 import { TestTls, Transcript } from "@cartero/testing"
 import { Verdict } from "@cartero/smtp"
 import { type Duration, Effect, Layer, References } from "effect"
@@ -24,21 +24,36 @@ export interface Recorded {
   readonly message: Message.Message
 }
 
-/** A queue plugin that keeps every message in memory (and accepts it). */
+/** A store that keeps every message in memory (and accepts it). */
 export const recorder = () => {
   const messages: Array<Recorded> = []
   const plugin = Plugin.make(
     "record-queue",
     Effect.succeed<Hooks.Hooks>({
-      queue: (txn, message) =>
-        Effect.sync(() => {
-          messages.push({ txn, message })
-          return Verdict.accept()
-        })
+      queue: Store.make({
+        takes: () => Effect.succeed(true),
+        prepare: (txn) => Effect.succeed(txn),
+        write: (txn, message) =>
+          Effect.sync(() => {
+            messages.push({ txn, message })
+            return Verdict.accept()
+          }),
+        undo: (txn) => Effect.sync(() => void messages.splice(0, messages.length, ...messages.filter((m) => m.txn !== txn)))
+      })
     })
   )
   return { messages, plugin }
 }
+
+/** A store whose `write` is `write` (takes every recipient, undoes nothing). */
+export const storeWith = (name: string, write: (txn: Session.Transaction) => Effect.Effect<Store.WriteVerdict>, timeout?: Duration.Input) =>
+  Plugin.make(
+    name,
+    Effect.succeed<Hooks.Hooks>({
+      queue: Store.make({ takes: () => Effect.succeed(true), prepare: Effect.succeed, write, undo: () => Effect.void })
+    }),
+    timeout === undefined ? undefined : { timeout }
+  )
 
 /** A plugin with the given hooks. */
 export const hooks = (name: string, h: Hooks.Hooks, timeout?: Duration.Input) =>
@@ -61,7 +76,7 @@ export const withServer = <A, E>(
     const server = yield* SmtpServer.SmtpServer
     return yield* f(server)
   }).pipe(
-    Effect.provide(SmtpServer.layerTest(options).pipe(Layer.provide(Pipeline.layer(plugins)))),
+    Effect.provide(SmtpServer.SmtpServer.layerTest(options).pipe(Layer.provide(Pipeline.Pipeline.layer(plugins)))),
     Effect.provideService(References.MinimumLogLevel, "None")
   )
 

@@ -1,6 +1,6 @@
 /**
  * Hook arguments as the server would hand them to plugins, for unit tests of hooks without a socket:
- * a `Connection`, a `Transaction` with accepted recipients, and a received `Message`.
+ * a `Connection`, a `Transaction` with accepted recipients, and a received `Message` with parsed headers.
  *
  * ```ts
  * const txn = TestSession.transaction(TestSession.connection({ user: "alice" }), ["bob@example.test"])
@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { type Message, Notes, type Session } from "@cartero/core"
+import { Headers } from "@cartero/mime"
 import { Address, Envelope } from "@cartero/smtp"
 import { Result } from "effect"
 
@@ -56,9 +57,12 @@ export const transaction = (
   notes: Notes.makeStore()
 })
 
-/** A received message as the server hands it to `data`/`message`/`queue` hooks (no parsed headers). */
-export const message = (prepend: string, raw: string | Uint8Array): Message.Message => ({
-  headers: { get: () => undefined, getAll: () => [] },
-  prepend,
-  raw: typeof raw === "string" ? new TextEncoder().encode(raw) : raw
-})
+/**
+ * A received message as the server hands it to `message` hooks and stores: `raw` as received, its header block
+ * parsed on demand (as the server does, with `@cartero/mime`'s `Headers.view`), `prepend` the header lines added
+ * above it (the server's `Received:`, plugins' headers).
+ */
+export const message = (prepend: string, raw: string | Uint8Array): Message.Message => {
+  const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw
+  return { headers: Headers.view(bytes), prepend, raw: bytes }
+}

@@ -13,14 +13,14 @@
  *   (RFC 8098 read receipts use it). Users authenticated by another plugin are that plugin's business.
  *
  * ```ts
- * Pipeline.layer([Auth.plugin({ usersFile: "/etc/cartero/users" }), LocalDomains.pluginConfig, ...])
- * Pipeline.layer([Auth.pluginConfig, ...])   // CARTERO_AUTH_USERS_FILE, CARTERO_AUTH_USERS, ...
+ * Pipeline.Pipeline.layer([Auth.plugin({ usersFile: "/etc/cartero/users" }), LocalDomains.pluginConfig, ...])
+ * Pipeline.Pipeline.layer([Auth.pluginConfig, ...])   // CARTERO_AUTH_USERS_FILE, CARTERO_AUTH_USERS, ...
  * ```
  *
  * @since 0.1.0
  */
-import { type Hooks, Plugin, type Session } from "@cartero/core"
-import { type Address, Verdict } from "@cartero/smtp"
+import { type Hooks, Plugin, Replies, type Session } from "@cartero/core"
+import { Verdict } from "@cartero/smtp"
 import { type Config, Effect, Redacted } from "effect"
 import * as AuthConfig from "./AuthConfig.ts"
 import * as PasswordHash from "./PasswordHash.ts"
@@ -32,7 +32,7 @@ export const name = "auth"
 
 /** Replies this plugin emits. */
 export const replies = {
-  invalid: Verdict.reject("5.7.8", "Authentication credentials invalid", { code: 535 }),
+  invalid: Replies.authInvalid,
   senderNotOwned: (user: string) => Verdict.reject("5.7.1", `Sender address not owned by user ${user}`, { code: 553 })
 } as const
 
@@ -70,8 +70,8 @@ export const hooks = (users: UserDb, dummy: PasswordHash.Hash, enforceSender: bo
   // Runs per message. Untraced (Effect.fn("Auth.mailFrom") made a span and captured two stacks per call), and a
   // plain `Effect.succeed` when there is nothing to check: the pipeline runs a done effect without a fiber
   // (docs/benchmarks.md, "Profile and optimisations" and "Round 4").
-  mailFrom: (transaction: Session.Transaction, sender: Address.Address | null) => {
-    const connection = transaction.connection
+  mailFrom: (transaction: Session.Transaction) => {
+    const { connection, mailFrom: sender } = transaction
     if (!enforceSender || connection.listener === "mx" || connection.user === undefined || sender === null) {
       return Effect.succeed(Verdict.next)
     }

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { Config, Effect, Option } from "effect"
 import * as Path from "node:path"
 import type { Source } from "./UsersSource.ts"

@@ -17,7 +17,7 @@ const withPipeline = <A, E>(
   env: Record<string, string> = {}
 ) =>
   Effect.gen(function*() {
-    const built = yield* Layer.build(Pipeline.layer(plugins))
+    const built = yield* Layer.build(Pipeline.Pipeline.layer(plugins))
     return yield* Pipeline.Pipeline.use(f).pipe(Effect.provide(built))
   }).pipe(
     Effect.scoped,
@@ -28,7 +28,7 @@ const withPipeline = <A, E>(
 /** MAIL FROM as the server runs it: the transaction's sender is also the hook's argument. */
 const mailFrom = (p: Pipeline.PipelineShape, conn: Session.Connection, sender: string | null) => {
   const txn = transaction(conn, sender)
-  return p.mailFrom(txn, txn.mailFrom, txn.params)
+  return p.mailFrom(txn)
 }
 
 const users = Effect.gen(function*() {

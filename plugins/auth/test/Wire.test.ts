@@ -1,11 +1,11 @@
 /**
- * On the wire: a real server (`SmtpServer.layerTest`) with a submission listener (STARTTLS + AUTH required), this
+ * On the wire: a real server (`SmtpServer.SmtpServer.layerTest`) with a submission listener (STARTTLS + AUTH required), this
  * plugin, a relay plugin for authenticated sessions and a recording queue; nodemailer as the client.
  */
-import { type Hooks, type Message, Pipeline, Plugin, type Session } from "@cartero/core"
+import { type Hooks, Pipeline, Plugin } from "@cartero/core"
 import { SmtpServer } from "@cartero/server"
 import { Verdict } from "@cartero/smtp"
-import { TestTls, Transcript } from "@cartero/testing"
+import { TestStore, TestTls, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, References } from "effect"
 import nodemailer from "nodemailer"
@@ -20,16 +20,10 @@ const relayForUsers = Plugin.make(
   })
 )
 
-/** A queue plugin that keeps every message in memory. */
+/** A store that keeps every message in memory. */
 const recorder = () => {
-  const messages: Array<{ readonly txn: Session.Transaction; readonly message: Message.Message }> = []
-  const plugin = Plugin.make(
-    "record-queue",
-    Effect.succeed<Hooks.Hooks>({
-      queue: (txn, message) => Effect.sync(() => (messages.push({ txn, message }), Verdict.accept()))
-    })
-  )
-  return { messages, plugin }
+  const store = TestStore.make()
+  return { messages: store.stored, plugin: store.plugin }
 }
 
 const clientTls = { ca: TestTls.cert, servername: "localhost" }
@@ -38,10 +32,10 @@ const clientTls = { ca: TestTls.cert, servername: "localhost" }
 const withSubmission = <A, E>(queue: Plugin.Plugin, f: (port: number) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const users = [`alice@example.test:${yield* hashOf("s3cret")}:alice.smith@example.test`]
-    const layer = SmtpServer.layerTest({
+    const layer = SmtpServer.SmtpServer.layerTest({
       tls: { key: TestTls.key, cert: TestTls.cert },
       listeners: [{ kind: "submission", host: "127.0.0.1", port: 0 }]
-    }).pipe(Layer.provide(Pipeline.layer([Auth.plugin({ users }), relayForUsers, queue])))
+    }).pipe(Layer.provide(Pipeline.Pipeline.layer([Auth.plugin({ users }), relayForUsers, queue])))
     return yield* Effect.gen(function*() {
       const server = yield* SmtpServer.SmtpServer
       const listener = server.address("submission")
@@ -78,7 +72,7 @@ describe("submission with the auth plugin (nodemailer)", () => {
           t.sendMail({ from: "alice@example.test", to: "bob@example.org", subject: "Hello Bob", text: "Hi Bob\n" }))
         assert.match(info.response, /^250 2\.6\.0 Message queued as /)
         const got = rec.messages[0]
-        assert.strictEqual(got?.txn.connection.user, "alice@example.test")
+        assert.strictEqual(got?.transaction.connection.user, "alice@example.test")
         assert.include(got?.message.prepend ?? "", "with ESMTPSA id")
       }))
   })

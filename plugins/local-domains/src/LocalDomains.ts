@@ -10,13 +10,14 @@
  * storage plugins (Maildir) and the queue hand-off can tell them apart with {@link isLocal}.
  *
  * ```ts
- * Pipeline.layer([LocalDomains.plugin({ domains: ["example.com"], trustedNetworks: ["10.0.0.0/8"] }), ...])
- * Pipeline.layer([LocalDomains.pluginConfig, ...])   // CARTERO_LOCAL_DOMAINS, CARTERO_LOCAL_ADDRESSES, ...
+ * Pipeline.Pipeline.layer([LocalDomains.plugin({ domains: ["example.com"], trustedNetworks: ["10.0.0.0/8"] }), ...])
+ * Pipeline.Pipeline.layer([LocalDomains.pluginConfig, ...])   // CARTERO_LOCAL_DOMAINS, CARTERO_LOCAL_ADDRESSES, ...
  * ```
  *
  * @since 0.1.0
  */
-import { type Hooks, Plugin, type Session, Setting, TxnNote } from "@cartero/core"
+import { type Hooks, Notes, Plugin, Replies, type Session } from "@cartero/core"
+import { Setting } from "@cartero/settings"
 import { Address, type Envelope, Verdict } from "@cartero/smtp"
 import { Config, ConfigProvider, Effect, Option, Result } from "effect"
 import * as RecipientPolicy from "./RecipientPolicy.ts"
@@ -24,17 +25,17 @@ import * as RecipientPolicy from "./RecipientPolicy.ts"
 /** The plugin's name, as it appears in span names and logs. */
 export const name = "local-domains"
 
-/** Replies this plugin emits. */
+/** Replies this plugin emits (a recipient it may not take gets the pipeline's own default-deny reply). */
 export const replies = {
   unknownUser: Verdict.reject("5.1.1", "No such user here"),
-  relayDenied: Verdict.reject("5.7.1", "Relaying denied")
+  relayDenied: Replies.relayDenied
 } as const
 
 /**
  * Per-transaction note: the recipients this plugin accepted, keyed by their formatted address, with whether each
  * is local (`true`) or relayed (`false`).
  */
-export const LocalRecipients = TxnNote.make<ReadonlyMap<string, boolean>>("local-domains.recipients")
+export const LocalRecipients = Notes.make<ReadonlyMap<string, boolean>>("local-domains.recipients")
 
 /**
  * Whether an accepted recipient of the transaction is local (for a storage plugin), as recorded by this plugin

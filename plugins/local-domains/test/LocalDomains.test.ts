@@ -13,7 +13,7 @@ const wire = (verdict: Verdict.Verdict): string =>
 const withEnv = (env: Record<string, string>) => ConfigProvider.layer(ConfigProvider.fromEnv({ env }))
 
 describe("LocalDomains.plugin", () => {
-  const pipeline = Pipeline.layer([
+  const pipeline = Pipeline.Pipeline.layer([
     LocalDomains.plugin({ domains: ["example.com"], addresses: ["alice@example.com"], trustedNetworks: ["10.0.0.0/8"] })
   ])
 
@@ -44,7 +44,7 @@ describe("LocalDomains.plugin", () => {
   it.effect("a bad option fails the pipeline layer", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(
-        Layer.build(Pipeline.layer([LocalDomains.plugin({ domains: ["example.com"], trustedNetworks: ["10.0.0.1/8"] })]))
+        Layer.build(Pipeline.Pipeline.layer([LocalDomains.plugin({ domains: ["example.com"], trustedNetworks: ["10.0.0.1/8"] })]))
           .pipe(Effect.scoped)
       )
       assert.isTrue(Exit.isFailure(exit))
@@ -53,7 +53,7 @@ describe("LocalDomains.plugin", () => {
 })
 
 describe("LocalDomains.pluginConfig", () => {
-  const pipeline = Pipeline.layer([LocalDomains.pluginConfig])
+  const pipeline = Pipeline.Pipeline.layer([LocalDomains.pluginConfig])
 
   it.effect("defaults: localhost is local (catch-all), nobody relays, not even loopback", () =>
     Effect.gen(function*() {

@@ -1,18 +1,18 @@
 /**
- * Two-phase delivery into Maildirs (maddy's `Delivery`): `start → addRecipient* → body → commit | abort`.
+ * Delivery into Maildirs in the three steps of core's store protocol: `prepare → write → (undo)`.
  *
- * - `addRecipient` creates the mailbox (`tmp`, `new`, `cur`, mode 0700) when needed; the same mailbox twice (e.g.
- *   `Alice@` and `alice@`) gets one copy.
- * - `body` writes the message into `tmp/` of every mailbox: the prepended header lines, then the raw message, as
- *   two buffers of one `writev` (never concatenated into a third buffer), then `fsync`s the file. Nothing is
- *   visible to readers yet.
- * - `commit` renames each file from `tmp/` to `new/` (atomic within a file system) and `fsync`s `new/`, so the
- *   directory entry is durable before the SMTP `250` goes out.
- * - `abort` removes every file this delivery created, in `tmp/` and, if a commit failed half-way, in `new/` too:
- *   a failed delivery leaves nothing behind, so the client's retry cannot produce duplicates.
+ * - {@link prepare} names the mailboxes of the recipients, writing nothing; the same mailbox twice (e.g. `Alice@`
+ *   and `alice@`) gets one copy.
+ * - {@link write} creates each mailbox (`tmp`, `new`, `cur`, mode 0700) when needed, writes the message into
+ *   `tmp/` of each (the prepended header lines, then the raw message, as two buffers of one `writev`, never
+ *   concatenated into a third buffer) and `fsync`s it; only then renames every copy into `new/` (atomic within a
+ *   file system) and `fsync`s `new/`, so the directory entries are durable before the SMTP `250` goes out.
+ * - {@link undo} removes every file the delivery created or may have created, in `tmp/` and in `new/`. It first
+ *   waits for a file-system call still in flight (a `write` cut short by a timeout leaves its last call running),
+ *   so a rename that completes late cannot leave a copy behind. It never fails (problems are logged) and may run
+ *   any number of times.
  *
- * {@link deliver} runs the protocol with `Effect.acquireUseRelease`: the release aborts unless the commit
- * succeeded, also on interruption (a hook timeout).
+ * {@link deliver} runs the steps for callers outside the plugin pipeline: undo unless the write succeeded.
  *
  * @since 0.1.0
  */
@@ -24,7 +24,7 @@ import * as Mailbox from "./Mailbox.ts"
 import * as UniqueName from "./UniqueName.ts"
 
 /** The file-system step that failed. */
-export type Operation = "mkdir" | "open" | "write" | "fsync" | "close" | "rename" | "state"
+export type Operation = "mkdir" | "write" | "fsync" | "rename"
 
 /** A delivery step failed. The pipeline answers `451 4.3.0`; the detail goes to the log only. */
 export class MaildirError extends Data.TaggedError("MaildirError")<{
@@ -38,17 +38,7 @@ export class MaildirError extends Data.TaggedError("MaildirError")<{
   }
 }
 
-/** An open delivery. Methods must be called in protocol order; out-of-order calls fail with `state`. */
-export interface Delivery {
-  readonly addRecipient: (address: Address.Address) => Effect.Effect<void, MaildirError>
-  readonly body: (prepend: string, raw: Uint8Array) => Effect.Effect<void, MaildirError>
-  /** Makes the message visible; returns the final paths in `new/`. */
-  readonly commit: Effect.Effect<ReadonlyArray<string>, MaildirError>
-  /** Removes everything this delivery wrote. Never fails (problems are logged). */
-  readonly abort: Effect.Effect<void>
-}
-
-/** Options of {@link start}. */
+/** Options of {@link prepare}. */
 export interface Options {
   /** The Maildir root: mailboxes are `<root>/<domain>/<local>/Maildir`. */
   readonly root: string
@@ -56,8 +46,43 @@ export interface Options {
   readonly hostname?: string | undefined
 }
 
-const attempt = <A>(operation: Operation, path: string, run: () => Promise<A>): Effect.Effect<A, MaildirError> =>
-  Effect.tryPromise({ try: run, catch: (cause) => new MaildirError({ operation, path, cause }) })
+interface File {
+  readonly tmp: string
+  readonly new: string
+}
+
+/** One message's delivery to some mailboxes: what {@link write} writes and {@link undo} removes. */
+export interface Delivery {
+  readonly hostname: string | undefined
+  /** The mailbox directories, one per distinct mailbox. */
+  readonly mailboxes: ReadonlyArray<string>
+  /** Files named so far (each possibly in `tmp/` or `new/`). */
+  readonly files: Array<File>
+  /** The file-system call in progress, if any. */
+  inFlight: Promise<unknown> | undefined
+}
+
+/** Names the mailboxes of `recipients` under the root. No I/O. */
+export const prepare = (options: Options, recipients: ReadonlyArray<Address.Address>): Delivery => {
+  const root = Path.resolve(options.root)
+  const mailboxes: Array<string> = []
+  for (const recipient of recipients) {
+    const mailbox = Mailbox.dir(root, recipient)
+    if (!mailboxes.includes(mailbox)) mailboxes.push(mailbox)
+  }
+  return { hostname: options.hostname, mailboxes, files: [], inFlight: undefined }
+}
+
+/** Runs one file-system call, remembered as in flight until it settles (see {@link undo}). */
+const attempt = <A>(delivery: Delivery, operation: Operation, path: string, run: () => Promise<A>): Effect.Effect<A, MaildirError> =>
+  Effect.tryPromise({
+    try: () => {
+      const promise = run()
+      delivery.inFlight = promise
+      return promise
+    },
+    catch: (cause) => new MaildirError({ operation, path, cause })
+  })
 
 /** Writes every buffer completely (a `writev` may write less than asked), without copying them. */
 const writeAll = async (file: Fs.FileHandle, buffers: ReadonlyArray<Uint8Array>): Promise<void> => {
@@ -76,98 +101,66 @@ const writeAll = async (file: Fs.FileHandle, buffers: ReadonlyArray<Uint8Array>)
   }
 }
 
-/** Writes one file in `tmp/`: create exclusively (0600), write, fsync, close (also on failure). */
-const writeFile = (path: string, buffers: ReadonlyArray<Uint8Array>, created: () => void) =>
-  Effect.acquireUseRelease(
-    attempt("open", path, () => Fs.open(path, "wx", 0o600)).pipe(Effect.tap(() => Effect.sync(created))),
-    (file) =>
-      attempt("write", path, () => writeAll(file, buffers)).pipe(
-        Effect.andThen(attempt("fsync", path, () => file.sync()))
-      ),
-    (file) => Effect.promise(() => file.close().catch(() => undefined))
-  )
+/** Creates, writes, fsyncs and closes one file in `tmp/` (0600, exclusively: a name collision fails). */
+const writeFile = async (path: string, buffers: ReadonlyArray<Uint8Array>): Promise<void> => {
+  const file = await Fs.open(path, "wx", 0o600)
+  try {
+    await writeAll(file, buffers)
+    await file.sync()
+  } finally {
+    await file.close().catch(() => undefined)
+  }
+}
 
 /** fsyncs a directory, so that a rename into it survives a crash. */
-const syncDir = (dir: string) =>
-  Effect.acquireUseRelease(
-    attempt("open", dir, () => Fs.open(dir, "r")),
-    (handle) => attempt("fsync", dir, () => handle.sync()),
-    (handle) => Effect.promise(() => handle.close().catch(() => undefined))
-  )
+const syncDir = async (dir: string): Promise<void> => {
+  const handle = await Fs.open(dir, "r")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Writes the message (`prepend`, then `raw`) into `tmp/` of every mailbox, then moves every copy into `new/`:
+ * readers see nothing before every copy is written. Returns the final paths.
+ */
+export const write = Effect.fnUntraced(function*(delivery: Delivery, prepend: string, raw: Uint8Array) {
+  const head = Buffer.from(prepend, "utf8")
+  const size = head.length + raw.length
+  for (const mailbox of delivery.mailboxes) {
+    for (const sub of ["tmp", "new", "cur"]) {
+      const dir = Path.join(mailbox, sub)
+      yield* attempt(delivery, "mkdir", dir, () => Fs.mkdir(dir, { recursive: true, mode: 0o700 }))
+    }
+    const name = yield* UniqueName.make(size, delivery.hostname)
+    const file: File = { tmp: Path.join(mailbox, "tmp", name), new: Path.join(mailbox, "new", name) }
+    delivery.files.push(file)
+    yield* attempt(delivery, "write", file.tmp, () => writeFile(file.tmp, [head, raw]))
+  }
+  for (const file of delivery.files) {
+    yield* attempt(delivery, "rename", file.new, () => Fs.rename(file.tmp, file.new))
+    const dir = Path.dirname(file.new)
+    yield* attempt(delivery, "fsync", dir, () => syncDir(dir))
+  }
+  return delivery.files.map((file) => file.new) as ReadonlyArray<string>
+})
 
 const removeQuietly = (path: string) =>
   Effect.promise(() => Fs.rm(path, { force: true })).pipe(
-    Effect.catchCause((cause) => Effect.logWarning("Maildir abort could not remove a file", cause)),
+    Effect.catchCause((cause) => Effect.logWarning("Maildir undo could not remove a file", cause)),
     Effect.annotateLogs({ path })
   )
 
-interface File {
-  readonly mailbox: string
-  readonly name: string
-  /** Where the file is now (tmp or new), once created; undefined before. */
-  location: string | undefined
-}
-
-/** Starts a delivery. No I/O happens until {@link Delivery.addRecipient}. */
-export const start = (options: Options): Effect.Effect<Delivery> =>
-  Effect.sync(() => {
-    const root = Path.resolve(options.root)
-    const mailboxes: Array<string> = []
-    const files: Array<File> = []
-    let phase: "recipients" | "body" | "committed" | "aborted" = "recipients"
-    const expect = (wanted: typeof phase, what: string) =>
-      phase === wanted ? Effect.void : Effect.fail(new MaildirError({ operation: "state", path: `${what} in phase ${phase}` }))
-
-    const addRecipient = Effect.fn("Maildir.addRecipient")(function*(address: Address.Address) {
-      yield* expect("recipients", "addRecipient")
-      const mailbox = Mailbox.dir(root, address)
-      if (mailboxes.includes(mailbox)) return
-      for (const sub of ["tmp", "new", "cur"]) {
-        yield* attempt("mkdir", Path.join(mailbox, sub), () => Fs.mkdir(Path.join(mailbox, sub), { recursive: true, mode: 0o700 }))
-      }
-      mailboxes.push(mailbox)
-    })
-
-    const body = Effect.fn("Maildir.body")(function*(prepend: string, raw: Uint8Array) {
-      yield* expect("recipients", "body")
-      phase = "body"
-      const head = Buffer.from(prepend, "utf8")
-      const size = head.length + raw.length
-      for (const mailbox of mailboxes) {
-        const file: File = { mailbox, name: yield* UniqueName.make(size, options.hostname), location: undefined }
-        files.push(file)
-        const tmp = Path.join(mailbox, "tmp", file.name)
-        yield* writeFile(tmp, [head, raw], () => {
-          file.location = tmp
-        })
-      }
-    })
-
-    const commit = Effect.gen(function*() {
-      yield* expect("body", "commit")
-      const paths: Array<string> = []
-      for (const file of files) {
-        const from = Path.join(file.mailbox, "tmp", file.name)
-        const to = Path.join(file.mailbox, "new", file.name)
-        yield* attempt("rename", to, () => Fs.rename(from, to))
-        file.location = to
-        yield* syncDir(Path.join(file.mailbox, "new"))
-        paths.push(to)
-      }
-      phase = "committed"
-      return paths as ReadonlyArray<string>
-    }).pipe(Effect.withSpan("Maildir.commit"))
-
-    const abort = Effect.suspend(() => {
-      if (phase === "committed") return Effect.void
-      phase = "aborted"
-      return Effect.forEach(files, (file) => (file.location === undefined ? Effect.void : removeQuietly(file.location)), {
-        discard: true
-      })
-    }).pipe(Effect.withSpan("Maildir.abort"))
-
-    return { addRecipient, body, commit, abort }
-  })
+/** Removes every file the delivery created or may have created. Never fails; idempotent. */
+export const undo = (delivery: Delivery): Effect.Effect<void> =>
+  Effect.promise(() => Promise.resolve(delivery.inFlight).catch(() => undefined)).pipe(
+    Effect.andThen(Effect.forEach(delivery.files, (file) => Effect.andThen(removeQuietly(file.tmp), removeQuietly(file.new)), {
+      discard: true
+    })),
+    Effect.withSpan("Maildir.undo")
+  )
 
 /**
  * Delivers one message to the mailboxes of `recipients`, all or nothing. Returns the paths of the new files.
@@ -180,12 +173,7 @@ export const deliver = (
   raw: Uint8Array
 ): Effect.Effect<ReadonlyArray<string>, MaildirError> =>
   Effect.acquireUseRelease(
-    start(options),
-    (delivery) =>
-      Effect.gen(function*() {
-        for (const recipient of recipients) yield* delivery.addRecipient(recipient)
-        yield* delivery.body(prepend, raw)
-        return yield* delivery.commit
-      }),
-    (delivery, exit) => (Exit.isSuccess(exit) ? Effect.void : delivery.abort)
+    Effect.sync(() => prepare(options, recipients)),
+    (delivery) => write(delivery, prepend, raw),
+    (delivery, exit) => (Exit.isSuccess(exit) ? Effect.void : undo(delivery))
   )

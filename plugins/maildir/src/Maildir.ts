@@ -2,16 +2,15 @@
  * The `maildir` plugin: stores accepted messages for local recipients in Maildirs
  * (`<root>/<domain>/<local>/Maildir/new/<unique name>`).
  *
- * It implements the `queue` phase only and takes part in the core `Handoff`: of the recipients no earlier store
- * handled, it writes the local ones (`isLocal`) with the two-phase {@link Delivery.deliver} (`message.prepend`
- * followed by `message.raw`), marks them handled and registers their removal as the rollback; then
- * - when every recipient of the transaction is handled: `Accept` (the server may answer `250`);
- * - otherwise `Continue`, so a later store (the mail queue) takes the remote ones. Should that store fail, the
- *   pipeline rolls back: the files written here are removed, and the client's retry cannot duplicate them.
- * A write error fails the hook, and the pipeline answers `451 4.3.0`; nothing is left on disk.
+ * It is a store of the `queue` phase (core `Store`): it takes the local recipients (`isLocal`) among those no
+ * earlier store took, writes one copy per mailbox ({@link Delivery.write}: `message.prepend` followed by
+ * `message.raw`, fsynced, then moved into `new/`) and answers `250 2.0.0 Ok: delivered as <id>` when it is the
+ * store that completes the message. Should a later store fail (the mail queue taking the remote recipients), the
+ * pipeline undoes the copies written here, so the client's retry cannot duplicate them. A write error answers
+ * `451 4.3.0`; nothing is left on disk.
  *
  * ```ts
- * Pipeline.layer([
+ * Pipeline.Pipeline.layer([
  *   LocalDomains.pluginConfig,
  *   Maildir.plugin({ root: "/var/mail/cartero", isLocal: LocalDomains.isLocal })
  * ])
@@ -19,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { Handoff, type Hooks, type Message, Plugin, type Session } from "@cartero/core"
+import { type Hooks, type Message, Plugin, type Session, Store } from "@cartero/core"
 import { type Envelope, Verdict } from "@cartero/smtp"
 import { Config, Effect } from "effect"
 import * as Fs from "node:fs/promises"
@@ -42,35 +41,30 @@ export interface Options {
   readonly hostname?: string | undefined
 }
 
-/** Removes files this delivery created, when the `queue` phase is rolled back (a later store failed). */
-const removeFiles = (paths: ReadonlyArray<string>): Effect.Effect<void, Delivery.MaildirError> =>
-  Effect.forEach(paths, (path) =>
-    Effect.tryPromise({
-      try: () => Fs.rm(path, { force: true }),
-      catch: (cause) => new Delivery.MaildirError({ operation: "state", path, cause })
-    }), { discard: true })
+interface Receipt {
+  readonly transaction: Session.Transaction
+  readonly delivery: Delivery.Delivery
+}
 
 /** The hooks for a root that exists. */
 export const hooks = (options: Options): Hooks.Hooks => ({
-  // Runs per message: untraced (Effect.fn("Maildir.queue") made a span and captured two stacks per call;
-  // docs/benchmarks.md, "Profile and optimisations").
-  queue: Effect.fnUntraced(function*(transaction: Session.Transaction, message: Message.Message) {
-    const pending = yield* Handoff.unhandled(transaction)
-    const local = yield* Effect.filter(pending, (r) => options.isLocal(transaction, r.recipient))
-    if (local.length === 0) return Verdict.next
-    const paths = yield* Delivery.deliver(
-      { root: options.root, hostname: options.hostname },
-      local.map((r) => r.recipient.address),
-      message.prepend,
-      message.raw
-    )
-    yield* Handoff.onRollback(transaction, removeFiles(paths))
-    yield* Handoff.markHandled(transaction, local.map((r) => r.index))
-    const all = yield* Handoff.allHandled(transaction)
-    yield* Effect.logInfo("stored in Maildir").pipe(
-      Effect.annotateLogs({ txn: transaction.id, recipients: local.length, files: paths.length, handOff: !all })
-    )
-    return all ? Verdict.accept({ enhanced: "2.0.0", text: `Ok: delivered as ${transaction.id}` }) : Verdict.next
+  queue: Store.make<Receipt>({
+    takes: options.isLocal,
+    prepare: (transaction, recipients) =>
+      Effect.sync(() => ({
+        transaction,
+        delivery: Delivery.prepare({ root: options.root, hostname: options.hostname }, recipients.map((r) => r.address))
+      })),
+    // Runs per message: untraced (Effect.fn made a span and captured two stacks per call; docs/benchmarks.md,
+    // "Profile and optimisations").
+    write: Effect.fnUntraced(function*({ delivery, transaction }: Receipt, message: Message.Message) {
+      const paths = yield* Delivery.write(delivery, message.prepend, message.raw)
+      yield* Effect.logInfo("stored in Maildir").pipe(
+        Effect.annotateLogs({ txn: transaction.id, mailboxes: delivery.mailboxes.length, files: paths.length })
+      )
+      return Verdict.accept({ enhanced: "2.0.0", text: `Ok: delivered as ${transaction.id}` })
+    }),
+    undo: ({ delivery }) => Delivery.undo(delivery)
   })
 })
 

@@ -1,5 +1,5 @@
-import { TempDir, TestSession } from "@cartero/testing"
-import { Handoff, Pipeline, Plugin } from "@cartero/core"
+import { TempDir, TestSession, TestStore } from "@cartero/testing"
+import { Pipeline, type Plugin } from "@cartero/core"
 import { SmtpReply, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
@@ -17,24 +17,15 @@ const wire = (verdict: Verdict.Verdict): string =>
 const received = "Received: from client.test ([203.0.113.5]) by mx.test; Thu, 26 Nov 2026 05:00:00 +0000\r\n"
 const raw = "From: a@remote.test\r\nSubject: hi\r\n\r\nhello\r\n"
 
-/** A stand-in for the later queue plugin: accepts and records the recipients it was handed. */
-const remoteQueue = (seen: Array<string>) =>
-  Plugin.make("remote-queue", Effect.succeed({
-    queue: (txn: Parameters<Maildir.IsLocal>[0]) =>
-      Effect.gen(function*() {
-        const rest = yield* Handoff.unhandled(txn)
-        for (const r of rest) seen.push(`${r.recipient.address.localPart}@${r.recipient.address.domain}`)
-        yield* Handoff.markHandled(txn, rest.map((r) => r.index))
-        return Verdict.accept()
-      })
-  }))
+/** A stand-in for the later queue plugin: takes the recipients Maildir did not take. */
+const remoteQueue = () => TestStore.make({ name: "remote-queue" })
 
-/** A later store that is down: the pipeline must roll back what Maildir wrote. */
-const brokenQueue = Plugin.make("broken-queue", Effect.succeed({ queue: () => Effect.fail("queue unavailable") }))
+/** A later store that is down: the pipeline must undo what Maildir wrote. */
+const brokenQueue = TestStore.failing("queue unavailable", "broken-queue")
 
 const queue = (plugins: ReadonlyArray<Plugin.Plugin<unknown>>, rcpts: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const built = yield* Layer.build(Pipeline.layer(plugins))
+    const built = yield* Layer.build(Pipeline.Pipeline.layer(plugins))
     const pipeline = Pipeline.Pipeline.use((p) => p.queue(transaction(connection(), rcpts), message(received, raw)))
     return yield* pipeline.pipe(Effect.provide(built))
   })
@@ -45,6 +36,7 @@ describe("Maildir.plugin", () => {
       const root = yield* tempDir
       const verdict = yield* queue([Maildir.plugin({ root, isLocal })], ["alice@example.com", "bob@example.com"])
       assert.strictEqual(wire(verdict), "Accept")
+      assert.strictEqual(verdict._tag === "Accept" ? SmtpReply.toString(verdict.reply ?? SmtpReply.make(250, undefined, "")) : "", "250 2.0.0 Ok: delivered as txn-1")
       const files = yield* listFiles(root)
       assert.strictEqual(files.length, 2)
       for (const f of files) {
@@ -53,16 +45,16 @@ describe("Maildir.plugin", () => {
       }
     }).pipe(Effect.scoped))
 
-  it.live("mixed recipients: stores the local ones and continues, so a later queue plugin takes the rest", () =>
+  it.live("mixed recipients: stores the local ones, and a later store takes the rest", () =>
     Effect.gen(function*() {
       const root = yield* tempDir
-      const seen: Array<string> = []
+      const remote = remoteQueue()
       const verdict = yield* queue(
-        [Maildir.plugin({ root, isLocal }), remoteQueue(seen)],
+        [Maildir.plugin({ root, isLocal }), remote.plugin],
         ["alice@example.com", "x@remote.test"]
       )
       assert.strictEqual(wire(verdict), "Accept")
-      assert.deepStrictEqual(seen, ["x@remote.test"])
+      assert.deepStrictEqual(remote.stored.flatMap((s) => s.recipients.map((r) => `${r.address.localPart}@${r.address.domain}`)), ["x@remote.test"])
       assert.strictEqual((yield* listFiles(root)).length, 1)
 
       // without a later queue plugin, nobody accepts the remote recipient: 451, and the local copy is rolled back
@@ -82,20 +74,19 @@ describe("Maildir.plugin", () => {
       assert.deepStrictEqual(yield* listFiles(root), [])
     }).pipe(Effect.scoped))
 
-  it.live("no local recipient: continues without touching the disk", () =>
+  it.live("no local recipient: takes nobody and leaves the disk alone", () =>
     Effect.gen(function*() {
       const root = yield* tempDir
-      const seen: Array<string> = []
-      const verdict = yield* queue([Maildir.plugin({ root, isLocal }), remoteQueue(seen)], ["x@remote.test"])
+      const verdict = yield* queue([Maildir.plugin({ root, isLocal }), remoteQueue().plugin], ["x@remote.test"])
       assert.strictEqual(wire(verdict), "Accept")
       assert.deepStrictEqual(yield* listFiles(root), [])
     }).pipe(Effect.scoped))
 
-  it.live("a write error fails the hook: the pipeline answers 451 4.3.0 and nothing is stored", () =>
+  it.live("a write error: the pipeline answers 451 4.3.0 and nothing is stored", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const root = Path.join(dir, "mail")
-      const built = yield* Layer.build(Pipeline.layer([Maildir.plugin({ root, isLocal })]))
+      const built = yield* Layer.build(Pipeline.Pipeline.layer([Maildir.plugin({ root, isLocal })]))
       // the root turns into a file after start-up
       yield* Effect.promise(() => Fs.rm(root, { recursive: true }).then(() => Fs.writeFile(root, "oops")))
       const verdict = yield* Pipeline.Pipeline.use((p) =>
@@ -109,7 +100,7 @@ describe("Maildir.plugin", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       yield* Effect.promise(() => Fs.writeFile(Path.join(dir, "file"), ""))
-      const exit = yield* Effect.exit(Layer.build(Pipeline.layer([Maildir.plugin({ root: Path.join(dir, "file/mail"), isLocal })])))
+      const exit = yield* Effect.exit(Layer.build(Pipeline.Pipeline.layer([Maildir.plugin({ root: Path.join(dir, "file/mail"), isLocal })])))
       assert.isTrue(Exit.isFailure(exit))
       assert.include(String(exit), "mkdir")
     }).pipe(Effect.scoped))

@@ -1,29 +1,43 @@
 /**
  * The `queue` plugin: hands accepted messages to the mail queue for delivery.
  *
- * In the `queue` phase it takes every recipient no earlier store handled (with the reference app's pipeline, the
- * non-local ones: Maildir runs first and takes the local ones), enqueues one message for them and answers
- * `250 2.6.0 Message queued as <id>` only once the store confirmed the write. It takes part in the core
- * `Handoff`: should a later store fail, the queued message is deleted again. When the queue store is down the
- * client gets `451 4.3.0` and nothing of the message is kept (earlier stores are rolled back too).
+ * It is a store of the `queue` phase (core `Store`) that takes every recipient no earlier store took (with the
+ * reference app's pipeline, the non-local ones: Maildir runs first and takes the local ones). It names the queue
+ * id before writing, enqueues one message for its recipients, and answers `250 2.6.0 Message queued as <id>` only
+ * once the store confirmed the write. Should a later store fail, or the enqueue fail or time out half-way, the
+ * pipeline undoes it: the message `<id>` is deleted (a no-op when it was never written). When the queue store is
+ * down the client gets `451 4.3.0 Queue temporarily unavailable` and nothing of the message is kept.
  *
  * The body is stored as `message.prepend` followed by `message.raw`, streamed as two chunks, never concatenated.
+ * Delivery workers may claim the message as soon as it is written: put this store last.
  *
  * ```ts
- * Pipeline.layer([LocalDomains.pluginConfig, Maildir.pluginConfig({ isLocal: LocalDomains.isLocal }), QueueHandoff.plugin])
+ * Pipeline.Pipeline.layer([LocalDomains.pluginConfig, Maildir.pluginConfig({ isLocal: LocalDomains.isLocal }), QueueHandoff.plugin])
  * ```
  *
  * @since 0.1.0
  */
-import { Handoff, LogGate, type Message, Plugin, type Session } from "@cartero/core"
-import { MailQueue } from "@cartero/queue"
+import { type Message, Plugin, type Session, Store } from "@cartero/core"
+import { LogGate } from "@cartero/hotpath"
+import { MailQueue, type QueuedMessage } from "@cartero/queue"
 import { Envelope, Verdict } from "@cartero/smtp"
 import { Effect, Stream } from "effect"
 
 /** The plugin's name, as it appears in span names and logs. */
 export const name = "queue"
 
+/** Replies this plugin emits. */
+export const replies = {
+  unavailable: Verdict.defer("4.3.0", "Queue temporarily unavailable, try again later")
+} as const
+
 const encoder = new TextEncoder()
+
+interface Receipt {
+  readonly id: QueuedMessage.MessageId
+  readonly transaction: Session.Transaction
+  readonly recipients: ReadonlyArray<Envelope.Recipient>
+}
 
 /** The plugin. It needs the `MailQueue` service (with the store of the app's choice). */
 export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
@@ -31,30 +45,27 @@ export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
   Effect.gen(function*() {
     const queue = yield* MailQueue.MailQueue
     return {
-      // Runs per message: untraced (Effect.fn("QueueHandoff.queue") made a span and captured two stacks per call;
-      // docs/benchmarks.md, "Profile and optimisations").
-      queue: Effect.fnUntraced(function*(transaction: Session.Transaction, message: Message.Message) {
-        const rest = yield* Handoff.unhandled(transaction)
-        if (rest.length === 0) return Verdict.next
-        const envelope = Envelope.make(transaction.mailFrom, rest.map((r) => r.recipient), transaction.params)
-        const body = Stream.make(encoder.encode(message.prepend), message.raw)
-        const queued = yield* Effect.result(queue.enqueue({ envelope, body, traceId: transaction.id }))
-        if (queued._tag === "Failure") {
-          yield* Effect.logError("queue unavailable; answering 451", queued.failure).pipe(
-            Effect.annotateLogs({ txn: transaction.id })
-          )
-          return Verdict.defer("4.3.0", "Queue temporarily unavailable, try again later")
-        }
-        const id = queued.success
-        yield* Handoff.onRollback(transaction, queue.delete(id))
-        yield* Handoff.markHandled(transaction, rest.map((r) => r.index))
-        yield* LogGate.whenEnabled("Info", () =>
-          Effect.logInfo("queued").pipe(Effect.annotateLogs({ txn: transaction.id, queueId: id, recipients: rest.length })))
-        return (yield* Handoff.allHandled(transaction))
-          ? Verdict.accept({ enhanced: "2.6.0", text: `Message queued as ${id}` })
-          : Verdict.next
+      queue: Store.make<Receipt>({
+        takes: () => Effect.succeed(true),
+        prepare: (transaction, recipients) => Effect.map(queue.newId, (id) => ({ id, transaction, recipients })),
+        // Runs per message: untraced (Effect.fn made a span and captured two stacks per call; docs/benchmarks.md,
+        // "Profile and optimisations").
+        write: Effect.fnUntraced(function*({ id, recipients, transaction }: Receipt, message: Message.Message) {
+          const envelope = Envelope.make(transaction.mailFrom, recipients, transaction.params)
+          const body = Stream.make(encoder.encode(message.prepend), message.raw)
+          const queued = yield* Effect.result(queue.enqueue({ id, envelope, body, traceId: transaction.id }))
+          if (queued._tag === "Failure") {
+            yield* Effect.logError("queue unavailable; answering 451", queued.failure).pipe(
+              Effect.annotateLogs({ txn: transaction.id })
+            )
+            return replies.unavailable
+          }
+          yield* LogGate.whenEnabled("Info", () =>
+            Effect.logInfo("queued").pipe(Effect.annotateLogs({ txn: transaction.id, queueId: id, recipients: recipients.length })))
+          return Verdict.accept({ enhanced: "2.6.0", text: `Message queued as ${id}` })
+        }),
+        undo: ({ id }) => queue.delete(id).pipe(Effect.catchTag("MessageNotFound", () => Effect.void))
       })
     }
   })
 )
-

@@ -1,28 +1,17 @@
-import { Handoff, type Hooks, Pipeline, Plugin } from "@cartero/core"
+import { type Hooks, Pipeline, Plugin } from "@cartero/core"
 import { MailQueue, QueueError, QueueStore } from "@cartero/queue"
 import { SqliteQueueStore } from "@cartero/queue-sqlite"
 import { SmtpServer } from "@cartero/server"
 import { Verdict } from "@cartero/smtp"
-import { Transcript } from "@cartero/testing"
+import { TestSession, TestStore, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, References, Stream } from "effect"
 import { QueueHandoff } from "../src/index.ts"
 
 const acceptAll = Plugin.make("accept-all", Effect.succeed<Hooks.Hooks>({ rcptTo: () => Effect.succeed(Verdict.accept()) }))
 
-/** An earlier store (like Maildir) that takes recipients of local.test and records what is kept. */
-const localStore = (kept: Set<string>) =>
-  Plugin.make("local-store", Effect.succeed<Hooks.Hooks>({
-    queue: (txn) =>
-      Effect.gen(function*() {
-        const mine = (yield* Handoff.unhandled(txn)).filter((r) => r.recipient.address.domain === "local.test")
-        const ids = mine.map((r) => `${txn.id}/${r.recipient.address.localPart}`)
-        for (const id of ids) kept.add(id)
-        yield* Handoff.onRollback(txn, Effect.sync(() => ids.forEach((id) => kept.delete(id))))
-        yield* Handoff.markHandled(txn, mine.map((r) => r.index))
-        return (yield* Handoff.allHandled(txn)) ? Verdict.accept() : Verdict.next
-      })
-  }))
+/** An earlier store (like Maildir) that takes recipients of local.test. */
+const localStore = () => TestStore.make({ name: "local-store", takes: (r) => r.address.domain === "local.test" })
 
 /** A queue store whose writes fail, as when Redis is down. */
 const brokenStore = Layer.effect(
@@ -48,7 +37,7 @@ const withServer = <A, E, SE>(
     if (mx === undefined) return yield* Effect.die(new Error("no mx listener"))
     return yield* f(mx.port, queue)
   }).pipe(
-    Effect.provide(SmtpServer.layerTest().pipe(Layer.provideMerge(Pipeline.layer(plugins)), Layer.provideMerge(store))),
+    Effect.provide(SmtpServer.SmtpServer.layerTest().pipe(Layer.provideMerge(Pipeline.Pipeline.layer(plugins)), Layer.provideMerge(store))),
     Effect.provideService(References.MinimumLogLevel, "None")
   )
 
@@ -95,8 +84,8 @@ describe("QueueHandoff", () => {
 
   it.live("mixed recipients: the earlier store keeps the local ones, the queue only the rest", () =>
     Effect.gen(function*() {
-      const kept = new Set<string>()
-      yield* withServer([acceptAll, localStore(kept), QueueHandoff.plugin], sqlite(), (port, queue) =>
+      const local = localStore()
+      yield* withServer([acceptAll, local.plugin, QueueHandoff.plugin], sqlite(), (port, queue) =>
         Effect.gen(function*() {
           yield* send(port, ["ann@local.test", "bob@remote.test"], "<~ 250 2.6.0 Message queued as ")
           const page = yield* queue.list()
@@ -105,27 +94,46 @@ describe("QueueHandoff", () => {
           if (item === undefined) return
           const shown = yield* queue.show(item.id)
           assert.deepStrictEqual(shown.envelope.recipients.map((r) => r.address.localPart), ["bob"])
-          assert.strictEqual(kept.size, 1)
+          assert.deepStrictEqual(local.stored.flatMap((m) => m.recipients.map((r) => r.address.localPart)), ["ann"])
         }))
     }))
 
   it.live("all recipients taken earlier: the queue is not touched", () =>
     Effect.gen(function*() {
-      const kept = new Set<string>()
-      yield* withServer([acceptAll, localStore(kept), QueueHandoff.plugin], sqlite(), (port, queue) =>
+      const local = localStore()
+      yield* withServer([acceptAll, local.plugin, QueueHandoff.plugin], sqlite(), (port, queue) =>
         Effect.gen(function*() {
           yield* send(port, ["ann@local.test"], "<~ 250")
           assert.strictEqual((yield* queue.list()).items.length, 0)
-          assert.strictEqual(kept.size, 1)
+          assert.strictEqual(local.stored.length, 1)
         }))
     }))
 
   it.live("store down: 451 4.3.0, and the earlier store's copies are rolled back", () =>
     Effect.gen(function*() {
-      const kept = new Set<string>()
+      const local = localStore()
       const broken = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(brokenStore.pipe(Layer.provideMerge(SqliteQueueStore.layerTemp()))))
-      yield* withServer([acceptAll, localStore(kept), QueueHandoff.plugin], broken, (port) =>
+      yield* withServer([acceptAll, local.plugin, QueueHandoff.plugin], broken, (port) =>
         send(port, ["ann@local.test", "bob@remote.test"], "<- 451 4.3.0 Queue temporarily unavailable, try again later"))
-      assert.strictEqual(kept.size, 0)
+      assert.strictEqual(local.stored.length, 0)
+      assert.strictEqual(local.undone.length, 1)
     }))
+
+  it.live("undo deletes the queued message, and is a no-op when nothing was written", () =>
+    Effect.gen(function*() {
+      const queue = yield* MailQueue.MailQueue
+      const hooks = yield* QueueHandoff.plugin.build
+      const store = hooks.queue
+      if (store === undefined) return assert.fail("no queue hook")
+      const txn = TestSession.transaction(TestSession.connection(), ["bob@remote.test"])
+      const written = yield* store.begin(txn, txn.recipients)
+      const verdict = yield* written.write(TestSession.message("", "Subject: x\r\n\r\nbody\r\n"))
+      assert.strictEqual(verdict._tag, "Accept")
+      assert.strictEqual((yield* queue.list()).items.length, 1)
+      yield* written.undo
+      assert.strictEqual((yield* queue.list()).items.length, 0)
+      const never = yield* store.begin(txn, txn.recipients)
+      yield* never.undo
+      yield* written.undo
+    }).pipe(Effect.scoped, Effect.provide(sqlite())))
 })

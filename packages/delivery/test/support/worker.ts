@@ -1,5 +1,5 @@
 import { Dns } from "@cartero/dns"
-import { MailQueue, RetryPolicy } from "@cartero/queue"
+import { MailQueue } from "@cartero/queue"
 import type { QueuedMessage } from "@cartero/queue"
 import { Address, Envelope } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
@@ -7,6 +7,7 @@ import { Context, Duration, Effect, Layer, References, Schedule, type Scope } fr
 import { DeliveryConfig, type Settings } from "../../src/DeliveryConfig.ts"
 import { DeliveryWorker } from "../../src/DeliveryWorker.ts"
 import { OutboundPipeline } from "../../src/OutboundPipeline.ts"
+import * as RetryPolicy from "../../src/RetryPolicy.ts"
 import { Router } from "../../src/Router.ts"
 import { SmtpClient } from "../../src/SmtpClient.ts"
 import { clientOptions } from "./fixtures.ts"
@@ -40,8 +41,15 @@ export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.
   const dns = yield* FakeDns.make({ ...zones, ...options.zones })
   const sink = yield* SmtpSink.make(options.sink ?? {})
   const shared = Layer.mergeAll(
-    MailQueue.MailQueue.layerStoreMemory({ retryPolicy: options.retry ?? RetryPolicy.make(["200 millis"], "1 hour", 0), retainFinishedMillis: 600_000 }),
-    DeliveryConfig.layer({ hostname: "cartero.test", port: sink.port, workers: 2, shutdownTimeout: Duration.seconds(2), ...options.settings })
+    MailQueue.MailQueue.layerStoreMemory({ retainFinishedMillis: 600_000 }),
+    DeliveryConfig.layer({
+      hostname: "cartero.test",
+      port: sink.port,
+      workers: 2,
+      shutdownTimeout: Duration.seconds(2),
+      retry: options.retry ?? RetryPolicy.make(["200 millis"], "1 hour", 0),
+      ...options.settings
+    })
   )
   const base = Layer.mergeAll(
     SmtpClient.layer(clientOptions()),

@@ -8,7 +8,6 @@ import { SmtpReply } from "@cartero/smtp"
 import { Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { MailQueue } from "../MailQueue.ts"
-import * as RetryPolicy from "../RetryPolicy.ts"
 import { bytes, envelope, ok, permFail, type StoreLayer, tempFail, withQueue } from "./Fixtures.ts"
 
 /** Registers the cases. */
@@ -141,33 +140,6 @@ export const cases = (store: StoreLayer): void => {
         assert.strictEqual((yield* q.show(id)).recipients[0]?.state, "failed")
         const r2 = yield* q.complete(cc, [{ _tag: "Delivered", index: 1, reply: ok }])
         assert.isTrue(r2.finished)
-        assert.strictEqual((yield* Effect.flip(q.show(id)))._tag, "MessageNotFound")
-      })))
-
-    it.effect("schedules a deferral by the retry policy when no time is given", () =>
-      run(Effect.gen(function*() {
-        const q = yield* MailQueue
-        const id = yield* q.enqueue({ envelope: envelope("a@a.test", "b@b.test"), body: bytes("x") })
-        const [c] = yield* q.claim()
-        if (c === undefined) return assert.fail("no claim")
-        yield* q.complete(c, [{ _tag: "Deferred", index: 0, reply: tempFail }])
-        const next = (yield* q.show(id)).recipients[0]?.nextAttemptAt ?? 0
-        assert.isTrue(next >= c.arrivedAt + 54_000 && next <= c.arrivedAt + 66_000, `next ${next - c.arrivedAt}`)
-      })))
-
-    it.effect("gives up after the maximum age: recipient failed and reported for a bounce", () =>
-      run(Effect.gen(function*() {
-        const q = yield* MailQueue
-        const id = yield* q.enqueue({ envelope: envelope("a@a.test", "b@b.test", "c@b.test"), body: bytes("x") })
-        yield* TestClock.adjust(RetryPolicy.defaultPolicy.maxAge)
-        const [c] = yield* q.claim()
-        if (c === undefined) return assert.fail("no claim")
-        const res = yield* q.complete(c, [
-          { _tag: "Deferred", index: 0, reply: tempFail },
-          { _tag: "Delivered", index: 1, reply: ok }
-        ])
-        assert.deepStrictEqual(res.gaveUp, [0])
-        assert.isTrue(res.finished)
         assert.strictEqual((yield* Effect.flip(q.show(id)))._tag, "MessageNotFound")
       })))
 

@@ -6,16 +6,13 @@
  * `maximal_queue_lifetime`). The last attempt happens at the maximum age at the latest; a failure after it gives
  * up, and the delivery side turns that into a bounce (DSN).
  *
- * The same rules are offered twice:
- * - {@link nextAttempt}, a pure function the workers and stores use ("given the attempts so far, the arrival time
- *   and now, when next?");
- * - {@link schedule}, an Effect `Schedule` for `Effect.retry`, which fails with {@link RetryExhausted} when the
- *   policy gives up.
+ * {@link nextAttempt} is a pure function ("given the attempts so far, the arrival time and now, when next?"); the
+ * delivery side's `Disposition` applies it, after the `deferred` hooks had their say.
  *
  * @since 0.1.0
  */
-import { Setting } from "@cartero/core"
-import { Config, Duration, Effect, Random, Schedule, Schema } from "effect"
+import { Setting } from "@cartero/settings"
+import { Config, Duration, Effect, Schema } from "effect"
 
 /** A retry policy. */
 export interface RetryPolicy {
@@ -26,12 +23,6 @@ export interface RetryPolicy {
   /** Each delay is scaled by a random factor in [1 − jitter, 1 + jitter] so retries of a burst spread out. */
   readonly jitter: number
 }
-
-/** The policy gave up: the message is older than the maximum age. The delivery side bounces the recipient. */
-export class RetryExhausted extends Schema.TaggedError<RetryExhausted>()("RetryExhausted", {
-  attempts: Schema.Number,
-  ageMillis: Schema.Number
-}) {}
 
 /** The policy text could not be parsed (bad configuration). */
 export class InvalidRetryPolicy extends Schema.TaggedError<InvalidRetryPolicy>()("InvalidRetryPolicy", {
@@ -124,20 +115,3 @@ export const nextAttempt = (
   const at = input.now + Math.max(1, Math.round(base * factor))
   return { _tag: "Retry", at: Math.min(at, input.arrivedAt + maxAge) }
 }
-
-/**
- * The policy as an Effect `Schedule`: recurrence n waits the n-th delay (jittered with `Random`), and once the
- * elapsed time since the first attempt reaches the maximum age the schedule fails with {@link RetryExhausted}
- * (so `Effect.retry(work, schedule(policy))` ends in that error, which the caller turns into a bounce).
- */
-export const schedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown, RetryExhausted> =>
-  Schedule.fromStepWithMetadata(Effect.succeed((meta: Schedule.InputMetadata<unknown>) =>
-    Effect.flatMap(Random.next, (random) => {
-      const decision = nextAttempt(policy, { attempts: meta.attempt, arrivedAt: meta.start, now: meta.now, random })
-      if (decision._tag === "GiveUp") {
-        return Effect.fail(new RetryExhausted({ attempts: meta.attempt, ageMillis: decision.ageMillis }))
-      }
-      const delay = Duration.millis(decision.at - meta.now)
-      return Effect.succeed([delay, delay] as [Duration.Duration, Duration.Duration])
-    })
-  ))

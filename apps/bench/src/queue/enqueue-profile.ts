@@ -1,12 +1,12 @@
 /**
- * Enqueue-only load on Redis for profiling (`node --cpu-prof --import tsx bench/enqueue-profile.ts`): N messages of
+ * Enqueue-only load on Redis for profiling (`node --cpu-prof --import tsx apps/bench/src/queue/enqueue-profile.ts`): N messages of
  * 4 KiB at C concurrent producers, after a warm-up. Prints enqueues/s. Keys under a unique prefix, deleted after.
  */
 import { randomBytes } from "node:crypto"
 import { MailQueue } from "@cartero/queue"
 import { Effect, Layer } from "effect"
-import { Purge, RedisQueueStore } from "../../queue-redis/src/index.ts"
-import { envelope } from "../src/testing/Fixtures.ts"
+import { Purge, RedisQueueStore } from "@cartero/queue-redis"
+import { envelope } from "./envelope.ts"
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const n = Number(process.env["N"] ?? 20_000)

@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Fiber, Ref } from "effect"
-import { TestClock } from "effect/testing"
-import { RetryPolicy } from "../src/index.ts"
+import { ConfigProvider, Duration, Effect } from "effect"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 
 const min = 60_000
 const hour = 60 * min
@@ -64,41 +63,26 @@ describe("RetryPolicy", () => {
       assert.strictEqual(bad._tag, "ConfigError")
     }))
 
-  it.effect("as a Schedule on TestClock: retries at the policy's times, then fails with RetryExhausted", () =>
-    Effect.gen(function*() {
-      const policy = RetryPolicy.make(["1 minute", "5 minutes"], "20 minutes", 0)
-      const times = yield* Ref.make<Array<number>>([])
-      const tracked = Effect.gen(function*() {
-        const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-        yield* Ref.update(times, (t) => [...t, now])
-        return yield* Effect.fail("451 try later" as const)
-      })
-      const fiber = yield* Effect.forkChild(Effect.retry(tracked, RetryPolicy.schedule(policy)))
-      yield* TestClock.adjust("1 hour")
-      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
-      // 0, +1m, +5m (6m), +5m (11m), +5m (16m), clipped to 20m, then give up.
-      assert.deepStrictEqual(yield* Ref.get(times), [0, 1, 6, 11, 16, 20].map((m) => m * min))
-      assert.strictEqual(typeof error === "object" && "_tag" in error ? error._tag : error, "RetryExhausted")
-    }))
+  it("walked attempt by attempt: the policy's times, the last one clipped to the maximum age, then give up", () => {
+    const policy = RetryPolicy.make(["1 minute", "5 minutes"], "20 minutes", 0)
+    const times = [0]
+    for (let attempts = 1; attempts < 100; attempts++) {
+      const now = times[times.length - 1] ?? 0
+      const d = RetryPolicy.nextAttempt(policy, { attempts, arrivedAt: 0, now })
+      if (d._tag === "GiveUp") break
+      times.push(d.at)
+    }
+    assert.deepStrictEqual(times, [0, 1, 6, 11, 16, 20].map((m) => m * min))
+  })
 
-  it.effect("default schedule jitters within bounds under TestClock", () =>
-    Effect.gen(function*() {
-      const times = yield* Ref.make<Array<number>>([])
-      const tracked = Effect.gen(function*() {
-        const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-        yield* Ref.update(times, (t) => [...t, now])
-        return yield* Effect.fail("x" as const)
+  it("the default policy's jitter stays within ±10 %", () => {
+    const base = [1, 5, 15, 30, 60, 120].map((m) => m * min)
+    for (const random of [0, 0.25, 0.5, 0.999]) {
+      base.forEach((b, i) => {
+        const d = RetryPolicy.nextAttempt(RetryPolicy.defaultPolicy, { attempts: i + 1, arrivedAt: 0, now: 0, random })
+        const gap = d._tag === "Retry" ? d.at : -1
+        assert.isTrue(gap >= 0.9 * b && gap <= 1.1 * b, `attempt ${i + 1}, random ${random}: ${gap}`)
       })
-      const fiber = yield* Effect.forkChild(Effect.retry(tracked, RetryPolicy.schedule(RetryPolicy.defaultPolicy)))
-      yield* TestClock.adjust("6 days")
-      yield* Fiber.join(fiber).pipe(Effect.flip)
-      const t = yield* Ref.get(times)
-      const gaps = t.slice(1).map((x, i) => x - (t[i] ?? 0))
-      const base = [1, 5, 15, 30, 60, 120].map((m) => m * min)
-      for (const [i, gap] of gaps.slice(0, 6).entries()) {
-        const b = base[i] ?? 0
-        assert.isTrue(gap >= 0.9 * b && gap <= 1.1 * b, `gap ${i}: ${gap}`)
-      }
-      assert.strictEqual(t[t.length - 1], 5 * 24 * hour)
-    }))
+    }
+  })
 })

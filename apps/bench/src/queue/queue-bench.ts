@@ -2,7 +2,7 @@
  * Queue benchmark: enqueue/s, claim+complete/s and p50/p99 latency for the memory, SQLite and Redis stores, with
  * 4 KiB and 100 KiB bodies, at 1, 10 and 100 concurrent producers (workers for claim+complete).
  *
- *   pnpm --filter @cartero/queue bench            (CARTERO_REDIS_URL, default redis://127.0.0.1:6379)
+ *   pnpm bench -- queue            (CARTERO_REDIS_URL, default redis://127.0.0.1:6379)
  *
  * `BENCH_STORES=redis BENCH_BODIES=4096 BENCH_CONC=100` runs one row (stores, body sizes, concurrencies).
  * Redis keys go under a unique prefix and are deleted afterwards; SQLite uses a temporary file (synchronous=FULL).
@@ -14,9 +14,9 @@ import { MailQueue, MemoryQueueStore } from "@cartero/queue"
 import type { QueueStore } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
 import { Effect, Layer } from "effect"
-import { Purge, RedisQueueStore } from "../../queue-redis/src/index.ts"
-import { SqliteQueueStore } from "../../queue-sqlite/src/index.ts"
-import { envelope } from "../src/testing/Fixtures.ts"
+import { Purge, RedisQueueStore } from "@cartero/queue-redis"
+import { SqliteQueueStore } from "@cartero/queue-sqlite"
+import { envelope } from "./envelope.ts"
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 /** `BENCH_STORES=redis,sqlite` runs only those stores. */

@@ -1,0 +1,178 @@
+/**
+ * The reference MTA's optional config file, `cartero.config.ts`: Haraka's `config/plugins`, typed.
+ *
+ * ```ts
+ * // cartero.config.ts
+ * import { defaults, defineConfig } from "@cartero/mta/config"
+ * import { Spf } from "@cartero/plugin-spf"
+ *
+ * export default defineConfig({
+ *   plugins: [Spf.plugin({ fail: "reject" }), ...defaults.plugins],
+ *   settings: { CARTERO_LOCAL_DOMAINS: ["example.com"], CARTERO_SMTP_PORT: 25 }
+ * })
+ * ```
+ *
+ * - `plugins`: the inbound plugins in hook order (default {@link defaults}`.plugins`: auth, local-domains, maildir,
+ *   queue); `outbound`: the outbound plugins (default: local-return, delay-notice). Plugins come from the
+ *   workspace or from npm packages, with their options; the compiler checks the options, and checks that the app
+ *   provides every service a plugin needs ({@link InboundServices}, {@link OutboundServices}).
+ * - `settings`: any `CARTERO_*` setting of docs/configuration.md, by its variable name; numbers, booleans and
+ *   lists are written as such. The environment wins where both set a value; the app's defaults come last.
+ *   `CARTERO_PROCESSES` and `CARTERO_HEAP_GROWTH` act before the config is read and stay in the environment.
+ *
+ * For code the compiler did not check (a JavaScript config, casts), {@link defineConfig} checks the shape when the
+ * file is loaded and fails start-up with a message naming the problem.
+ *
+ * @since 0.1.0
+ */
+import type { Plugin } from "@cartero/core"
+import type { DeliveryConfig, OutboundHooks } from "@cartero/delivery"
+import type { Dns } from "@cartero/dns"
+import type { MailQueue, QueueStore } from "@cartero/queue"
+import type { SmtpServer } from "@cartero/server"
+import { ConfigProvider, Data } from "effect"
+import type { AppConfig } from "./AppConfig.ts"
+
+/** The settings a config file may give (every `CARTERO_*` variable of docs/configuration.md read by the app). */
+export const settingNames = [
+  "CARTERO_AUTH_ENFORCE_SENDER",
+  "CARTERO_AUTH_USERS",
+  "CARTERO_AUTH_USERS_FILE",
+  "CARTERO_DATA_DIR",
+  "CARTERO_DELAY_NOTICE_AFTER",
+  "CARTERO_DELIVERY_WORKERS",
+  "CARTERO_DESTINATION_CONCURRENCY",
+  "CARTERO_DESTINATION_RATE_DELAY",
+  "CARTERO_DNS_CACHE_SIZE",
+  "CARTERO_DNS_SERVERS",
+  "CARTERO_DNS_TIMEOUT",
+  "CARTERO_HOSTNAME",
+  "CARTERO_LOCAL_ADDRESSES",
+  "CARTERO_LOCAL_DOMAINS",
+  "CARTERO_LOG_FORMAT",
+  "CARTERO_LOG_LEVEL",
+  "CARTERO_MAILDIR_ROOT",
+  "CARTERO_MAX_CONNECTIONS",
+  "CARTERO_MAX_LINE_LENGTH",
+  "CARTERO_MAX_MESSAGE_SIZE",
+  "CARTERO_MAX_QUEUE_AGE",
+  "CARTERO_MAX_RECIPIENTS",
+  "CARTERO_OUTBOUND_ADDRESS_PREFERENCE",
+  "CARTERO_OUTBOUND_PORT",
+  "CARTERO_OUTBOUND_TLS",
+  "CARTERO_QUEUE_PREFIX",
+  "CARTERO_QUEUE_RETAIN",
+  "CARTERO_QUEUE_SHARDS",
+  "CARTERO_REDIS_URL",
+  "CARTERO_RETRY_SCHEDULE",
+  "CARTERO_REVERSE_DNS",
+  "CARTERO_SELF_ADDRESSES",
+  "CARTERO_SELF_NAMES",
+  "CARTERO_SHUTDOWN_TIMEOUT",
+  "CARTERO_SMARTHOST",
+  "CARTERO_SMARTHOST_PASSWORD",
+  "CARTERO_SMARTHOST_USER",
+  "CARTERO_SMTPS_PORT",
+  "CARTERO_SMTP_HOST",
+  "CARTERO_SMTP_PORT",
+  "CARTERO_SMTP_TIMEOUT",
+  "CARTERO_STATIC_ROUTES",
+  "CARTERO_SUBMISSION_PORT",
+  "CARTERO_TLS_CERT",
+  "CARTERO_TLS_KEY",
+  "CARTERO_TRUSTED_NETWORKS"
+] as const
+
+/** A setting's name. */
+export type SettingName = (typeof settingNames)[number]
+
+/** A setting's value: text as in the environment, or a number, a boolean, a list (joined with commas). */
+export type SettingValue = string | number | boolean | ReadonlyArray<string>
+
+/** Settings by variable name. */
+export type Settings = { readonly [K in SettingName]?: SettingValue }
+
+/** The services the app provides to inbound plugins. */
+export type InboundServices = MailQueue.MailQueue | QueueStore.QueueStore | Dns.Dns | AppConfig
+
+/** The services the app provides to outbound plugins. */
+export type OutboundServices = InboundServices | DeliveryConfig.DeliveryConfig | SmtpServer.SmtpServer
+
+/** What a config file exports (as its default export). */
+export interface CarteroConfig {
+  /** Inbound plugins, in hook order; default `defaults.plugins`. */
+  readonly plugins?: ReadonlyArray<Plugin.Plugin<unknown, InboundServices>>
+  /** Outbound plugins, in hook order; default `defaults.outbound`. */
+  readonly outbound?: ReadonlyArray<OutboundHooks.OutboundPlugin<unknown, OutboundServices>>
+  /** Settings; the environment wins where both set a value. */
+  readonly settings?: Settings
+}
+
+/** A config that cannot be used. The message names the file and the problem. */
+export class ConfigFileError extends Data.TaggedError("ConfigFileError")<{ readonly path: string; readonly problem: string }> {
+  override get message(): string {
+    return `${this.path}: ${this.problem}`
+  }
+}
+
+const keys: ReadonlyArray<string> = ["plugins", "outbound", "settings"]
+const names: ReadonlySet<string> = new Set(settingNames)
+
+const isPlugin = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && "name" in value && typeof value.name === "string" && "build" in value &&
+  "timeout" in value
+
+const isSettingValue = (value: unknown): value is SettingValue =>
+  typeof value === "string" || (typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean" ||
+  (Array.isArray(value) && value.every((item) => typeof item === "string"))
+
+/** What is wrong with a config value, or `undefined` when it can be used. */
+export const problem = (config: unknown): string | undefined => {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) return "the default export must be defineConfig({ ... })"
+  for (const key of Object.keys(config)) {
+    if (!keys.includes(key)) return `unknown key ${JSON.stringify(key)}; a config has ${keys.join(", ")}`
+  }
+  for (const list of ["plugins", "outbound"] as const) {
+    const value: unknown = (config as Record<string, unknown>)[list]
+    if (value === undefined) continue
+    if (!Array.isArray(value)) return `${list} must be a list of plugins`
+    const bad = value.findIndex((p) => !isPlugin(p))
+    if (bad >= 0) return `${list}[${bad}] is not a plugin (made with Plugin.make or OutboundHooks.make)`
+  }
+  const settings: unknown = (config as Record<string, unknown>)["settings"]
+  if (settings === undefined) return undefined
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) return "settings must be an object of CARTERO_* names"
+  for (const [name, value] of Object.entries(settings)) {
+    if (!names.has(name)) {
+      return name === "CARTERO_PROCESSES" || name === "CARTERO_HEAP_GROWTH" || name === "CARTERO_CONFIG"
+        ? `${name} acts before the config file is read: set it in the environment`
+        : `unknown setting ${JSON.stringify(name)} (docs/configuration.md lists them)`
+    }
+    if (!isSettingValue(value)) return `${name}: expected text, a number, a boolean or a list of text`
+  }
+  return undefined
+}
+
+/**
+ * Declares the config (the file's default export). Typed: a misspelled key, a plugin whose options are wrong or
+ * that needs a service the app does not provide, or an unknown setting is a compile error; the same mistakes in
+ * code the compiler did not check throw a `TypeError` here.
+ */
+export const defineConfig = <const C extends CarteroConfig>(config: C & { readonly [K in Exclude<keyof C, keyof CarteroConfig>]: never }): C => {
+  const wrong = problem(config)
+  if (wrong !== undefined) throw new TypeError(`defineConfig: ${wrong}`)
+  return config
+}
+
+/** Settings as the environment would hold them: numbers and booleans as text, lists joined by commas. */
+export const settingsText = (settings: Settings): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(settings)) {
+    if (value === undefined) continue
+    out[name] = typeof value === "string" ? value : Array.isArray(value) ? value.join(",") : String(value)
+  }
+  return out
+}
+
+/** A `ConfigProvider` of the config's settings. */
+export const provider = (settings: Settings): ConfigProvider.ConfigProvider => ConfigProvider.fromUnknown(settingsText(settings))

@@ -1,0 +1,10 @@
+/**
+ * `@cartero/hotpath`: helpers for code that runs for every SMTP command or every message, each a cheaper stand-in
+ * for an Effect idiom that showed up in the profiles (docs/benchmarks.md): `Deadline.within` for `Effect.timeout`,
+ * `LogGate.whenEnabled` for log lines below the current level, `RandomPool.take` for ids.
+ *
+ * @since 0.1.0
+ */
+export * as Deadline from "./Deadline.ts"
+export * as LogGate from "./LogGate.ts"
+export * as RandomPool from "./RandomPool.ts"
