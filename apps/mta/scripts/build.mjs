@@ -3,13 +3,20 @@
 // module with tsx at start-up (≈ 60–70 MiB of RSS and the start-up CPU; docs/decisions/app-bundle.md).
 // The workspace packages still export their TypeScript sources (docs/decisions/source-exports-no-build.md): only
 // the app is bundled, for running it.
+//
+// A config file (`cartero.config.ts` in the working directory, or `CARTERO_CONFIG`; src/ConfigPath.ts decides, for
+// the build and the app alike) is type-checked and compiled into the bundle (src/BuildInfo.ts says why): a type
+// error stops the build with the compiler's messages.
 import * as esbuild from "esbuild"
+import { createHash } from "node:crypto"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { typecheck } from "./configTypecheck.mjs"
 import { trim } from "./trimSourceMap.mjs"
 
 const appDir = dirname(dirname(fileURLToPath(import.meta.url)))
+const repoRoot = resolve(appDir, "..", "..")
 // `--outdir DIR` (tests build into a directory of their own); it must stay under apps/mta, where the external
 // packages resolve.
 const outdirArg = process.argv.indexOf("--outdir")
@@ -17,9 +24,14 @@ const outdir = outdirArg >= 0 && process.argv[outdirArg + 1] !== undefined
   ? resolve(appDir, process.argv[outdirArg + 1])
   : join(appDir, "dist")
 
+const fail = (text) => {
+  process.stderr.write(`cartero: ${text}\n`)
+  process.exit(1)
+}
+
 // Native addons cannot be bundled: they load a compiled .node file next to their package. They are resolved at run
 // time from apps/mta/node_modules, hence dependencies of this package. Everything else (effect, smtp-server,
-// ioredis, dns2, the @cartero packages) bundles.
+// ioredis, dns2, the @cartero packages, the config's plugins) bundles.
 const external = ["better-sqlite3"]
 
 // The CommonJS packages in the bundle (smtp-server, ioredis …) call require() for Node built-ins and use
@@ -33,27 +45,79 @@ const banner = [
   `const __dirname = __cjsDirname(__filename);`
 ].join(" ")
 
+/** src/ConfigPath.ts, compiled and imported: the one definition of where the config file is. */
+const configPath = async () => {
+  const built = await esbuild.build({
+    absWorkingDir: appDir,
+    entryPoints: ["src/ConfigPath.ts"],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    write: false,
+    logLevel: "silent"
+  })
+  const code = built.outputFiles[0]?.text ?? ""
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)
+}
+
+// Bare imports of a config outside the workspace (a temporary directory, /etc/cartero) resolve from here.
+const nodePaths = [join(appDir, "node_modules"), join(repoRoot, "node_modules")]
+
 const started = Date.now()
+const { locate, workingDirectory } = await configPath()
+const where = locate(process.env.CARTERO_CONFIG, workingDirectory(process.env, process.cwd()))
+if (where._tag === "Missing") fail(`CARTERO_CONFIG: expected the path of an existing file, got "${process.env.CARTERO_CONFIG}"`)
+const config = where._tag === "Found" ? where.path : undefined
+if (config !== undefined) {
+  const errors = typecheck(config, { repoRoot, nodeModules: nodePaths })
+  if (errors !== undefined) fail(`${config} does not type-check:\n${errors}`)
+}
+
+/** Replaces src/BuildInfo.ts: this is a bundle, with the config file compiled in (or none). */
+const buildInfo = {
+  name: "cartero-build-info",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]BuildInfo\.ts$/ }, () => ({
+      loader: "ts",
+      resolveDir: appDir,
+      contents: config === undefined
+        ? `export const bundle = { config: undefined }\n`
+        : [
+          `import * as module from ${JSON.stringify(config)}`,
+          `export const bundle = { config: { path: ${JSON.stringify(config)}, sha256: ${
+            JSON.stringify(createHash("sha256").update(readFileSync(config)).digest("hex"))
+          }, module } }`
+        ].join("\n")
+    }))
+  }
+}
+
 rmSync(outdir, { recursive: true, force: true })
-await esbuild.build({
-  absWorkingDir: appDir,
-  entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
-  outdir,
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  sourcemap: true,
-  sourcesContent: false,
-  external,
-  banner: { js: banner },
-  legalComments: "none",
-  logLevel: "warning"
-})
+try {
+  await esbuild.build({
+    absWorkingDir: appDir,
+    entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    sourcemap: true,
+    sourcesContent: false,
+    external,
+    nodePaths,
+    plugins: [buildInfo],
+    banner: { js: banner },
+    legalComments: "none",
+    logLevel: "error"
+  })
+} catch {
+  fail(`the build failed${config === undefined ? "" : ` (with ${config})`}; esbuild's messages are above`)
+}
 for (const entry of ["main", "cli"]) {
   const file = join(outdir, `${entry}.mjs.map`)
   const map = JSON.parse(readFileSync(file, "utf8"))
   writeFileSync(file, JSON.stringify(trim(map, (source) => source.includes("node_modules/"))))
 }
-process.stderr.write(`cartero: built ${outdir}/main.mjs, cli.mjs in ${Date.now() - started} ms\n`)
+process.stderr.write(`cartero: built ${outdir}/main.mjs, cli.mjs${config === undefined ? "" : ` with ${config}`} in ${Date.now() - started} ms\n`)

@@ -158,7 +158,7 @@ export const problem = (config: unknown): string | undefined => {
  * that needs a service the app does not provide, or an unknown setting is a compile error; the same mistakes in
  * code the compiler did not check throw a `TypeError` here.
  */
-export const defineConfig = <const C extends CarteroConfig>(config: C & { readonly [K in Exclude<keyof C, keyof CarteroConfig>]: never }): C => {
+export const defineConfig = (config: CarteroConfig): CarteroConfig => {
   const wrong = problem(config)
   if (wrong !== undefined) throw new TypeError(`defineConfig: ${wrong}`)
   return config

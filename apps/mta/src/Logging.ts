@@ -8,13 +8,18 @@
 import { Effect, Layer, Logger, References } from "effect"
 import { AppConfig } from "./AppConfig.ts"
 
-/** The logger and minimum level from {@link AppConfig}. */
-export const layer: Layer.Layer<never, never, AppConfig> = Layer.unwrap(
-  Effect.gen(function*() {
-    const config = yield* AppConfig
-    return Layer.mergeAll(
-      Logger.layer([config.logFormat === "json" ? Logger.consoleJson : Logger.consoleLogFmt]),
-      Layer.succeed(References.MinimumLogLevel, config.logLevel)
-    )
-  })
-)
+/** The app's logging layer. */
+export class Logging {
+  private constructor() {}
+
+  /** The logger and minimum level from {@link AppConfig}. */
+  static readonly layer: Layer.Layer<never, never, AppConfig> = Layer.unwrap(
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      return Layer.mergeAll(
+        Logger.layer([config.logFormat === "json" ? Logger.consoleJson : Logger.consoleLogFmt]),
+        Layer.succeed(References.MinimumLogLevel, config.logLevel)
+      )
+    })
+  )
+}

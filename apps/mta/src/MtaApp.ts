@@ -29,7 +29,7 @@ import type { CarteroConfig } from "./CarteroConfig.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as Defaults from "./Defaults.ts"
 import * as Logging from "./Logging.ts"
-import * as QueueStoreLayer from "./QueueStoreLayer.ts"
+import * as AppQueue from "./AppQueue.ts"
 
 /** Logs the start-up line once everything is listening, and the shutdown. */
 const announce = (configFile: string | undefined) =>
@@ -42,7 +42,7 @@ const announce = (configFile: string | undefined) =>
       listeners: listeners.join(" "),
       localDomains: config.localDomains.join(","),
       maildir: config.maildirRoot,
-      queue: QueueStoreLayer.describe(yield* QueueStoreLayer.choice),
+      queue: AppQueue.describe(yield* AppQueue.choice),
       ...(configFile === undefined ? {} : { config: configFile })
     }))
     yield* Effect.addFinalizer(() => Effect.logInfo("cartero stopping: finishing sessions in progress"))
@@ -50,7 +50,7 @@ const announce = (configFile: string | undefined) =>
 
 const make = (config: CarteroConfig, configFile: string | undefined) => {
   // One queue and one resolver, shared by the inbound plugins, the workers and the outbound plugins.
-  const shared = Layer.mergeAll(QueueStoreLayer.layerMailQueue, Dns.Dns.layerConfig)
+  const shared = Layer.mergeAll(AppQueue.AppQueue.layer, Dns.Dns.layerConfig)
   const server = SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer(config.plugins ?? Defaults.plugins)))
   const delivery = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layer(config.outbound ?? Defaults.outbound)).pipe(
     Layer.provide(server)
@@ -59,7 +59,7 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
     Layer.provideMerge(delivery),
     Layer.provideMerge(server),
     Layer.provideMerge(shared),
-    Layer.provideMerge(Logging.layer),
+    Layer.provideMerge(Logging.Logging.layer),
     Layer.provideMerge(AppConfig.layer),
     Layer.provide(AppConfig.layerProvider(config.settings))
   )

@@ -16,7 +16,7 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Console, Effect, Exit, Layer } from "effect"
 import * as Cli from "../src/cli/Cli.ts"
-import * as QueueStoreLayer from "../src/QueueStoreLayer.ts"
+import * as AppQueue from "../src/AppQueue.ts"
 
 type Env = Record<string, string>
 
@@ -57,7 +57,7 @@ const json = (r: Run): unknown => {
 
 /** The queue the CLI sees, for setting up and checking. */
 const queue = (env: Env) =>
-  QueueStoreLayer.layerMailQueue.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+  AppQueue.AppQueue.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
 
 const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 

@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import { Setting } from "@cartero/settings"
 import { createHash } from "node:crypto"
 import { Ids, Listing, QueueError, QueuedMessage, QueueRecord, QueueStore, RecipientState } from "@cartero/queue"
 import type { Claim } from "@cartero/queue"
@@ -557,21 +558,27 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
     return store
   })
 
-/** The store with the given options. */
-export const layer = (options: Options = {}): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
-  Layer.effect(QueueStore.QueueStore, make(options))
+/** The Redis store's layers (each provides `QueueStore`). */
+export class RedisQueueStore {
+  private constructor() {}
 
-/**
- * The store configured from `CARTERO_REDIS_URL` (default `redis://127.0.0.1:6379`), `CARTERO_QUEUE_PREFIX`
- * (default `cartero:`), `CARTERO_QUEUE_SHARDS` (default 1) and `CARTERO_QUEUE_RETAIN` (a duration, default none).
- */
-export const layerConfig = Layer.unwrap(Effect.gen(function*() {
-  const url = yield* Config.Redacted("CARTERO_REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379")))
-  const prefix = yield* Config.String("CARTERO_QUEUE_PREFIX").pipe(Config.withDefault("cartero:"))
-  const shards = yield* Config.Int("CARTERO_QUEUE_SHARDS").pipe(Config.withDefault(1))
-  const retain = yield* Config.Duration("CARTERO_QUEUE_RETAIN").pipe(Config.withDefault(Duration.zero))
-  return layer({ url: Redacted.value(url), prefix, shards, retainFinishedMillis: Duration.toMillis(retain) })
-}))
+  /** The store with the given options. */
+  static readonly layer = (options: Options = {}): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
+    Layer.effect(QueueStore.QueueStore, make(options))
+
+  /**
+   * The store configured from `CARTERO_REDIS_URL` (default `redis://127.0.0.1:6379`), `CARTERO_QUEUE_PREFIX`
+   * (default `cartero:`), `CARTERO_QUEUE_SHARDS` (default 1) and `CARTERO_QUEUE_RETAIN` (a duration such as `1h`,
+   * default none).
+   */
+  static readonly layerConfig = Layer.unwrap(Effect.gen(function*() {
+    const url = yield* Config.Redacted("CARTERO_REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379")))
+    const prefix = yield* Config.String("CARTERO_QUEUE_PREFIX").pipe(Config.withDefault("cartero:"))
+    const shards = yield* Setting.config("CARTERO_QUEUE_SHARDS", "an integer 1-1024", Setting.int(1, 1024)).pipe(Config.withDefault(1))
+    const retain = yield* Setting.config("CARTERO_QUEUE_RETAIN", "a duration such as 1h", Setting.duration).pipe(Config.withDefault(Duration.zero))
+    return RedisQueueStore.layer({ url: Redacted.value(url), prefix, shards, retainFinishedMillis: Duration.toMillis(retain) })
+  }))
+}
 
 /** Re-exported so callers can build a Cluster client without importing ioredis themselves. */
 export { Cluster, Redis }

@@ -9,7 +9,7 @@ import { deleteKeys, redisUrl, uniquePrefix } from "./helpers.ts"
 const claimer = fileURLToPath(new URL("./fixtures/claimer.ts", import.meta.url))
 
 const queueOn = (url: string, prefix: string) =>
-  MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.layer({ url, prefix, commandTimeoutMillis: 1000 })))
+  MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.RedisQueueStore.layer({ url, prefix, commandTimeoutMillis: 1000 })))
 
 describe("RedisQueueStore faults", () => {
   it.live("a worker killed with SIGKILL between claim and complete: its recipients come back after the lease", () => {

@@ -72,7 +72,7 @@ describe("RedisQueueStore: a worker process killed mid-run", () => {
       console.log(`kill test: A delivered ${by["A"]}, B ${by["B"]}; killed at ${atKill}/${expected.size}; A held ${unfinished.size} unfinished; duplicates ${duplicates.length}`)
     }).pipe(
       Effect.scoped,
-      Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.layer({ url: redisUrl, prefix })))),
+      Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.RedisQueueStore.layer({ url: redisUrl, prefix })))),
       Effect.ensuring(Effect.promise(() => deleteKeys(prefix)))
     )
   }, 40_000)

@@ -39,7 +39,7 @@ describe("RedisQueueStore: Redis crash and restart (appendonly everysec)", () =>
     Effect.gen(function*() {
       const redis = yield* PrivateRedis.make
       yield* redis.start
-      const store = RedisQueueStore.layer({ url: redis.url, prefix: "cartero-outage:", commandTimeoutMillis: 1000 })
+      const store = RedisQueueStore.RedisQueueStore.layer({ url: redis.url, prefix: "cartero-outage:", commandTimeoutMillis: 1000 })
       yield* Effect.gen(function*() {
         const q = yield* MailQueue.MailQueue
         const send = (i: number) => q.enqueue({ envelope: Fixtures.envelope("a@a.test", `r${i}@b.test`), body: Fixtures.bytes(`m${i}`) })

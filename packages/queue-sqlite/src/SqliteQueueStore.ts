@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import { Setting } from "@cartero/settings"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -451,29 +452,34 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
     return store
   })
 
-/** The store on `options.filename`. */
-export const layer = (options: Options): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
-  Layer.effect(QueueStore.QueueStore, make(options))
+/** The SQLite store's layers (each provides `QueueStore`). */
+export class SqliteQueueStore {
+  private constructor() {}
 
-/**
- * The store on `$CARTERO_DATA_DIR/queue.sqlite` (default `./data`), retention of finished messages from
- * `CARTERO_QUEUE_RETAIN` (a duration, default none).
- */
-export const layerConfig = Layer.unwrap(Effect.gen(function*() {
-  const dir = yield* Config.String("CARTERO_DATA_DIR").pipe(Config.withDefault("./data"))
-  const retain = yield* Config.Duration("CARTERO_QUEUE_RETAIN").pipe(Config.withDefault(Duration.zero))
-  return layer({ filename: join(dir, "queue.sqlite"), retainFinishedMillis: Duration.toMillis(retain) })
-}))
+  /** The store on `options.filename`. */
+  static readonly layer = (options: Options): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
+    Layer.effect(QueueStore.QueueStore, make(options))
 
-/** A store on a fresh temporary file, deleted when the layer closes (tests, benchmarks). */
-export const layerTemp = (options: Omit<Options, "filename"> = {}): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
-  Layer.effect(
-    QueueStore.QueueStore,
-    Effect.gen(function*() {
-      const dir = yield* Effect.acquireRelease(
-        Effect.sync(() => mkdtempSync(join(tmpdir(), "cartero-queue-"))),
-        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-      )
-      return yield* make({ ...options, filename: join(dir, "queue.sqlite") })
-    })
-  )
+  /**
+   * The store on `$CARTERO_DATA_DIR/queue.sqlite` (default `./data`), retention of finished messages from
+   * `CARTERO_QUEUE_RETAIN` (a duration such as `1h`, default none).
+   */
+  static readonly layerConfig = Layer.unwrap(Effect.gen(function*() {
+    const dir = yield* Config.String("CARTERO_DATA_DIR").pipe(Config.withDefault("./data"))
+    const retain = yield* Setting.config("CARTERO_QUEUE_RETAIN", "a duration such as 1h", Setting.duration).pipe(Config.withDefault(Duration.zero))
+    return SqliteQueueStore.layer({ filename: join(dir, "queue.sqlite"), retainFinishedMillis: Duration.toMillis(retain) })
+  }))
+
+  /** A store on a fresh temporary file, deleted when the layer closes (tests, benchmarks). */
+  static readonly layerTemp = (options: Omit<Options, "filename"> = {}): Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable> =>
+    Layer.effect(
+      QueueStore.QueueStore,
+      Effect.gen(function*() {
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "cartero-queue-"))),
+          (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        return yield* make({ ...options, filename: join(dir, "queue.sqlite") })
+      })
+    )
+}

@@ -15,7 +15,7 @@ describe("SqliteQueueStore faults", () => {
     const dir = mkdtempSync(join(tmpdir(), "cartero-sqlite-"))
     const filename = join(dir, "queue.sqlite")
     return CrashScenario.killedBetweenClaimAndComplete(claimer, [filename, "1500"]).pipe(
-      Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(SqliteQueueStore.layer({ filename })))),
+      Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(SqliteQueueStore.SqliteQueueStore.layer({ filename })))),
       Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
     )
   }, 30_000)

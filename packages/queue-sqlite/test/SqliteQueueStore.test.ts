@@ -1,4 +1,4 @@
 import { QueueStoreSuite } from "@cartero/queue/testing"
 import { SqliteQueueStore } from "../src/index.ts"
 
-QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.layerTemp())
+QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.SqliteQueueStore.layerTemp())

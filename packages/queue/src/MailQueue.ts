@@ -187,6 +187,6 @@ export class MailQueue extends Context.Service<MailQueue, Service>()("@cartero/q
 
   /** With a fresh memory store, for unit tests of the server, the workers and plugins. */
   static readonly layerStoreMemory = (options: Options & StoreOptions = {}): Layer.Layer<MailQueue | QueueStore> =>
-    Layer.effect(MailQueue, make(options)).pipe(Layer.provideMerge(MemoryQueueStore.layer(options)))
+    Layer.effect(MailQueue, make(options)).pipe(Layer.provideMerge(MemoryQueueStore.MemoryQueueStore.layer(options)))
 }
 

@@ -182,5 +182,10 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
     return store
   })
 
-/** A fresh, empty memory store. */
-export const layer = (options: StoreOptions = {}): Layer.Layer<QueueStore> => Layer.effect(QueueStore, make(options))
+/** The memory store's layers (each provides `QueueStore`). */
+export class MemoryQueueStore {
+  private constructor() {}
+
+  /** A fresh, empty memory store. */
+  static readonly layer = (options: StoreOptions = {}): Layer.Layer<QueueStore> => Layer.effect(QueueStore, make(options))
+}

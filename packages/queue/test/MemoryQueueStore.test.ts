@@ -1,4 +1,4 @@
 import { QueueStoreSuite } from "@cartero/queue/testing"
 import { MemoryQueueStore } from "../src/index.ts"
 
-QueueStoreSuite.suite("MemoryQueueStore", MemoryQueueStore.layer())
+QueueStoreSuite.suite("MemoryQueueStore", MemoryQueueStore.MemoryQueueStore.layer())

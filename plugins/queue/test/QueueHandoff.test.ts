@@ -41,7 +41,7 @@ const withServer = <A, E, SE>(
     Effect.provideService(References.MinimumLogLevel, "None")
   )
 
-const sqlite = () => MailQueue.MailQueue.layer.pipe(Layer.provideMerge(SqliteQueueStore.layerTemp()))
+const sqlite = () => MailQueue.MailQueue.layer.pipe(Layer.provideMerge(SqliteQueueStore.SqliteQueueStore.layerTemp()))
 
 const send = (port: number, rcpts: ReadonlyArray<string>, expectFinal: string) =>
   Transcript.run({ host: "127.0.0.1", port }, [
@@ -112,7 +112,7 @@ describe("QueueHandoff", () => {
   it.live("store down: 451 4.3.0, and the earlier store's copies are rolled back", () =>
     Effect.gen(function*() {
       const local = localStore()
-      const broken = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(brokenStore.pipe(Layer.provideMerge(SqliteQueueStore.layerTemp()))))
+      const broken = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(brokenStore.pipe(Layer.provideMerge(SqliteQueueStore.SqliteQueueStore.layerTemp()))))
       yield* withServer([acceptAll, local.plugin, QueueHandoff.plugin], broken, (port) =>
         send(port, ["ann@local.test", "bob@remote.test"], "<- 451 4.3.0 Queue temporarily unavailable, try again later"))
       assert.strictEqual(local.stored.length, 0)

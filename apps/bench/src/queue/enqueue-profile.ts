@@ -23,6 +23,6 @@ const main = Effect.gen(function*() {
   const t0 = performance.now()
   yield* run(n)
   console.log(`enqueue/s ${Math.round(n / ((performance.now() - t0) / 1000))}`)
-}).pipe(Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.layer({ url: redisUrl, prefix })))))
+}).pipe(Effect.provide(MailQueue.MailQueue.layer.pipe(Layer.provide(RedisQueueStore.RedisQueueStore.layer({ url: redisUrl, prefix })))))
 
 Effect.runPromise(main).finally(() => Purge.prefix(redisUrl, prefix))

@@ -94,9 +94,9 @@ const fmt = (r: Row) =>
 const main = Effect.gen(function*() {
   const prefix = `cartero-bench:${randomBytes(4).toString("hex")}:`
   const stores: ReadonlyArray<readonly [string, Layer.Layer<QueueStore.QueueStore, unknown>, number]> = [
-    ["memory", MemoryQueueStore.layer(), 1],
-    ["sqlite", SqliteQueueStore.layerTemp(), 0.5],
-    ["redis", RedisQueueStore.layer({ url: redisUrl, prefix }), 1]
+    ["memory", MemoryQueueStore.MemoryQueueStore.layer(), 1],
+    ["sqlite", SqliteQueueStore.SqliteQueueStore.layerTemp(), 0.5],
+    ["redis", RedisQueueStore.RedisQueueStore.layer({ url: redisUrl, prefix }), 1]
   ]
   console.log("| store | body | concurrency | messages | enqueue/s | enq p50 ms | enq p99 ms | claim+complete/s | cc p50 ms | cc p99 ms |")
   console.log("|---|---|---|---|---|---|---|---|---|---|")

@@ -1,6 +1,6 @@
 /**
  * `cartero queue list|show|retry|hold|release|delete|stats`: the operator's view of the mail queue, on whichever
- * store the environment selects (`QueueStoreLayer`: `CARTERO_REDIS_URL` → Redis, else SQLite under
+ * store the environment selects (`AppQueue`: `CARTERO_REDIS_URL` → Redis, else SQLite under
  * `CARTERO_DATA_DIR`). Every command prints a table, or JSON with `--json` (shapes in `Views.ts`).
  *
  * The store is provided per subcommand, so `cartero queue --help` never opens a database or connects to Redis.
@@ -13,7 +13,7 @@ import { MailQueue, QueueError, RecipientState } from "@cartero/queue"
 import type { Listing, QueuedMessage } from "@cartero/queue"
 import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as QueueStoreLayer from "../QueueStoreLayer.ts"
+import * as AppQueue from "../AppQueue.ts"
 import * as Views from "./Views.ts"
 
 /** Some of the ids given to an action name no queued message (the others were acted on). */
@@ -31,7 +31,7 @@ const print = (asJson: boolean, value: unknown, table: string) =>
   Console.log(asJson ? JSON.stringify(value, null, 2) : table)
 
 const withQueue = <const Name extends string, Input, ContextInput, E, R>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
-  Command.provide(self, QueueStoreLayer.layerMailQueue)
+  Command.provide(self, AppQueue.AppQueue.layer)
 
 const list = Command.make(
   "list",
@@ -79,7 +79,7 @@ const stats = Command.make(
   { json },
   Effect.fn("cli.queue.stats")(function*({ json }) {
     const s = yield* (yield* MailQueue.MailQueue).stats
-    const store = QueueStoreLayer.describe(yield* QueueStoreLayer.choice)
+    const store = AppQueue.describe(yield* AppQueue.choice)
     yield* print(json, Views.statsJson(s, store), Views.statsTable(s, store))
   })
 ).pipe(Command.withDescription("Recipients per state, message count, oldest message"), withQueue)

@@ -3,7 +3,7 @@
  *
  * ```ts
  * import { QueueStoreSuite } from "@cartero/queue/testing"
- * QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.layerTemp())
+ * QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.SqliteQueueStore.layerTemp())
  * ```
  *
  * The layer is built afresh for every case (a new memory map, a new temporary database, a new Redis key prefix)

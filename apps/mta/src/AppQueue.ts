@@ -3,13 +3,13 @@
  * delivery workers and the `cartero queue` CLI, so that an operator's commands always act on the queue the server
  * writes to:
  *
- * - `CARTERO_REDIS_URL` set (non-empty) → Redis (`RedisQueueStore.layerConfig`: `CARTERO_QUEUE_PREFIX`,
+ * - `CARTERO_REDIS_URL` set (non-empty) → Redis (`RedisQueueStore.RedisQueueStore.layerConfig`: `CARTERO_QUEUE_PREFIX`,
  *   `CARTERO_QUEUE_SHARDS`, `CARTERO_QUEUE_RETAIN`);
- * - otherwise → SQLite at `$CARTERO_DATA_DIR/queue.sqlite` (`SqliteQueueStore.layerConfig`, default `./data`,
+ * - otherwise → SQLite at `$CARTERO_DATA_DIR/queue.sqlite` (`SqliteQueueStore.SqliteQueueStore.layerConfig`, default `./data`,
  *   relative to the working directory: `apps/mta` under `pnpm start` and `pnpm cartero`).
  *
  * ```ts
- * const QueueLive = QueueStoreLayer.layerMailQueue            // MailQueue + QueueStore, both from the environment
+ * const QueueLive = AppQueue.AppQueue.layer            // MailQueue + QueueStore, both from the environment
  * ```
  *
  * @since 0.1.0
@@ -46,16 +46,21 @@ export const describe = (c: Choice): string => {
   return `redis ${where} prefix ${c.prefix}`
 }
 
-/** The `QueueStore` the environment selects (see the module comment). */
-export const layer: Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable | Config.ConfigError> = Layer.unwrap(
-  Effect.map(choice, (c) => (c._tag === "Redis" ? RedisQueueStore.layerConfig : SqliteQueueStore.layerConfig))
-)
+/** The app's queue layers. */
+export class AppQueue {
+  private constructor() {}
 
-/**
- * `MailQueue` over the selected store; the store is an output too, for code that needs `awaitWork` or the raw
- * contract.
- */
-export const layerMailQueue: Layer.Layer<
-  MailQueue.MailQueue | QueueStore.QueueStore,
-  QueueError.QueueUnavailable | Config.ConfigError
-> = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(layer))
+  /** The `QueueStore` the environment selects (see the module comment). */
+  static readonly layerStore: Layer.Layer<QueueStore.QueueStore, QueueError.QueueUnavailable | Config.ConfigError> = Layer.unwrap(
+    Effect.map(choice, (c) => (c._tag === "Redis" ? RedisQueueStore.RedisQueueStore.layerConfig : SqliteQueueStore.SqliteQueueStore.layerConfig))
+  )
+
+  /**
+   * `MailQueue` over the selected store; the store is an output too, for code that needs `awaitWork` or the raw
+   * contract.
+   */
+  static readonly layer: Layer.Layer<
+    MailQueue.MailQueue | QueueStore.QueueStore,
+    QueueError.QueueUnavailable | Config.ConfigError
+  > = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(AppQueue.layerStore))
+}
