@@ -20,6 +20,8 @@ import { RedisQueueStore } from "@cartero/queue-redis"
 import { SqliteQueueStore } from "@cartero/queue-sqlite"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
 import { join } from "node:path"
+import { AppConfig } from "./AppConfig.ts"
+import * as ConfigFile from "./ConfigFile.ts"
 
 /** The store the environment selects, for start-up logs and `cartero queue stats` (no secrets). */
 export type Choice =
@@ -63,4 +65,12 @@ export class AppQueue {
     MailQueue.MailQueue | QueueStore.QueueStore,
     QueueError.QueueUnavailable | Config.ConfigError
   > = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(AppQueue.layerStore))
+
+  /**
+   * {@link layer} as the app would select it: the config file's settings (`cartero.config.ts`, `CARTERO_CONFIG`)
+   * behind the environment and before the app's defaults, so that `cartero queue …` acts on the queue the server
+   * writes to. The settings are an output too: everything the command reads sees them.
+   */
+  static readonly layerConfig = Layer.unwrap(Effect.map(ConfigFile.load, ({ config }) =>
+    AppQueue.layer.pipe(Layer.provideMerge(AppConfig.layerProvider(config.settings)))))
 }

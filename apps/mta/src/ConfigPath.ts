@@ -1,7 +1,8 @@
 /**
  * Where the reference MTA's config file is: the path in `CARTERO_CONFIG` (relative to the working directory), or
  * `cartero.config.ts` in the working directory when it exists, or none (the app runs on its defaults and the
- * environment alone).
+ * environment alone). `CARTERO_CONFIG=none` says "no file" even where one exists (to leave it out for a run, and
+ * for tests, which must not pick up a developer's own file).
  *
  * "The working directory" is the one the operator typed the command in: `INIT_CWD` when the app runs under a
  * package-manager script (`pnpm start` runs in `apps/mta`, but pnpm passes the directory it was invoked from),
@@ -33,6 +34,7 @@ const isFile = (path: string): boolean => existsSync(path) && statSync(path).isF
 
 /** Finds the config file: `explicit` (the value of `CARTERO_CONFIG`, if set) or `cartero.config.ts` in `directory`. */
 export const locate = (explicit: string | undefined, directory: string): Location => {
+  if (explicit?.trim() === "none") return { _tag: "None" }
   if (explicit !== undefined && explicit.trim() !== "") {
     const path = resolve(directory, explicit.trim())
     return isFile(path) ? { _tag: "Found", path } : { _tag: "Missing", path }

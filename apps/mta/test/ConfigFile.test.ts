@@ -55,10 +55,10 @@ describe("the config file, in-process (sources)", () => {
       assert.match(text, /^X-Policy: checked\r\nReceived: /)
     }).pipe(Effect.scoped))
 
-  it.live("without a file the app runs on its defaults", () =>
+  it.live("without a file (CARTERO_CONFIG=none: whatever is in the working directory) the app runs on its defaults", () =>
     Effect.gen(function*() {
       const dataDir = yield* tempDir
-      const { config } = yield* startApp({ CARTERO_SMTP_PORT: "0", CARTERO_DATA_DIR: dataDir })
+      const { config } = yield* startApp({ CARTERO_CONFIG: "none", CARTERO_SMTP_PORT: "0", CARTERO_DATA_DIR: dataDir })
       assert.deepStrictEqual(config.localDomains, ["localhost"])
     }).pipe(Effect.scoped))
 
@@ -88,6 +88,7 @@ describe("ConfigPath.locate", () => {
       yield* Effect.promise(() => Fs.writeFile(Path.join(dir, "cartero.config.ts"), "export default {}\n"))
       assert.deepStrictEqual(ConfigPath.locate(undefined, dir), { _tag: "Found", path: Path.join(dir, "cartero.config.ts") })
       assert.deepStrictEqual(ConfigPath.locate(" ", dir), { _tag: "Found", path: Path.join(dir, "cartero.config.ts") })
+      assert.deepStrictEqual(ConfigPath.locate("none", dir), { _tag: "None" })
       assert.strictEqual(ConfigPath.workingDirectory({ INIT_CWD: "/srv/x" }, "/elsewhere"), "/srv/x")
       assert.strictEqual(ConfigPath.workingDirectory({}, "/elsewhere"), "/elsewhere")
     }).pipe(Effect.scoped))
@@ -122,7 +123,9 @@ describe("defineConfig (for what the compiler did not check)", () => {
 
   it("knows every setting docs/configuration.md documents (but the process-level ones)", async () => {
     const docs = await Fs.readFile(Path.join(import.meta.dirname, "..", "..", "..", "docs", "configuration.md"), "utf8")
-    const documented = new Set(docs.match(/CARTERO_[A-Z0-9_]+/g) ?? [])
+    // The first cell of each table row names the setting(s) documented there.
+    const firstCells = docs.split("\n").filter((l) => l.startsWith("| `CARTERO_")).map((l) => l.split("|")[1] ?? "")
+    const documented = new Set(firstCells.flatMap((cell) => cell.match(/CARTERO_[A-Z0-9_]+/g) ?? []))
     const processLevel = ["CARTERO_PROCESSES", "CARTERO_HEAP_GROWTH", "CARTERO_CONFIG"]
     const known = new Set<string>(CarteroConfig.settingNames)
     assert.deepStrictEqual([...documented].filter((v) => !known.has(v) && !processLevel.includes(v)).sort(), [])

@@ -3,7 +3,7 @@
  * the same environment variables the app reads pick the store (through `ConfigProvider.fromEnv`), the commands'
  * stdout/stderr are captured, and the queue is inspected directly to check what retry/hold/release/delete did.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Console as NodeConsole } from "node:console"
 import { randomBytes } from "node:crypto"
 import { tmpdir } from "node:os"
@@ -42,7 +42,8 @@ const cli = (env: Env, ...args: ReadonlyArray<string>): Effect.Effect<Run> =>
     const console = new NodeConsole({ stdout: sink(out), stderr: sink(err) })
     const exit = yield* Cli.run(args).pipe(
       Effect.provide(NodeServices.layer),
-      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))),
+      // No config file unless the test names one: a developer's own cartero.config.ts must not change the store.
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_CONFIG: "none", ...env } }))),
       Effect.provideService(Console.Console, console),
       Effect.exit
     )
@@ -215,6 +216,21 @@ describe("cartero (usage)", () => {
       assert.strictEqual(dashed.code, 0)
       assert.match(dashed.stdout, /cartero queue show/)
     }))
+
+  it.live("reads the store from the config file as the server does (the environment still wins)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cartero-cli-config-"))
+    const file = join(dir, "cartero.config.mjs")
+    writeFileSync(file, `export default { settings: { CARTERO_DATA_DIR: ${JSON.stringify(join(dir, "data"))} } }\n`)
+    return Effect.gen(function*() {
+      const id = yield* MailQueue.MailQueue.use((q) => q.enqueue({ envelope: Fixtures.envelope("alice@x.test", "bob@y.test"), body: Fixtures.bytes("x") })).pipe(
+        Effect.provide(queue({ CARTERO_DATA_DIR: join(dir, "data") }))
+      )
+      const listed = itemsOf(json(yield* cli({ CARTERO_CONFIG: file }, "queue", "list", "--json")))
+      assert.deepStrictEqual(listed.map((m) => m["id"]), [id])
+      const stats = yield* cli({ CARTERO_CONFIG: file, CARTERO_DATA_DIR: join(dir, "elsewhere") }, "queue", "stats")
+      assert.include(stats.stdout, join(dir, "elsewhere", "queue.sqlite"))
+    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+  })
 
   it.live("an unreachable Redis is one line naming the store operation, exit code 1", () =>
     Effect.gen(function*() {

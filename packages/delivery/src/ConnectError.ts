@@ -8,8 +8,10 @@
  *
  * @since 0.1.0
  */
-import { SmtpReply } from "@cartero/smtp"
+import type { SmtpReply } from "@cartero/smtp"
 import { Data } from "effect"
+import { describeRemote } from "./DeliveryResult.ts"
+import * as Replies from "./Replies.ts"
 
 /**
  * Why no usable session could be established:
@@ -43,29 +45,26 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
 
   /**
    * The synthetic 4yz reply that defers every recipient when no host was usable, e.g.
-   * `451 4.4.1 connection refused by 127.0.0.1:25`. RFC 3463: 4.4.1 no answer, 4.4.2 bad connection, 4.7.4/4.7.5
-   * TLS not offered / failed (as Postfix reports them), 4.7.0 authentication failed (the server's 5yz kept in the
-   * text, as Postfix's soft bounce does).
+   * `451 4.4.1 connection refused by 127.0.0.1:25`: one of the "connecting" replies of {@link Replies}, by reason
+   * (the server's own reply, e.g. an AUTH `535`, kept in the detail, as Postfix's soft bounce does).
    */
   toReply(): SmtpReply.SmtpReply {
-    const where = this.address === undefined || this.address === this.host
-      ? `${this.host}:${this.port}`
-      : `${this.host}[${this.address}]:${this.port}`
+    const where = describeRemote(this)
     switch (this.reason) {
       case "refused":
-        return SmtpReply.make(451, "4.4.1", `connection refused by ${where}`)
+        return Replies.connectionRefused(where)
       case "unreachable":
-        return SmtpReply.make(451, "4.4.1", `${where} unreachable: ${this.detail}`)
+        return Replies.hostUnreachable(where, this.detail)
       case "timeout":
-        return SmtpReply.make(451, "4.4.1", `timeout talking to ${where}: ${this.detail}`)
+        return Replies.connectTimeout(where, this.detail)
       case "tls":
-        return SmtpReply.make(451, this.detail.includes("not offered") ? "4.7.4" : "4.7.5", `TLS with ${where}: ${this.detail}`)
+        return this.detail.includes("not offered") ? Replies.tlsNotOffered(where, this.detail) : Replies.tlsFailed(where, this.detail)
       case "greeting":
-        return SmtpReply.make(451, "4.4.2", `${where} did not accept a session: ${this.detail}`)
+        return Replies.sessionNotAccepted(where, this.detail)
       case "closed":
-        return SmtpReply.make(451, "4.4.2", `connection to ${where} lost: ${this.detail}`)
+        return Replies.connectionLost(where, this.detail)
       case "auth":
-        return SmtpReply.make(451, "4.7.0", `authentication with ${where} failed: ${this.detail}`)
+        return Replies.authenticationFailed(where, this.detail)
     }
   }
 }

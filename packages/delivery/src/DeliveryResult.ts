@@ -5,8 +5,8 @@
  * Classification follows the reply class (RFC 5321 §4.2.1): 2yz delivered, 4yz deferred (retry later), 5yz failed
  * (bounce). When the remote never gave a verdict (connection refused or lost, timeout, a local policy such as
  * "8-bit message, server lacks 8BITMIME"), the client writes a *synthetic* reply in the same shape, e.g.
- * `451 4.4.1 connection refused by 127.0.0.1:25`, and marks it `synthetic: true` so a DSN does not present it as
- * the remote server's words.
+ * `451 4.4.1 connection refused by 127.0.0.1:25` (every such reply is defined in `Replies`), and marks it
+ * `synthetic: true` so a DSN does not present it as the remote server's words.
  *
  * @since 0.1.0
  */
@@ -91,14 +91,6 @@ export const all = (
   stage: Stage,
   synthetic: boolean
 ): Array<RecipientResult> => recipients.map((r) => classify(r, reply, stage, synthetic))
-
-/** A synthetic temporary reply (`451 <enhanced> <text>`). */
-export const tempReply = (enhanced: `4.${number}.${number}`, text: string): SmtpReply.SmtpReply =>
-  SmtpReply.make(451, enhanced, text)
-
-/** A synthetic permanent reply. */
-export const permReply = (code: 550 | 552 | 553 | 554, enhanced: `5.${number}.${number}`, text: string): SmtpReply.SmtpReply =>
-  SmtpReply.make(code, enhanced, text)
 
 /** Counts per outcome, for logs and metrics. */
 export const summary = (result: TransactionResult): { delivered: number; deferred: number; failed: number } => {

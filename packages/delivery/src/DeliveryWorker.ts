@@ -38,6 +38,7 @@ import * as Disposition from "./Disposition.ts"
 import * as LeaseKeeper from "./LeaseKeeper.ts"
 import type { BouncedRecipient, ClaimContext } from "./OutboundHooks.ts"
 import { OutboundPipeline, renderHeaders } from "./OutboundPipeline.ts"
+import * as Replies from "./Replies.ts"
 import * as Route from "./Route.ts"
 import { Router } from "./Router.ts"
 import { SmtpClient } from "./SmtpClient.ts"
@@ -196,9 +197,9 @@ export const make = Effect.gen(function*() {
         case "Accept":
           return router.relays(context.domain, verdict.value, "plugin")
         case "Reject":
-          return Effect.succeed({ _tag: "Bounce", domain: context.domain, reply: verdict.reply })
+          return Effect.succeed(Route.bounce(context.domain, verdict.reply))
         case "Defer":
-          return Effect.succeed({ _tag: "Defer", domain: context.domain, reply: verdict.reply })
+          return Effect.succeed(Route.defer(context.domain, verdict.reply))
       }
     })
 
@@ -224,7 +225,7 @@ export const make = Effect.gen(function*() {
         yield* Effect.logInfo("connect failed, trying the next address", describeHost(host, address), attempt.failure.message)
       }
     }
-    const reply = last?.toReply() ?? DeliveryResult.tempReply("4.4.1", `no host of ${route.domain} could be tried`)
+    const reply = last?.toReply() ?? Replies.noHostTried(route.domain)
     const first = route.hosts[0]
     return {
       result: {
@@ -250,7 +251,7 @@ export const make = Effect.gen(function*() {
     const original = yield* Effect.result(body)
     if (original._tag === "Failure") {
       yield* Effect.logError("cannot read the queued message", original.failure)
-      return all(DeliveryResult.tempReply("4.3.0", "queued message unreadable"))
+      return all(Replies.queuedMessageUnreadable)
     }
     const message = headers.success.length === 0
       ? original.success
@@ -374,7 +375,7 @@ export const make = Effect.gen(function*() {
             Effect.as<ClaimReport>({
               messageId: claim.messageId,
               domain: claim.domain,
-              route: Route.defer(claim.domain, "4.3.0", "internal error"),
+              route: Route.defer(claim.domain, Replies.internalError),
               results: [],
               bounced: [],
               dsn: false

@@ -7,7 +7,7 @@
  */
 import { Headers } from "@cartero/mime"
 import { Plugin, Runner } from "@cartero/core"
-import { Header, SmtpReply } from "@cartero/smtp"
+import { Header, type SmtpReply } from "@cartero/smtp"
 import { Context, Effect, Layer, type Scope } from "effect"
 import type {
   BouncedEvent,
@@ -21,9 +21,7 @@ import type {
   RouteVerdict,
   SendContext
 } from "./OutboundHooks.ts"
-
-/** A `route` or `beforeSend` hook could not complete: the claim is deferred with this reply. */
-export const hookFailedReply: SmtpReply.SmtpReply = SmtpReply.make(451, "4.3.0", "Temporary local problem (outbound plugin)")
+import * as Replies from "./Replies.ts"
 
 /** The pipeline: one method per outbound phase. */
 export interface Shape {
@@ -38,7 +36,8 @@ export interface Shape {
 
 type Built = Plugin.Built<OutboundHooks>
 
-const routeFailed: RouteVerdict = { _tag: "Defer", reply: hookFailedReply }
+// A `route` or `beforeSend` hook that could not complete defers the claim.
+const routeFailed: RouteVerdict = { _tag: "Defer", reply: Replies.hookFailed }
 
 /** The pipeline over already-built hooks (used by the layers; handy in tests). */
 export const fromHooks = (built: ReadonlyArray<Built>): Shape => ({
@@ -47,7 +46,7 @@ export const fromHooks = (built: ReadonlyArray<Built>): Shape => ({
   beforeSend: (context) =>
     // Re-validated: a hook may hand back a hand-made object with CR/LF in it.
     Runner.collect(built, "beforeSend", (h) => h.beforeSend?.(context)?.pipe(Effect.map((hs) => hs.map((x) => Header.make(x.name, x.value)))))
-      .pipe(Effect.mapError(() => hookFailedReply)),
+      .pipe(Effect.mapError(() => Replies.hookFailed)),
   delivered: (event) => Runner.observe(built, "delivered", (h) => h.delivered?.(event)),
   deferred: (event) => Runner.decide(built, "deferred", (h) => h.deferred?.(event), undefined),
   bounced: (event) => Runner.decide(built, "bounced", (h) => h.bounced?.(event), undefined)

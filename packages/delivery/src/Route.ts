@@ -70,19 +70,11 @@ export interface Relay {
 /** A route trying `hosts`. */
 export const hosts = (domain: string, list: ReadonlyArray<Host>): Hosts => ({ _tag: "Hosts", domain, hosts: list })
 
-/** A permanent routing failure. */
-export const bounce = (domain: string, enhanced: `5.${number}.${number}`, text: string, code: 550 | 554 = 550): Bounce => ({
-  _tag: "Bounce",
-  domain,
-  reply: SmtpReply.make(code, enhanced, text)
-})
+/** A permanent routing failure: every recipient of `domain` fails with `reply` (a 5yz from `Replies`, or a hook's). */
+export const bounce = (domain: string, reply: SmtpReply.SmtpReply): Bounce => ({ _tag: "Bounce", domain, reply })
 
-/** A temporary routing failure. */
-export const defer = (domain: string, enhanced: `4.${number}.${number}`, text: string): Defer => ({
-  _tag: "Defer",
-  domain,
-  reply: SmtpReply.make(451, enhanced, text)
-})
+/** A temporary routing failure: every recipient of `domain` is deferred with `reply` (a 4yz from `Replies`, or a hook's). */
+export const defer = (domain: string, reply: SmtpReply.SmtpReply): Defer => ({ _tag: "Defer", domain, reply })
 
 /** `host[addr]:port` list, for logs. */
 export const describe = (route: Route): string =>

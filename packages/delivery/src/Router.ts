@@ -15,7 +15,7 @@
  *    at its preference: only strictly better hosts are kept (RFC 5321 §5.1). If none remains, the mail would loop:
  *    bounce `5.4.6`.
  *
- * The router never fails: every outcome is a {@link Route.Route} value.
+ * The router never fails: every outcome is a {@link Route.Route} value, its reply one of {@link Replies}.
  *
  * @since 0.1.0
  */
@@ -24,6 +24,7 @@ import { Context, Effect, Layer, Random } from "effect"
 import * as net from "node:net"
 import { domainToASCII } from "node:url"
 import { DeliveryConfig, isSelfAddress, isSelfName, type Settings } from "./DeliveryConfig.ts"
+import * as Replies from "./Replies.ts"
 import * as Route from "./Route.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
 
@@ -103,8 +104,8 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     // the sender's mail for it.
     const names = list.map(StaticRoutes.formatRelay).join(", ")
     return resolved.some((r) => r.temporary)
-      ? Route.defer(domain, "4.4.3", `DNS lookup of relay ${names} failed`)
-      : Route.defer(domain, "4.4.4", `relay ${names} has no address`)
+      ? Route.defer(domain, Replies.relayLookupFailed(names))
+      : Route.defer(domain, Replies.relayWithoutAddress(names))
   })
 
   /** Equal preferences shuffled, groups in ascending order. */
@@ -124,7 +125,7 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
   })
 
   const viaMx = Effect.fnUntraced(function*(domain: string, records: ReadonlyArray<Mx.Mx>) {
-    if (Mx.isNullMx(records)) return Route.bounce(domain, "5.1.10", `${domain} does not accept mail (null MX)`, 550)
+    if (Mx.isNullMx(records)) return Route.bounce(domain, Replies.nullMx(domain))
     const ordered = yield* order(records)
     const resolved = yield* Effect.forEach(ordered, (mx) => resolve(mx.exchange), { concurrency: 4 })
     const candidates = ordered.map((mx, i) => ({ mx, resolved: resolved[i] ?? { addresses: [], temporary: false, nxdomain: false } }))
@@ -132,7 +133,7 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     const self = candidates.find((c) => isSelfName(settings, c.mx.exchange) || c.resolved.addresses.some((a) => isSelfAddress(settings, a)))
     const usable = self === undefined ? candidates : candidates.filter((c) => c.mx.preference < self.mx.preference)
     if (self !== undefined && usable.length === 0) {
-      return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself (MX ${self.mx.exchange})`, 554)
+      return Route.bounce(domain, Replies.loopViaMx(domain, self.mx.exchange))
     }
     const hosts: Array<Route.Host> = usable
       .filter((c) => c.resolved.addresses.length > 0)
@@ -146,21 +147,21 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
       }))
     if (hosts.length > 0) return Route.hosts(domain, hosts)
     return usable.some((c) => c.resolved.temporary)
-      ? Route.defer(domain, "4.4.3", `DNS lookup of the MX hosts of ${domain} failed temporarily`)
-      : Route.defer(domain, "4.4.4", `no MX host of ${domain} has an address`)
+      ? Route.defer(domain, Replies.mxHostsLookupFailed(domain))
+      : Route.defer(domain, Replies.mxHostsWithoutAddress(domain))
   })
 
   const implicit = Effect.fnUntraced(function*(domain: string) {
     const r = yield* resolve(domain)
     if (r.addresses.some((a) => isSelfAddress(settings, a)) || isSelfName(settings, domain)) {
-      return Route.bounce(domain, "5.4.6", `mail for ${domain} loops back to myself (implicit MX)`, 554)
+      return Route.bounce(domain, Replies.loopViaImplicitMx(domain))
     }
     if (r.addresses.length > 0) {
       return Route.hosts(domain, [{ name: domain, preference: 0, addresses: r.addresses, port: settings.port, tls: undefined, source: "implicit" }])
     }
-    if (r.temporary) return Route.defer(domain, "4.4.3", `DNS lookup of ${domain} failed temporarily`)
-    if (r.nxdomain) return Route.bounce(domain, "5.1.2", `${domain} does not exist (NXDOMAIN)`)
-    return Route.bounce(domain, "5.4.4", `${domain} has no MX and no address record`)
+    if (r.temporary) return Route.defer(domain, Replies.implicitMxLookupFailed(domain))
+    if (r.nxdomain) return Route.bounce(domain, Replies.domainNotFound(domain))
+    return Route.bounce(domain, Replies.noMxNoAddress(domain))
   })
 
   // Runs per message: untraced (Effect.fn("Router.route") made a span and captured two stacks per call;
@@ -170,12 +171,12 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     yield* Effect.annotateCurrentSpan({ "cartero.domain": lower })
     const literal = addressLiteral(lower)
     if (literal !== undefined) {
-      if (isSelfAddress(settings, literal)) return Route.bounce(lower, "5.4.6", `mail for ${lower} loops back to myself`, 554)
+      if (isSelfAddress(settings, literal)) return Route.bounce(lower, Replies.loopViaAddressLiteral(lower))
       return Route.hosts(lower, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
     }
     // DNS speaks A-labels: an internationalised domain (RFC 6531 mail) is looked up in its ASCII form.
     const domain = /^[\x00-\x7f]*$/.test(lower) ? lower : domainToASCII(lower)
-    if (domain === "") return Route.bounce(lower, "5.1.2", `${lower} is not a valid mail domain`)
+    if (domain === "") return Route.bounce(lower, Replies.invalidDomain(lower))
     const relay = StaticRoutes.lookup(settings.staticRoutes, domain)
     if (relay !== undefined) return yield* relays(domain, [relay], "static")
 
@@ -186,11 +187,11 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
       case "NoData":
         return yield* implicit(domain)
       case "NxDomain":
-        return Route.bounce(domain, "5.1.2", `${domain} does not exist (NXDOMAIN)`)
+        return Route.bounce(domain, Replies.domainNotFound(domain))
       case "InvalidQuery":
-        return Route.bounce(domain, "5.1.2", `${domain} is not a valid mail domain`)
+        return Route.bounce(domain, Replies.invalidDomain(domain))
       default:
-        return Route.defer(domain, "4.4.3", `DNS lookup of MX for ${domain} failed: ${e.reason}`)
+        return Route.defer(domain, Replies.mxLookupFailed(domain, e.reason))
     }
   })
 

@@ -10,6 +10,8 @@
  * - A broken session (timeout, connection lost, malformed reply) defers every recipient that has no final verdict
  *   yet, with a synthetic reply saying what happened; recipients already refused at RCPT keep that reply.
  *
+ * The synthetic replies written here are defined in {@link Replies}.
+ *
  * @since 0.1.0
  */
 import type { Envelope, SmtpReply } from "@cartero/smtp"
@@ -18,6 +20,7 @@ import * as Commands from "./Commands.ts"
 import { SessionError } from "./ConnectError.ts"
 import * as DeliveryResult from "./DeliveryResult.ts"
 import * as DotStuffer from "./DotStuffer.ts"
+import * as Replies from "./Replies.ts"
 import type { SmtpConnection } from "./SmtpConnection.ts"
 import type { Timeouts } from "./Timeouts.ts"
 
@@ -65,24 +68,17 @@ export const run = Effect.fnUntraced(function*(
   const caps = conn.capabilities
   const req = requirements(envelope, message)
   const where = DeliveryResult.describeRemote(conn.remote)
-  const allFail = (code: 550 | 552 | 553 | 554, enhanced: `5.${number}.${number}`, text: string) =>
-    DeliveryResult.all(recipients, DeliveryResult.permReply(code, enhanced, text), "MAIL", true)
+  const allFail = (reply: SmtpReply.SmtpReply) => DeliveryResult.all(recipients, reply, "MAIL", true)
 
-  if (envelope.params.body === "BINARYMIME") {
-    return allFail(554, "5.6.3", `BINARYMIME needs CHUNKING (BDAT), which this client does not implement`)
-  }
-  if (req.smtpUtf8 && !caps.smtpUtf8) {
-    return allFail(553, "5.6.7", `${where} does not support SMTPUTF8, required by this message`)
-  }
-  if (req.eightBit && !caps.eightBitMime) {
-    return allFail(554, "5.6.3", `${where} does not support 8BITMIME and this message has 8-bit content`)
-  }
+  if (envelope.params.body === "BINARYMIME") return allFail(Replies.binaryMimeUnsupported)
+  if (req.smtpUtf8 && !caps.smtpUtf8) return allFail(Replies.smtpUtf8Unsupported(where))
+  if (req.eightBit && !caps.eightBitMime) return allFail(Replies.eightBitMimeUnsupported(where))
   // RFC 8689: a REQUIRETLS message travels only over verified TLS to a server that promises to keep the requirement.
   if (envelope.params.requireTls === true && (conn.remote.tls?.authorized !== true || !caps.keywords.has("REQUIRETLS"))) {
-    return allFail(550, "5.7.30", `REQUIRETLS: ${where} does not offer verified TLS with REQUIRETLS`)
+    return allFail(Replies.requireTlsUnavailable(where))
   }
   if (caps.size !== undefined && caps.size > 0 && req.size !== undefined && req.size > caps.size) {
-    return allFail(552, "5.3.4", `message size ${req.size} exceeds the limit of ${caps.size} octets at ${where}`)
+    return allFail(Replies.messageTooBig(where, req.size, caps.size))
   }
 
   // A reused connection is probed with RSET: a dead one is retried elsewhere, since nothing of ours was sent yet.
@@ -175,23 +171,22 @@ export const run = Effect.fnUntraced(function*(
     })
   }
   return recipients.map((r, i) => {
-    const v = decided.get(i) ?? { reply: sessionReply(undefined, where), stage, synthetic: true }
+    const v = decided.get(i) ?? { reply: Replies.noVerdict(where), stage, synthetic: true }
     return DeliveryResult.classify(r, v.reply, v.stage, v.synthetic)
   })
 })
 
-/** The synthetic 4yz for a broken session. */
-const sessionReply = (e: SessionError | undefined, where: string): SmtpReply.SmtpReply => {
-  if (e === undefined) return DeliveryResult.tempReply("4.4.2", `no verdict from ${where}`)
+/** The synthetic 4yz for a broken session (see the transaction replies of {@link Replies}). */
+const sessionReply = (e: SessionError, where: string): SmtpReply.SmtpReply => {
   switch (e.reason) {
     case "timeout":
-      return DeliveryResult.tempReply("4.4.2", `timeout with ${where}: ${e.detail}`)
+      return Replies.sessionTimeout(where, e.detail)
     case "source":
-      return DeliveryResult.tempReply("4.3.0", `local error reading the message: ${e.detail}`)
+      return Replies.messageReadFailed(e.detail)
     case "protocol":
-      return DeliveryResult.tempReply("4.5.0", `protocol error from ${where}: ${e.detail}`)
+      return Replies.protocolError(where, e.detail)
     default:
-      return DeliveryResult.tempReply("4.4.2", `connection to ${where} lost: ${e.detail}`)
+      return Replies.connectionLost(where, e.detail)
   }
 }
 

@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import { Setting } from "@cartero/settings"
 import DNS from "dns2"
 import { Clock, Config, Context, Duration, Effect, Layer, Schedule } from "effect"
 import * as net from "node:net"
@@ -81,8 +82,12 @@ export class Dns extends Context.Service<Dns, Service>()("@cartero/dns/Dns") {
     Effect.gen(function*() {
       // A local caching resolver is the expected setup for an MTA (as for Postfix), hence the default.
       const servers = yield* Config.String("CARTERO_DNS_SERVERS").pipe(Config.withDefault("127.0.0.1:53"))
-      const timeout = yield* Config.Duration("CARTERO_DNS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(2)))
-      const cacheSize = yield* Config.Int("CARTERO_DNS_CACHE_SIZE").pipe(Config.withDefault(10_000))
+      const timeout = yield* Setting.config("CARTERO_DNS_TIMEOUT", "a duration such as 5s", Setting.duration).pipe(
+        Config.withDefault(Duration.seconds(2))
+      )
+      const cacheSize = yield* Setting.config("CARTERO_DNS_CACHE_SIZE", "an integer 0-10000000", Setting.int(0, 10_000_000)).pipe(
+        Config.withDefault(10_000)
+      )
       const nameservers = Nameserver.parseList(servers)
       if (nameservers instanceof Nameserver.NameserverError) return yield* nameservers
       return Dns.layer({ nameservers, timeout, cacheSize })

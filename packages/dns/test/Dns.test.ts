@@ -165,7 +165,7 @@ describe("Dns", () => {
   it.live("is configured from CARTERO_DNS_SERVERS by layerConfig", () =>
     Effect.gen(function*() {
       const fake = yield* FakeDns.make(zones)
-      const env = { CARTERO_DNS_SERVERS: `127.0.0.1:1, ${fake.nameserver}`, CARTERO_DNS_TIMEOUT: "150 millis" }
+      const env = { CARTERO_DNS_SERVERS: `127.0.0.1:1, ${fake.nameserver}`, CARTERO_DNS_TIMEOUT: "150ms" }
       const addresses = yield* Dns.Dns.use((dns) => dns.a("mx1.example.test")).pipe(
         Effect.provide(Dns.Dns.layerConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
       )
@@ -177,5 +177,12 @@ describe("Dns", () => {
         )
       )
       assert.strictEqual(bad._tag, "NameserverError")
+      const timeout = yield* Effect.flip(
+        Layer.build(Dns.Dns.layerConfig).pipe(
+          Effect.scoped,
+          Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_DNS_TIMEOUT: "2 seconds" } })))
+        )
+      )
+      assert.include(String(timeout), `CARTERO_DNS_TIMEOUT: expected a duration such as 5s, got "2 seconds"`)
     }))
 })

@@ -18,17 +18,11 @@
  *
  * @since 0.1.0
  */
-import { SmtpReply } from "@cartero/smtp"
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js"
+import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
 
-/** The reply to an over-long command line. */
-export const lineTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long")
-/** Sent to sessions without a transaction in progress once shutdown started (RFC 3463 4.3.2 system not accepting). */
-export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down, please try again later")
-/** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
-export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
 
 // smtp-server's HELO argument rules (isAcceptableHeloHostname): a malformed argument is left to the library's 501.
 const controls = /[\u0000-\u001f\u007f]/
@@ -87,14 +81,14 @@ export const install = (): void => {
       // An AUTH exchange in progress cannot go on with a truncated line: abandon it.
       this._nextHandler = false
       this._unrecognizedCommands++
-      if (this._unrecognizedCommands >= 10) return ReplyPatch.send(this, tooManyErrors)
-      ReplyPatch.send(this, lineTooLong)
+      if (this._unrecognizedCommands >= 10) return ReplyPatch.send(this, Replies.tooManyErrors)
+      ReplyPatch.send(this, Replies.commandTooLong)
       const next = callback ?? (() => undefined)
       setImmediate(() => this._whenWritable(next))
       return
     }
     if (extension.draining && this._nextHandler === false && !this.session.envelope.mailFrom && !isQuit(command)) {
-      return ReplyPatch.send(this, shuttingDown)
+      return ReplyPatch.send(this, Replies.shuttingDown)
     }
     if (this._nextHandler === false) extension.onCommandLine(this.session, command)
     batchReplies(this, command)

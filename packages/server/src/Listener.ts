@@ -24,6 +24,7 @@ import type { Bridge } from "./Bridge.ts"
 import * as CommandPatch from "./CommandPatch.ts"
 import * as DataHandler from "./DataHandler.ts"
 import * as Handlers from "./Handlers.ts"
+import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
 import { SmtpServerError } from "./ServerError.ts"
@@ -92,7 +93,7 @@ export const drain = (server: SMTPServer, extension: ServerExtension.ServerExten
     })
     const listening = yield* Effect.forkChild(closed)
     for (const connection of server.connections) {
-      if (CommandPatch.isIdle(connection)) ReplyPatch.send(connection, CommandPatch.shuttingDown)
+      if (CommandPatch.isIdle(connection)) ReplyPatch.send(connection, Replies.shuttingDown)
     }
     yield* Effect.sleep(pollInterval).pipe(
       Effect.repeat({ until: () => server.connections.size === 0 }),
@@ -100,7 +101,7 @@ export const drain = (server: SMTPServer, extension: ServerExtension.ServerExten
       Effect.ignore
     )
     for (const connection of server.connections) {
-      ReplyPatch.send(connection, CommandPatch.shuttingDown)
+      ReplyPatch.send(connection, Replies.shuttingDown)
       connection.close()
     }
     // Closed sockets let the listening socket's close complete; bounded in case a peer never finishes.

@@ -1,6 +1,6 @@
 /**
- * The replies this package itself decides (as opposed to plugins and smtp-server). Rendered by `SmtpReply`, so
- * their enhanced codes reach the wire exactly (see ReplyPatch).
+ * The replies this package itself decides (as opposed to plugins and smtp-server): the one place their texts are
+ * defined. Rendered by `SmtpReply`, so their enhanced codes reach the wire exactly (see ReplyPatch).
  *
  * @since 0.1.0
  */
@@ -41,5 +41,11 @@ export const bareLf = SmtpReply.make(550, "5.6.0", "Message contains bare LF; RF
 export const bareCr = SmtpReply.make(550, "5.6.0", "Message contains bare CR; RFC 5321 requires CRLF line endings")
 /** A line over 998 octets (RFC 5322 §2.1.1). */
 export const lineTooLong = SmtpReply.make(550, "5.6.0", "Message contains a line longer than 998 octets (RFC 5322 2.1.1)")
+/** An over-long command line (the session goes on). */
+export const commandTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long")
+/** Sent to sessions without a transaction in progress once shutdown started (RFC 3463 4.3.2 system not accepting). */
+export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down, please try again later")
+/** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
+export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
 /** The default reply once the queue accepted the message. */
 export const queued = (id: string) => SmtpReply.make(250, "2.6.0", `Message queued as ${id}`)

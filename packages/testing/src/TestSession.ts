@@ -1,10 +1,12 @@
 /**
- * Hook arguments as the server would hand them to plugins, for unit tests of hooks without a socket:
- * a `Connection`, a `Transaction` with accepted recipients, and a received `Message` with parsed headers.
+ * Hook arguments as Cartero hands them to plugins, for unit tests of hooks without a socket. Inbound: a
+ * `Connection`, a `Transaction` with accepted recipients, a received `Message` with parsed headers. Outbound: the
+ * claim a delivery worker is working on (`claim`) and what `beforeSend` sees of it (`send`).
  *
  * ```ts
  * const txn = TestSession.transaction(TestSession.connection({ user: "alice" }), ["bob@example.test"])
  * const verdict = yield* pipeline.rcptTo(txn, TestSession.recipient("carol@other.test"))
+ * const route = yield* outbound.route(TestSession.claim(["bob@internal.test"]))
  * ```
  *
  * @since 0.1.0
@@ -12,7 +14,7 @@
 import { type Message, Notes, type Session } from "@cartero/core"
 import { Headers } from "@cartero/mime"
 import { Address, Envelope } from "@cartero/smtp"
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 
 /** A connection from 203.0.113.5 to the MX listener, greeted as `client.test`, plain text, not authenticated. */
 export const connection = (overrides: Partial<Omit<Session.Connection, "notes">> = {}): Session.Connection => ({
@@ -66,3 +68,29 @@ export const message = (prepend: string, raw: string | Uint8Array): Message.Mess
   const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw
   return { headers: Headers.view(bytes), prepend, raw: bytes }
 }
+
+/** A claim as outbound hooks see it (`@cartero/delivery`'s `ClaimContext`): one message, one destination domain. */
+export interface Claim {
+  readonly messageId: string
+  readonly domain: string
+  readonly envelope: Envelope.Envelope
+  readonly traceId: string
+}
+
+/** The claim of a message from `sender@remote.test` to `recipients` (all of one domain, the claim's). */
+export const claim = (recipients: ReadonlyArray<string>, overrides: Partial<Claim> = {}): Claim => {
+  const rcpts = recipients.map(recipient)
+  return {
+    messageId: "msg-1",
+    domain: rcpts[0]?.address.domain.toLowerCase() ?? "example.test",
+    envelope: Envelope.make(address("sender@remote.test"), rcpts),
+    traceId: "trace-1",
+    ...overrides
+  }
+}
+
+/** What `beforeSend` sees of a claim (`@cartero/delivery`'s `SendContext`): the claim and the queued message. */
+export const send = (recipients: ReadonlyArray<string>, raw: string | Uint8Array, overrides: Partial<Claim> = {}) => ({
+  ...claim(recipients, overrides),
+  message: Effect.succeed(typeof raw === "string" ? new TextEncoder().encode(raw) : raw)
+})

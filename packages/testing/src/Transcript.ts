@@ -70,7 +70,9 @@ export class TranscriptMismatch extends Data.TaggedError("TranscriptMismatch")<{
   readonly conversation: ReadonlyArray<string>
 }> {
   override get message(): string {
-    const actual = this.actual.length === 0 ? "(nothing)" : this.actual.map(SmtpTestClient.visible).join("\n            ")
+    // vitest rewrites `actual`/`expected` of a thrown error into strings for its diff view, then reads `message`.
+    const lines: ReadonlyArray<string> = Array.isArray(this.actual) ? this.actual : [String(this.actual)]
+    const actual = lines.length === 0 ? "(nothing)" : lines.map(SmtpTestClient.visible).join("\n            ")
     return [
       `transcript failed at line ${this.line}: ${this.step}`,
       `  expected: ${this.expected}`,

@@ -1,7 +1,7 @@
 /**
  * `cartero queue list|show|retry|hold|release|delete|stats`: the operator's view of the mail queue, on whichever
- * store the environment selects (`AppQueue`: `CARTERO_REDIS_URL` → Redis, else SQLite under
- * `CARTERO_DATA_DIR`). Every command prints a table, or JSON with `--json` (shapes in `Views.ts`).
+ * store the settings select (`AppQueue`: `CARTERO_REDIS_URL` → Redis, else SQLite under `CARTERO_DATA_DIR`; from the
+ * environment and the config file, as the server reads them). Every command prints a table, or JSON with `--json` (shapes in `Views.ts`).
  *
  * The store is provided per subcommand, so `cartero queue --help` never opens a database or connects to Redis.
  * The actions take several ids and act on every one that exists; unknown ids are reported together at the end
@@ -31,7 +31,7 @@ const print = (asJson: boolean, value: unknown, table: string) =>
   Console.log(asJson ? JSON.stringify(value, null, 2) : table)
 
 const withQueue = <const Name extends string, Input, ContextInput, E, R>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
-  Command.provide(self, AppQueue.AppQueue.layer)
+  Command.provide(self, AppQueue.AppQueue.layerConfig)
 
 const list = Command.make(
   "list",
