@@ -1,6 +1,6 @@
 import { Plugin } from "@cartero/core"
 import { SmtpServer } from "@cartero/server"
-import { TempDir, Transcript } from "@cartero/testing"
+import { TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Exit, Layer } from "effect"
 import * as Fs from "node:fs/promises"
@@ -9,10 +9,10 @@ import { AppConfig } from "../src/AppConfig.ts"
 import * as CarteroConfig from "../src/CarteroConfig.ts"
 import * as ConfigFile from "../src/ConfigFile.ts"
 import * as ConfigPath from "../src/ConfigPath.ts"
+import * as PolicyDialog from "./fixtures/policyDialog.ts"
 import { MtaApp } from "../src/MtaApp.ts"
 
 const tempDir = TempDir.make()
-const { listFiles } = TempDir
 const fixture = Path.join(import.meta.dirname, "fixtures", "cartero.config.ts")
 const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
 
@@ -33,26 +33,7 @@ describe("the config file, in-process (sources)", () => {
       // The environment wins (port 0, not the file's 2626); the file wins over the app's default (localhost).
       assert.notStrictEqual(mx.port, 2626)
       assert.deepStrictEqual(config.localDomains, ["example.test"])
-      yield* Transcript.run({ host: mx.host, port: mx.port }, String.raw`
-        <~ 220
-        -> EHLO client.test
-        <~ 250
-        -> MAIL FROM:<alice@remote.test>
-        <- 250 2.1.0 Accepted
-        -> RCPT TO:<blocked@example.test>
-        <- 550 5.7.1 Recipient refused by policy
-        -> RCPT TO:<bob@example.test>
-        <- 250 2.1.5 Accepted
-        -> DATA
-        <~ 354
-        => Subject: hi\r\n\r\nHello.\r\n.\r\n
-        <- 250 2.0.0 Ok: delivered as *
-      `)
-      const files = yield* listFiles(dataDir)
-      const stored = files.filter((f) => f.startsWith("mail/example.test/"))
-      assert.deepStrictEqual(stored.map((f) => f.split("/").slice(0, 5).join("/")), ["mail/example.test/bob/Maildir/new"])
-      const text = yield* Effect.promise(() => Fs.readFile(Path.join(dataDir, stored[0] ?? ""), "utf8"))
-      assert.match(text, /^X-Policy: checked\r\nReceived: /)
+      yield* PolicyDialog.check(mx.port, dataDir)
     }).pipe(Effect.scoped))
 
   it.live("without a file (CARTERO_CONFIG=none: whatever is in the working directory) the app runs on its defaults", () =>

@@ -2,16 +2,16 @@
  * The config file as an operator uses it: a `cartero.config.ts` in a directory of its own (outside the workspace),
  * the app built with it and started as `pnpm start` starts it (the bundle), then mail over SMTP and the Maildir.
  */
-import { TempDir, Transcript } from "@cartero/testing"
+import { TempDir } from "@cartero/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as AppProcess from "./support/AppProcess.ts"
+import * as PolicyDialog from "./fixtures/policyDialog.ts"
 
 const tempDir = TempDir.make()
-const { listFiles } = TempDir
 
 // The operator's directory: the fixture config, copied where nothing of the workspace is above it.
 const operatorDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cartero-operator-"))
@@ -45,28 +45,7 @@ describe("the config file, with the bundle", () => {
       yield* AppProcess.waitFor(running, "cartero started")
       assert.include(running.output.stdout, `config=${configFile}`, running.output.stderr)
       assert.include(running.output.stdout, "localDomains=example.test")
-      yield* Transcript.run({ host: "127.0.0.1", port: mxPort(running.output.stdout) }, String.raw`
-        <~ 220
-        -> EHLO client.test
-        <~ 250
-        -> MAIL FROM:<alice@remote.test>
-        <- 250 2.1.0 Accepted
-        -> RCPT TO:<blocked@example.test>
-        <- 550 5.7.1 Recipient refused by policy
-        -> RCPT TO:<bob@example.test>
-        <- 250 2.1.5 Accepted
-        -> DATA
-        <~ 354
-        => Subject: hi\r\n\r\nHello.\r\n.\r\n
-        <- 250 2.0.0 Ok: delivered as *
-        -> QUIT
-        <~ 221
-      `)
-      const stored = (yield* listFiles(dataDir)).filter((f) => f.startsWith("mail/example.test/"))
-      assert.strictEqual(stored.length, 1)
-      assert.match(stored[0] ?? "", /^mail\/example\.test\/bob\/Maildir\/new\//)
-      const text = Fs.readFileSync(Path.join(dataDir, stored[0] ?? ""), "utf8")
-      assert.match(text, /^X-Policy: checked\r\nReceived: /)
+      yield* PolicyDialog.check(mxPort(running.output.stdout), dataDir)
       running.child.kill("SIGTERM")
       assert.strictEqual(yield* AppProcess.waitExit(running), 0)
     }).pipe(Effect.scoped))
