@@ -5,9 +5,12 @@
  * - Mechanism: `PLAIN` (RFC 4616, one round trip with an initial response) when offered, else `LOGIN` (the
  *   de-facto standard of older relays, two challenges). Nothing else: CRAM-MD5 and DIGEST-MD5 are deprecated, and
  *   the SCRAM family would need the server's salt handling for no gain once TLS protects the exchange.
- * - Only over TLS: the password never crosses an unencrypted session unless the credentials say
- *   `allowPlaintextAuth` (loopback tests, a relay on a trusted network). The check is the caller's
- *   ({@link SmtpConnection}), which knows whether the session is encrypted.
+ * - Only to a verified peer: the password is sent only over TLS to a server whose certificate verifies for the
+ *   name we connect to (against Node's CAs or the hop's `TlsPolicy.ca`), so that a man-in-the-middle who presents
+ *   a certificate of its own gets nothing. `allowPlaintextAuth` lifts both rules (loopback tests, a relay on a
+ *   trusted network), `allowUnverifiedPeer` only the second (a relay with a certificate that cannot be verified,
+ *   on a network the operator trusts). The checks are the caller's ({@link SmtpConnection}), which knows the
+ *   session's state.
  * - The password is a `Redacted` and leaves it only to be base64-encoded into the one command line that carries it;
  *   no log line, error detail or result contains it (errors carry the user name and the server's reply only).
  *
@@ -28,6 +31,11 @@ export interface Credentials {
    * Default `false`: such a session fails with `ConnectError` reason `auth` before the password is sent.
    */
   readonly allowPlaintextAuth?: boolean
+  /**
+   * Send AUTH over TLS to a server whose certificate does not verify (self-signed, expired, another name). Default
+   * `false`: such a session fails with `ConnectError` reason `auth` before the password is sent.
+   */
+  readonly allowUnverifiedPeer?: boolean
 }
 
 /** The mechanisms this client speaks, in order of preference. */
@@ -37,11 +45,12 @@ export type Mechanism = "PLAIN" | "LOGIN"
 export const make = (
   user: string,
   password: string | Redacted.Redacted<string>,
-  options?: { readonly allowPlaintextAuth?: boolean }
+  options?: { readonly allowPlaintextAuth?: boolean; readonly allowUnverifiedPeer?: boolean }
 ): Credentials => ({
   user,
   password: typeof password === "string" ? Redacted.make(password) : password,
-  ...(options?.allowPlaintextAuth === true ? { allowPlaintextAuth: true } : {})
+  ...(options?.allowPlaintextAuth === true ? { allowPlaintextAuth: true } : {}),
+  ...(options?.allowUnverifiedPeer === true ? { allowUnverifiedPeer: true } : {})
 })
 
 /** The mechanism to use among those the server offered (upper case), or `undefined` when none is supported. */
@@ -64,7 +73,7 @@ export const poolKey = (credentials: Credentials | undefined): string => {
     .update(Redacted.value(credentials.password))
     .digest("base64url")
     .slice(0, 22)
-  return `auth:${mac}${credentials.allowPlaintextAuth === true ? ":plain-ok" : ""}`
+  return `auth:${mac}${credentials.allowPlaintextAuth === true ? ":plain-ok" : ""}${credentials.allowUnverifiedPeer === true ? ":unverified-ok" : ""}`
 }
 
 /** How an AUTH exchange ended, when the session survived it. */

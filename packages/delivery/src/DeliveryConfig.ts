@@ -13,6 +13,8 @@
  * | `CARTERO_SMARTHOST` [none] | `host[:port]`: send everything there instead of MX routing |
  * | `CARTERO_SMARTHOST_USER` [none] | authenticate at the smarthost as this user (AUTH PLAIN/LOGIN, over TLS only) |
  * | `CARTERO_SMARTHOST_PASSWORD` [none] | its password (read as `Redacted`; both or neither, and only with a smarthost) |
+ * | `CARTERO_SMARTHOST_CA` [Node's CAs] | PEM file of the CAs the smarthost's certificate is verified against (a private CA) |
+ * | `CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER` [false] | send the password even when the smarthost's certificate does not verify (loudly logged) |
  * | `CARTERO_STATIC_ROUTES` [none] | `domain=host[:port],.sub.example=[ip]:port` |
  * | `CARTERO_OUTBOUND_TLS` [opportunistic] | `none`, `opportunistic` or `required` (verified) |
  * | `CARTERO_OUTBOUND_ADDRESS_PREFERENCE` [ipv6] | which family of an MX host's addresses to try first |
@@ -36,13 +38,14 @@
  */
 import { Setting } from "@cartero/settings"
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { readFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as Auth from "./Auth.ts"
 import type { Relay } from "./Route.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
-import type * as TlsPolicy from "./TlsPolicy.ts"
+import * as TlsPolicy from "./TlsPolicy.ts"
 
 /** The settings. */
 export interface Settings {
@@ -103,9 +106,26 @@ export class DeliveryConfig extends Context.Service<DeliveryConfig, Settings>()(
   static readonly layerConfig: Layer.Layer<DeliveryConfig, Config.ConfigError> = Layer.effect(
     DeliveryConfig,
     Effect.gen(function*() {
-      return DeliveryConfig.of(yield* config)
+      const settings = yield* config
+      if (settings.staticRoutes.smarthost?.auth?.allowUnverifiedPeer === true) {
+        yield* Effect.logWarning(
+          "CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER is on: the smarthost password goes to whatever server answers " +
+            "for it, even one whose certificate does not verify (a man-in-the-middle's)"
+        )
+      }
+      return DeliveryConfig.of(settings)
     })
   )
+}
+
+/** A PEM file's contents, or `undefined` when it cannot be read or holds no certificate. */
+const readPem = (path: string): string | undefined => {
+  try {
+    const text = readFileSync(path.trim(), "utf8")
+    return text.includes("-----BEGIN CERTIFICATE-----") ? text : undefined
+  } catch {
+    return undefined
+  }
 }
 
 const names = (s: string): ReadonlyArray<string> => Setting.list(s).map((x) => x.toLowerCase())
@@ -127,6 +147,10 @@ export const config: Config.Config<Settings> = Config.all({
   smarthost: Config.option(Setting.config("CARTERO_SMARTHOST", "host[:port] or [ip]:port", StaticRoutes.parseRelay)),
   smarthostUser: Config.option(Config.String("CARTERO_SMARTHOST_USER")),
   smarthostPassword: Config.option(Config.Redacted("CARTERO_SMARTHOST_PASSWORD")),
+  smarthostCa: Config.option(Setting.config("CARTERO_SMARTHOST_CA", "a readable PEM file", readPem)),
+  smarthostUnverified: Setting.config("CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER", "true or false", Setting.boolean).pipe(
+    Config.withDefault(false)
+  ),
   domains: Setting.config("CARTERO_STATIC_ROUTES", "domain=host[:port],...", StaticRoutes.parseDomains).pipe(
     Config.withDefault(new Map<string, Relay>() as ReadonlyMap<string, Relay>)
   ),
@@ -150,7 +174,7 @@ export const config: Config.Config<Settings> = Config.all({
     Config.withDefault(defaults.shutdownTimeout)
   ),
   retry: RetryPolicy.config
-}).pipe(Config.mapEffect(({ domains, smarthost, smarthostPassword, smarthostUser, ...rest }) => {
+}).pipe(Config.mapEffect(({ domains, smarthost, smarthostCa, smarthostPassword, smarthostUnverified, smarthostUser, ...rest }) => {
   // Empty values count as unset (docs/configuration.md), for the password too.
   const user = Option.getOrUndefined(smarthostUser)?.trim() || undefined
   const password = Option.getOrUndefined(Option.filter(smarthostPassword, (p) => Redacted.value(p) !== ""))
@@ -161,13 +185,21 @@ export const config: Config.Config<Settings> = Config.all({
     } (smarthost credentials need both)`
     : user !== undefined && relay === undefined
     ? "CARTERO_SMARTHOST_USER: credentials given but CARTERO_SMARTHOST is not set"
+    : Option.isSome(smarthostCa) && relay === undefined
+    ? "CARTERO_SMARTHOST_CA: given but CARTERO_SMARTHOST is not set"
     : undefined
   if (problem !== undefined) return Effect.fail(new Config.ConfigError(new ConfigProvider.SourceError({ message: problem })))
-  const auth = user !== undefined && password !== undefined ? Auth.make(user, password) : undefined
+  const auth = user !== undefined && password !== undefined ? Auth.make(user, password, { allowUnverifiedPeer: smarthostUnverified }) : undefined
+  // The smarthost is verified against its own CAs when given (its certificate is checked before AUTH either way).
+  const ca = Option.getOrUndefined(smarthostCa)
+  const tls: TlsPolicy.TlsPolicy | undefined = ca === undefined ? undefined : TlsPolicy.make(rest.tls, { verify: rest.tls === "required", ca })
   const settings: Settings = {
     ...defaults,
     ...rest,
-    staticRoutes: StaticRoutes.make({ smarthost: relay === undefined || auth === undefined ? relay : { ...relay, auth }, domains })
+    staticRoutes: StaticRoutes.make({
+      smarthost: relay === undefined ? undefined : { ...relay, ...(auth === undefined ? {} : { auth }), ...(tls === undefined ? {} : { tls }) },
+      domains
+    })
   }
   return Effect.succeed(settings)
 }))

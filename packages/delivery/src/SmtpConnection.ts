@@ -208,6 +208,13 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
         }); allowPlaintextAuth is for trusted relays only`
       )
     }
+    if (tlsInfo !== undefined && !tlsInfo.authorized && credentials.allowUnverifiedPeer !== true && credentials.allowPlaintextAuth !== true) {
+      return yield* connectError(
+        "auth",
+        `AUTH requires a verified certificate and ${host}'s does not verify (${tlsInfo.authorizationError ?? "unknown reason"}); ` +
+          "the password was not sent (trust its CA, or allow an unverified peer explicitly)"
+      )
+    }
     if (capabilities.auth.length === 0) return yield* connectError("auth", "AUTH not offered (credentials configured for this relay)")
     const outcome = yield* Auth.authenticate(command, credentials, capabilities.auth, timeouts.command).pipe(Effect.mapError(fromSession))
     if (outcome._tag === "Rejected") return yield* connectError("auth", outcome.detail, outcome.reply)

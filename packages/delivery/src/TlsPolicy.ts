@@ -42,7 +42,7 @@ export const none: TlsPolicy = { mode: "none", verify: false }
 export const required = (options?: Omit<TlsPolicy, "mode">): TlsPolicy => ({ verify: true, ...options, mode: "required" })
 
 /** A policy with the given mode and options. */
-export const make = (mode: TlsMode, options?: Omit<TlsPolicy, "mode">): TlsPolicy => ({ verify: false, ...options, mode })
+export const make = (mode: TlsMode, options?: Partial<Omit<TlsPolicy, "mode">>): TlsPolicy => ({ verify: false, ...options, mode })
 
 /**
  * A stable string for the pool key: two requests share connections only when their policies would have made the

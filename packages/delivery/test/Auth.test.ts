@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SmtpReply } from "@cartero/smtp"
+import { TestTls } from "@cartero/testing"
 import { Effect, Redacted } from "effect"
 import * as Auth from "../src/Auth.ts"
 import * as Capabilities from "../src/Capabilities.ts"
@@ -12,6 +13,8 @@ import * as RawServer from "./support/RawServer.ts"
 
 const relay = Auth.make("relay", "s3cret")
 const opportunistic = TlsPolicy.opportunistic
+/** Opportunistic TLS that trusts the test relay's certificate (the test kit's `localhost` / `127.0.0.1` one). */
+const trusted = TlsPolicy.make("opportunistic", { ca: TestTls.cert })
 
 describe("Auth: units", () => {
   it("EHLO parsing: AUTH and the pre-standard AUTH= form; mechanism choice PLAIN > LOGIN", () => {
@@ -46,7 +49,7 @@ describe("SmtpClient: AUTH", () => {
     Effect.gen(function*() {
       const server = yield* AuthServer.make()
       const client = yield* SmtpClient.make(clientOptions())
-      const r = yield* client.send({ host: "127.0.0.1", port: server.port, tls: opportunistic, auth: relay, envelope: envelope(["a"]), message: message() })
+      const r = yield* client.send({ host: "127.0.0.1", port: server.port, tls: trusted, auth: relay, envelope: envelope(["a"]), message: message() })
       assert.deepStrictEqual(r.recipients.map((x) => x._tag), ["Delivered"])
       assert.isDefined(r.remote.tls)
       assert.deepStrictEqual(server.auths, [{ method: "PLAIN", user: "relay", ok: true, secure: true }])
@@ -58,7 +61,7 @@ describe("SmtpClient: AUTH", () => {
     Effect.gen(function*() {
       const server = yield* AuthServer.make({ methods: ["LOGIN"] })
       const client = yield* SmtpClient.make(clientOptions())
-      const r = yield* client.send({ host: "127.0.0.1", port: server.port, tls: opportunistic, auth: relay, envelope: envelope(["a", "b"]), message: message() })
+      const r = yield* client.send({ host: "127.0.0.1", port: server.port, tls: trusted, auth: relay, envelope: envelope(["a", "b"]), message: message() })
       assert.deepStrictEqual(r.recipients.map((x) => x._tag), ["Delivered", "Delivered"])
       assert.deepStrictEqual(server.auths, [{ method: "LOGIN", user: "relay", ok: true, secure: true }])
       assert.deepStrictEqual(server.messages[0]?.rcptTo, ["a@dest.test", "b@dest.test"])
@@ -87,6 +90,31 @@ describe("SmtpClient: AUTH", () => {
       assert.deepStrictEqual(server.auths, [{ method: "PLAIN", user: "relay", ok: true, secure: false }])
     }))
 
+  it.live("a certificate that does not verify (a man-in-the-middle's): the password is not sent; allowUnverifiedPeer opts in", () =>
+    Effect.gen(function*() {
+      // The relay presents a self-signed certificate the client does not trust: what an attacker on the path would.
+      const server = yield* AuthServer.make()
+      const client = yield* SmtpClient.make(clientOptions())
+      const e = yield* Effect.flip(client.send({ host: "127.0.0.1", port: server.port, tls: opportunistic, auth: relay, envelope: envelope(["a"]), message: message() }))
+      assert.strictEqual(e.reason, "auth")
+      assert.match(
+        SmtpReply.toString(e.toReply()),
+        /^451 4\.7\.0 authentication with 127\.0\.0\.1:\d+ failed: AUTH requires a verified certificate and 127\.0\.0\.1's does not verify \(DEPTH_ZERO_SELF_SIGNED_CERT\); the password was not sent/
+      )
+      assert.deepStrictEqual(server.auths, [], "no AUTH command reached the server")
+      assert.deepStrictEqual(server.messages, [])
+      const r = yield* client.send({
+        host: "127.0.0.1",
+        port: server.port,
+        tls: opportunistic,
+        auth: Auth.make("relay", "s3cret", { allowUnverifiedPeer: true }),
+        envelope: envelope(["a"]),
+        message: message()
+      })
+      assert.strictEqual(r.recipients[0]?._tag, "Delivered")
+      assert.deepStrictEqual(server.auths, [{ method: "PLAIN", user: "relay", ok: true, secure: true }])
+    }))
+
   it.live("wrong password (535) and 454: ConnectError auth, deferred 451 4.7.0 by sendOrDefer; the password appears nowhere", () =>
     Effect.gen(function*() {
       const secret = "wr0ng-passw0rd"
@@ -94,10 +122,10 @@ describe("SmtpClient: AUTH", () => {
       for (const [options, code] of [[{}, "535"], [{ authReply: 454 }, "454"]] as const) {
         const server = yield* AuthServer.make(options)
         const client = yield* SmtpClient.make(clientOptions())
-        const e = yield* Effect.flip(client.send({ host: "127.0.0.1", port: server.port, tls: opportunistic, auth: wrong, envelope: envelope(["a"]), message: message() }))
+        const e = yield* Effect.flip(client.send({ host: "127.0.0.1", port: server.port, tls: trusted, auth: wrong, envelope: envelope(["a"]), message: message() }))
         assert.strictEqual(e.reason, "auth")
         assert.strictEqual(e.reply?.code, Number(code))
-        const r = yield* client.sendOrDefer({ host: "127.0.0.1", port: server.port, tls: opportunistic, auth: wrong, envelope: envelope(["a", "b"]), message: message() })
+        const r = yield* client.sendOrDefer({ host: "127.0.0.1", port: server.port, tls: trusted, auth: wrong, envelope: envelope(["a", "b"]), message: message() })
         assert.deepStrictEqual(r.recipients.map((x) => [x._tag, x.stage, x.synthetic]), [["Deferred", "connect", true], ["Deferred", "connect", true]])
         const text = SmtpReply.toString(r.recipients[0]?.reply ?? SmtpReply.make(250, "2.0.0", ""))
         assert.match(text, new RegExp(`^451 4\\.7\\.0 authentication with 127\\.0\\.0\\.1:\\d+ failed: AUTH PLAIN as "relay" refused: ${code} `))
@@ -133,7 +161,7 @@ describe("SmtpClient: AUTH", () => {
       const client = yield* SmtpClient.make(clientOptions())
       const alice = Auth.make("alice", "pa")
       const send = (auth: Auth.Credentials | undefined) =>
-        client.send({ host: "127.0.0.1", port: server.port, tls: opportunistic, ...(auth !== undefined ? { auth } : {}), envelope: envelope(["a"]), message: message() })
+        client.send({ host: "127.0.0.1", port: server.port, tls: trusted, ...(auth !== undefined ? { auth } : {}), envelope: envelope(["a"]), message: message() })
       const first = yield* send(alice)
       const other = yield* send(Auth.make("bob", "pb"))
       const anonymous = yield* send(undefined)

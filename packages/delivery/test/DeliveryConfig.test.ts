@@ -1,5 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Exit, Layer, Redacted } from "effect"
+import { TestTls } from "@cartero/testing"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { DeliveryConfig, tlsFor } from "../src/DeliveryConfig.ts"
 
 const read = (env: Record<string, string>) =>
@@ -93,5 +97,29 @@ describe("DeliveryConfig", () => {
         assert.include(text, name)
         assert.notInclude(text, "s3cret")
       }
+    }))
+
+  it.effect("the smarthost's CAs and the loudly named opt-out of its verification", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "cartero-ca-"))
+      const ca = join(dir, "ca.pem")
+      writeFileSync(ca, TestTls.cert)
+      const relay = { CARTERO_SMARTHOST: "smtp.relay.test:587", CARTERO_SMARTHOST_USER: "relay", CARTERO_SMARTHOST_PASSWORD: "s3cret" }
+      const plain = yield* read(relay)
+      assert.isTrue(Exit.isSuccess(plain) && plain.value.staticRoutes.smarthost?.auth?.allowUnverifiedPeer === undefined, "verified by default")
+      const trusted = yield* read({ ...relay, CARTERO_SMARTHOST_CA: ca })
+      const tls = Exit.isSuccess(trusted) ? trusted.value.staticRoutes.smarthost?.tls : undefined
+      assert.deepStrictEqual([tls?.mode, tls?.ca], ["opportunistic", TestTls.cert])
+      const optOut = yield* read({ ...relay, CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER: "yes" })
+      assert.isTrue(Exit.isSuccess(optOut) && optOut.value.staticRoutes.smarthost?.auth?.allowUnverifiedPeer === true)
+      for (const [env, text] of [
+        [{ ...relay, CARTERO_SMARTHOST_CA: join(dir, "missing.pem") }, `CARTERO_SMARTHOST_CA: expected a readable PEM file, got "${join(dir, "missing.pem")}"`],
+        [{ CARTERO_SMARTHOST_CA: ca }, "CARTERO_SMARTHOST_CA: given but CARTERO_SMARTHOST is not set"],
+        [{ ...relay, CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER: "maybe" }, "CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER: expected true or false"]
+      ] as const) {
+        const exit = yield* read(env)
+        assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), text)
+      }
+      rmSync(dir, { recursive: true, force: true })
     }))
 })

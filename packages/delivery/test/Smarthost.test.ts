@@ -2,7 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Dns } from "@cartero/dns"
 import { MailQueue } from "@cartero/queue"
 import { SmtpReply } from "@cartero/smtp"
+import { TestTls } from "@cartero/testing"
 import { ConfigProvider, Context, Effect, Layer, Logger, References } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { inspect } from "node:util"
 import * as Auth from "../src/Auth.ts"
 import * as RetryPolicy from "../src/RetryPolicy.ts"
@@ -39,6 +43,13 @@ const fromEnv = (env: Record<string, string>, logs?: Array<string>) =>
     return Context.get(yield* Layer.build(layer), MailQueue.MailQueue)
   })
 
+/** A PEM file of the test relay's certificate, to trust it as an operator trusts a private CA. */
+const testCa = (() => {
+  const file = join(mkdtempSync(join(tmpdir(), "cartero-ca-")), "relay-ca.pem")
+  writeFileSync(file, TestTls.cert)
+  return file
+})()
+
 const replyOf = (r: { readonly lastReply: SmtpReply.SmtpReply | undefined } | undefined) =>
   r?.lastReply === undefined ? "" : SmtpReply.toString(r.lastReply)
 
@@ -49,7 +60,8 @@ describe("DeliveryWorker: smarthost with credentials", () => {
       const queue = yield* fromEnv({
         CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
         CARTERO_SMARTHOST_USER: "relay",
-        CARTERO_SMARTHOST_PASSWORD: "s3cret"
+        CARTERO_SMARTHOST_PASSWORD: "s3cret",
+        CARTERO_SMARTHOST_CA: testCa
       })
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test", "carol@elsewhere.test"]), body: body() })
       const shown = yield* settled(queue, id)
@@ -65,7 +77,8 @@ describe("DeliveryWorker: smarthost with credentials", () => {
       const queue = yield* fromEnv({
         CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
         CARTERO_SMARTHOST_USER: "relay",
-        CARTERO_SMARTHOST_PASSWORD: "not-the-password"
+        CARTERO_SMARTHOST_PASSWORD: "not-the-password",
+        CARTERO_SMARTHOST_CA: testCa
       }, logs)
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
       const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
@@ -79,6 +92,39 @@ describe("DeliveryWorker: smarthost with credentials", () => {
       assert.notInclude(logged, Buffer.from("\u0000relay\u0000not-the-password").toString("base64"))
       assert.strictEqual((yield* queue.list()).items.length, 1, "no DSN queued")
       assert.strictEqual(server.messages.length, 0)
+    }).pipe(Effect.scoped))
+})
+
+describe("DeliveryWorker: the smarthost password goes to a verified peer only", () => {
+  it.live("a relay whose certificate does not verify (a man-in-the-middle): no AUTH sent, deferred 451 4.7.0, nothing delivered", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const queue = yield* fromEnv({
+        CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
+        CARTERO_SMARTHOST_USER: "relay",
+        CARTERO_SMARTHOST_PASSWORD: "s3cret"
+      })
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      const shown = yield* eventually(queue.show(id).pipe(Effect.map((m) => (m.recipients[0]?.state === "deferred" ? m : undefined))))
+      assert.match(replyOf(shown.recipients[0]), /^451 4\.7\.0 authentication with 127\.0\.0\.1:\d+ failed: AUTH requires a verified certificate/)
+      assert.deepStrictEqual(server.auths, [], "the password never left")
+      assert.deepStrictEqual(server.messages, [])
+    }).pipe(Effect.scoped))
+
+  it.live("CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER=true sends it anyway, and says so at start", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const logs: Array<string> = []
+      const queue = yield* fromEnv({
+        CARTERO_SMARTHOST: `127.0.0.1:${server.port}`,
+        CARTERO_SMARTHOST_USER: "relay",
+        CARTERO_SMARTHOST_PASSWORD: "s3cret",
+        CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER: "true"
+      }, logs)
+      const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
+      assert.strictEqual((yield* settled(queue, id)).recipients[0]?.state, "delivered")
+      assert.deepStrictEqual(server.auths.map((a) => [a.user, a.ok]), [["relay", true]])
+      assert.include(logs.join("\n"), "CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER is on")
     }).pipe(Effect.scoped))
 })
 
@@ -109,7 +155,16 @@ describe("DeliveryWorker: MX name and address", () => {
         pipeline: OutboundPipeline.OutboundPipeline.layer([capture]),
         settings: {
           tls: "opportunistic",
-          staticRoutes: StaticRoutes.make({ domains: { "dest.test": { host: "relay.dest.test", port: server.port, auth: Auth.make("relay", "s3cret") } } })
+          staticRoutes: StaticRoutes.make({
+            domains: {
+              "dest.test": {
+                host: "relay.dest.test",
+                port: server.port,
+                // relay.dest.test is not a name on the test certificate: this test is about names, not trust
+                auth: Auth.make("relay", "s3cret", { allowUnverifiedPeer: true })
+              }
+            }
+          })
         }
       })
       const id = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: body() })
