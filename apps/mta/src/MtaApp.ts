@@ -52,7 +52,12 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
   // One queue and one resolver, shared by the inbound plugins, the workers and the outbound plugins.
   const shared = Layer.mergeAll(AppQueue.AppQueue.layer, Dns.Dns.layerConfig)
   const server = SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer(config.plugins ?? Defaults.plugins)))
-  const delivery = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layer(config.outbound ?? Defaults.outbound)).pipe(
+  // Loop detection knows our listeners without a setting: a next hop at one of their endpoints is us.
+  const self = Effect.map(SmtpServer.SmtpServer, (s) => ({
+    endpoints: s.listeners.map((l) => ({ address: l.host, port: l.port })),
+    names: [s.hostname]
+  }))
+  const delivery = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layer(config.outbound ?? Defaults.outbound), self).pipe(
     Layer.provide(server)
   )
   return announce(configFile).pipe(

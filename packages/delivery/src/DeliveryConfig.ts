@@ -8,7 +8,8 @@
  * |---|---|
  * | `CARTERO_HOSTNAME` [OS host name] | our name: EHLO (wire it into the client), loop detection, DSN `Reporting-MTA` |
  * | `CARTERO_SELF_NAMES` [none] | more names of this server (comma separated) for loop detection |
- * | `CARTERO_SELF_ADDRESSES` [none] | IP addresses our listeners answer on, for loop detection |
+ * | `CARTERO_SELF_ADDRESSES` [none] | more IP addresses that are us (behind NAT, a load balancer), for loop detection |
+ * | `CARTERO_MAX_HOPS` [100] | a queued message with more `Received:` fields is bounced (`554 5.4.6`), not sent |
  * | `CARTERO_OUTBOUND_PORT` [25] | destination port for MX routing (tests, submission relays) |
  * | `CARTERO_SMARTHOST` [none] | `host[:port]`: send everything there instead of MX routing |
  * | `CARTERO_SMARTHOST_USER` [none] | authenticate at the smarthost as this user (AUTH PLAIN/LOGIN, over TLS only) |
@@ -37,6 +38,7 @@
  * @since 0.1.0
  */
 import { Setting } from "@cartero/settings"
+import { HopCount } from "@cartero/smtp"
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 import * as net from "node:net"
@@ -55,6 +57,14 @@ export interface Settings {
   readonly selfNames: ReadonlyArray<string>
   /** Addresses that are us: an MX resolving to one of them is a loop. */
   readonly selfAddresses: ReadonlyArray<string>
+  /**
+   * The sockets our listeners are bound to (the app fills them in from the server, see `layerConfigWith`): a next
+   * hop at one of them, static route and smarthost included, is a loop. A wildcard address (`0.0.0.0`, `::`)
+   * stands for every address of this machine's interfaces.
+   */
+  readonly selfEndpoints: ReadonlyArray<Endpoint>
+  /** Most `Received:` fields a queued message may carry; more is a loop, bounced rather than sent (RFC 5321 §6.3). */
+  readonly maxHops: number
   /** Destination port for MX and implicit-MX routes (and relays without a port). */
   readonly port: number
   readonly staticRoutes: StaticRoutes.StaticRoutes
@@ -77,11 +87,19 @@ export interface Settings {
   readonly retry: RetryPolicy.RetryPolicy
 }
 
+/** A bound socket: an IP address (or a wildcard) and a port. */
+export interface Endpoint {
+  readonly address: string
+  readonly port: number
+}
+
 /** Defaults (Postfix-like limits, port 25, opportunistic TLS, no static routes, no loop addresses). */
 export const defaults: Settings = {
   hostname: os.hostname().toLowerCase(),
   selfNames: [],
   selfAddresses: [],
+  selfEndpoints: [],
+  maxHops: HopCount.defaultLimit,
   port: 25,
   staticRoutes: StaticRoutes.empty,
   tls: "opportunistic",
@@ -102,11 +120,22 @@ export class DeliveryConfig extends Context.Service<DeliveryConfig, Settings>()(
   static readonly layer = (overrides: Partial<Settings> = {}): Layer.Layer<DeliveryConfig> =>
     Layer.succeed(DeliveryConfig, DeliveryConfig.of({ ...defaults, ...overrides }))
 
-  /** From `Config` (environment variables by default); see the module documentation. */
-  static readonly layerConfig: Layer.Layer<DeliveryConfig, Config.ConfigError> = Layer.effect(
+  /**
+   * From `Config`, with what only the running app knows merged in: the endpoints its listeners are bound to and the
+   * names they answer to (the reference app passes `SmtpServer.listeners`), so that loop detection needs no setting.
+   */
+  static readonly layerConfigWith = <R>(
+    self: Effect.Effect<{ readonly endpoints?: ReadonlyArray<Endpoint>; readonly names?: ReadonlyArray<string> }, never, R>
+  ): Layer.Layer<DeliveryConfig, Config.ConfigError, R> => Layer.effect(
     DeliveryConfig,
     Effect.gen(function*() {
-      const settings = yield* config
+      const configured = yield* config
+      const known = yield* self
+      const settings: Settings = {
+        ...configured,
+        selfEndpoints: [...configured.selfEndpoints, ...(known.endpoints ?? [])],
+        selfNames: [...new Set([...configured.selfNames, ...(known.names ?? []).map((n) => n.toLowerCase())])]
+      }
       if (settings.staticRoutes.smarthost?.auth?.allowUnverifiedPeer === true) {
         yield* Effect.logWarning(
           "CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER is on: the smarthost password goes to whatever server answers " +
@@ -116,6 +145,9 @@ export class DeliveryConfig extends Context.Service<DeliveryConfig, Settings>()(
       return DeliveryConfig.of(settings)
     })
   )
+
+  /** From `Config` (environment variables by default); see the module documentation. */
+  static readonly layerConfig: Layer.Layer<DeliveryConfig, Config.ConfigError> = DeliveryConfig.layerConfigWith(Effect.succeed({}))
 }
 
 /** A PEM file's contents, or `undefined` when it cannot be read or holds no certificate. */
@@ -143,6 +175,7 @@ export const config: Config.Config<Settings> = Config.all({
   selfAddresses: Setting.config("CARTERO_SELF_ADDRESSES", "IP addresses, comma separated", addresses).pipe(
     Config.withDefault(defaults.selfAddresses)
   ),
+  maxHops: Setting.config("CARTERO_MAX_HOPS", "an integer 1-1000", Setting.int(1, 1000)).pipe(Config.withDefault(defaults.maxHops)),
   port: Setting.config("CARTERO_OUTBOUND_PORT", "a port 1-65535", Setting.int(1, 65535)).pipe(Config.withDefault(defaults.port)),
   smarthost: Config.option(Setting.config("CARTERO_SMARTHOST", "host[:port] or [ip]:port", StaticRoutes.parseRelay)),
   smarthostUser: Config.option(Config.String("CARTERO_SMARTHOST_USER")),
@@ -212,6 +245,45 @@ export const isSelfName = (settings: Settings, name: string): boolean => {
 
 /** Whether `address` is one of our addresses. */
 export const isSelfAddress = (settings: Settings, address: string): boolean => settings.selfAddresses.includes(address.toLowerCase())
+
+const wildcards: ReadonlySet<string> = new Set(["0.0.0.0", "::", "::0"])
+
+/** The addresses of this machine's interfaces (loopback included), `::ffff:`-mapped IPv4 unwrapped. */
+const localAddresses = (): ReadonlySet<string> => {
+  const out = new Set<string>()
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) out.add(i.address.toLowerCase())
+  }
+  return out
+}
+
+const unmapped = (address: string): string => {
+  const a = address.toLowerCase()
+  return a.startsWith("::ffff:") && net.isIPv4(a.slice(7)) ? a.slice(7) : a
+}
+
+/**
+ * Whether `address:port` is one of our listeners: bound there, or bound to a wildcard of the address's family
+ * (`::` also takes IPv4, as Node's dual-stack sockets do) and `address` is an address of this machine. Loopback
+ * addresses other than the interfaces' own (127.0.0.2 …) count as local, as the kernel delivers them to us.
+ */
+export const isSelfEndpoint = (settings: Settings, address: string, port: number): boolean => {
+  if (settings.selfEndpoints.length === 0) return false
+  const a = unmapped(address)
+  let local: ReadonlySet<string> | undefined
+  const isLocal = () => {
+    local ??= localAddresses()
+    return local.has(a) || a.startsWith("127.") || a === "::1"
+  }
+  return settings.selfEndpoints.some((e) => {
+    if (e.port !== port) return false
+    const bound = unmapped(e.address)
+    if (bound === a) return true
+    if (!wildcards.has(bound)) return false
+    if (bound === "0.0.0.0" && !net.isIPv4(a)) return false
+    return isLocal()
+  })
+}
 
 /**
  * The TLS policy for a hop without its own, under the configured mode. No `servername`: the worker passes the MX

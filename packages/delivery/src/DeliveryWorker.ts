@@ -25,12 +25,12 @@
  */
 import { LogGate } from "@cartero/hotpath"
 import { type Claim, MailQueue, type QueueError } from "@cartero/queue"
-import { Address, type Envelope, SmtpReply, Verdict } from "@cartero/smtp"
+import { Address, type Envelope, HopCount, SmtpReply, Verdict } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
 import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Random } from "effect"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
-import { DeliveryConfig, type Settings, tlsFor } from "./DeliveryConfig.ts"
+import { DeliveryConfig, type Endpoint, type Settings, tlsFor } from "./DeliveryConfig.ts"
 import * as DeliveryMetrics from "./DeliveryMetrics.ts"
 import * as DeliveryResult from "./DeliveryResult.ts"
 import * as DestinationLimits from "./DestinationLimits.ts"
@@ -86,11 +86,13 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
    * The whole outbound side from configuration: {@link DeliveryConfig.layerConfig}, an `SmtpClient` whose EHLO
    * name is `CARTERO_HOSTNAME`, the {@link Router} and the given outbound pipeline. The app still provides the
    * `MailQueue` (with its retry policy, e.g. `MailQueue.layerConfig`) and `Dns` (e.g. `Dns.layerConfig`); the
-   * pipeline's plugins may use `DeliveryConfig` (provided here).
+   * pipeline's plugins may use `DeliveryConfig` (provided here). `self` adds what the running app knows about
+   * itself to loop detection (`DeliveryConfig.layerConfigWith`).
    */
-  static readonly layerConfig = <E, R>(
-    pipeline: Layer.Layer<OutboundPipeline, E, R>
-  ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, Exclude<R, DeliveryConfig> | MailQueue.MailQueue | Dns.Dns> => {
+  static readonly layerConfig = <E, R, RS = never>(
+    pipeline: Layer.Layer<OutboundPipeline, E, R>,
+    self?: Effect.Effect<{ readonly endpoints?: ReadonlyArray<Endpoint>; readonly names?: ReadonlyArray<string> }, never, RS>
+  ): Layer.Layer<DeliveryWorker, E | Config.ConfigError, Exclude<R, DeliveryConfig> | MailQueue.MailQueue | Dns.Dns | RS> => {
     const client = Layer.unwrap(Effect.gen(function*() {
       const settings = yield* DeliveryConfig
       return SmtpClient.layer({
@@ -101,7 +103,10 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         pool: { maxIdlePerKey: Math.min(settings.destinationConcurrency, settings.maxConnections) }
       })
     }))
-    const deps = Layer.mergeAll(Router.layer, client, pipeline).pipe(Layer.provideMerge(DeliveryConfig.layerConfig))
+    const config: Layer.Layer<DeliveryConfig, Config.ConfigError, RS> = self === undefined
+      ? DeliveryConfig.layerConfig
+      : DeliveryConfig.layerConfigWith(self)
+    const deps = Layer.mergeAll(Router.layer, client, pipeline).pipe(Layer.provideMerge(config))
     return DeliveryWorker.layer.pipe(Layer.provide(deps))
   }
 
@@ -253,6 +258,10 @@ export const make = Effect.gen(function*() {
       yield* Effect.logError("cannot read the queued message", original.failure)
       return all(Replies.queuedMessageUnreadable)
     }
+    // A message queued with more hops than allowed (received under a higher limit, or queued by code that skipped
+    // the listener's check) would go on looping: bounce it rather than send it.
+    const hops = HopCount.count(original.success)
+    if (hops > settings.maxHops) return all(Replies.tooManyHops(hops, settings.maxHops))
     const message = headers.success.length === 0
       ? original.success
       : new Uint8Array(Buffer.concat([renderHeaders(headers.success), original.success]))

@@ -108,6 +108,17 @@ export const loopViaImplicitMx = (domain: string) => loop(domain, " (implicit MX
 /** An address literal (`user@[192.0.2.1]`) naming one of our own addresses; 5.4.6. */
 export const loopViaAddressLiteral = (domain: string) => loop(domain, "")
 
+/**
+ * A static route or the smarthost points at one of our own listeners: our configuration is wrong, not the
+ * destination; 5.3.5 "system incorrectly configured" (RFC 3463), as Postfix says for a relayhost that is itself.
+ */
+export const loopViaRelay = (domain: string, relay: string) =>
+  SmtpReply.make(554, "5.3.5", `mail for ${domain} loops back to myself (relay ${relay} is one of my listeners)`)
+
+/** The queued message carries more `Received:` fields than the hop limit: a mail loop (RFC 5321 §6.3); 5.4.6. */
+export const tooManyHops = (hops: number, limit: number) =>
+  SmtpReply.make(554, "5.4.6", `too many hops: ${hops} Received: fields and the limit is ${limit}; a mail loop?`)
+
 /** The MX lookup itself failed (SERVFAIL, REFUSED, timeout); 4.4.3 "directory server failure". */
 export const mxLookupFailed = (domain: string, reason: string) =>
   SmtpReply.make(451, "4.4.3", `DNS lookup of MX for ${domain} failed: ${reason}`)

@@ -11,9 +11,12 @@
  *    When none is left: defer `4.4.3` if some lookup failed temporarily, else (MX hosts that exist but have no
  *    address) defer `4.4.4` — usually a transient DNS mistake at the receiver, and the queue's maximum age bounds
  *    the retries; an implicit MX without address is final (the domain publishes no way to reach it): bounce `5.4.4`.
- * 5. Loop detection: an MX host that is us (one of our names, or resolving to one of our addresses) cuts the list
- *    at its preference: only strictly better hosts are kept (RFC 5321 §5.1). If none remains, the mail would loop:
- *    bounce `5.4.6`.
+ * 5. Loop detection: an MX host that is us (one of our names, resolving to one of our addresses, or to one of our
+ *    listeners' endpoints at the outbound port) cuts the list at its preference: only strictly better hosts are kept
+ *    (RFC 5321 §5.1). If none remains, the mail would loop: bounce `5.4.6`. A static route or the smarthost that
+ *    resolves to one of our listeners' endpoints is our own misconfiguration: bounce `5.3.5`. Relays chosen by a
+ *    `route` hook are not checked (re-injection into another listener, after a content filter, is a pattern); the
+ *    `Received:` hop count bounds those.
  *
  * The router never fails: every outcome is a {@link Route.Route} value, its reply one of {@link Replies}.
  *
@@ -23,7 +26,7 @@ import { Dns, DnsError, Mx } from "@cartero/dns"
 import { Context, Effect, Layer, Random } from "effect"
 import * as net from "node:net"
 import { domainToASCII } from "node:url"
-import { DeliveryConfig, isSelfAddress, isSelfName, type Settings } from "./DeliveryConfig.ts"
+import { DeliveryConfig, isSelfAddress, isSelfEndpoint, isSelfName, type Settings } from "./DeliveryConfig.ts"
 import * as Replies from "./Replies.ts"
 import * as Route from "./Route.ts"
 import * as StaticRoutes from "./StaticRoutes.ts"
@@ -80,10 +83,20 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     )
   }
 
+  /** One of our addresses, or one of our listeners at the port MX-routed mail goes to. */
+  const isSelf = (address: string) => isSelfAddress(settings, address) || isSelfEndpoint(settings, address, settings.port)
+
   // Runs per message: untraced (Effect.fn("Router.relays") made a span and captured two stacks per call;
   // docs/benchmarks.md, "Profile and optimisations").
   const relays = Effect.fnUntraced(function*(domain: string, list: ReadonlyArray<Route.Relay>, source: Route.Source = "static") {
     const resolved = yield* Effect.forEach(list, (r) => resolve(r.host), { concurrency: 4 })
+    if (source === "static") {
+      const self = list.find((relay, i) => {
+        const port = relay.port ?? settings.port
+        return (resolved[i]?.addresses ?? []).some((a) => isSelfEndpoint(settings, a, port))
+      })
+      if (self !== undefined) return Route.bounce(domain, Replies.loopViaRelay(domain, StaticRoutes.formatRelay(self)))
+    }
     const hosts: Array<Route.Host> = []
     list.forEach((relay, i) => {
       const addresses = resolved[i]?.addresses ?? []
@@ -130,7 +143,7 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     const resolved = yield* Effect.forEach(ordered, (mx) => resolve(mx.exchange), { concurrency: 4 })
     const candidates = ordered.map((mx, i) => ({ mx, resolved: resolved[i] ?? { addresses: [], temporary: false, nxdomain: false } }))
 
-    const self = candidates.find((c) => isSelfName(settings, c.mx.exchange) || c.resolved.addresses.some((a) => isSelfAddress(settings, a)))
+    const self = candidates.find((c) => isSelfName(settings, c.mx.exchange) || c.resolved.addresses.some((a) => isSelf(a)))
     const usable = self === undefined ? candidates : candidates.filter((c) => c.mx.preference < self.mx.preference)
     if (self !== undefined && usable.length === 0) {
       return Route.bounce(domain, Replies.loopViaMx(domain, self.mx.exchange))
@@ -153,7 +166,7 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
 
   const implicit = Effect.fnUntraced(function*(domain: string) {
     const r = yield* resolve(domain)
-    if (r.addresses.some((a) => isSelfAddress(settings, a)) || isSelfName(settings, domain)) {
+    if (r.addresses.some((a) => isSelf(a)) || isSelfName(settings, domain)) {
       return Route.bounce(domain, Replies.loopViaImplicitMx(domain))
     }
     if (r.addresses.length > 0) {
@@ -171,7 +184,7 @@ export const make = (dns: Dns.Service, settings: Settings): Router["Service"] =>
     yield* Effect.annotateCurrentSpan({ "cartero.domain": lower })
     const literal = addressLiteral(lower)
     if (literal !== undefined) {
-      if (isSelfAddress(settings, literal)) return Route.bounce(lower, Replies.loopViaAddressLiteral(lower))
+      if (isSelf(literal)) return Route.bounce(lower, Replies.loopViaAddressLiteral(lower))
       return Route.hosts(lower, [{ name: literal, preference: 0, addresses: [literal], port: settings.port, tls: undefined, source: "literal" }])
     }
     // DNS speaks A-labels: an internationalised domain (RFC 6531 mail) is looked up in its ASCII form.

@@ -23,6 +23,7 @@ describe("DeliveryConfig", () => {
         assert.strictEqual(d.value.tls, "opportunistic")
         assert.strictEqual(d.value.destinationConcurrency, 20)
         assert.strictEqual(d.value.maxConnections, 100)
+        assert.strictEqual(d.value.maxHops, 100)
         assert.isUndefined(d.value.staticRoutes.smarthost)
       }
       const all = yield* read({
@@ -37,7 +38,8 @@ describe("DeliveryConfig", () => {
         CARTERO_DELIVERY_WORKERS: "8",
         CARTERO_DESTINATION_CONCURRENCY: "2",
         CARTERO_DESTINATION_RATE_DELAY: "500ms",
-        CARTERO_MAX_CONNECTIONS: "10"
+        CARTERO_MAX_CONNECTIONS: "10",
+        CARTERO_MAX_HOPS: "50"
       })
       assert.isTrue(Exit.isSuccess(all))
       if (Exit.isSuccess(all)) {
@@ -46,6 +48,7 @@ describe("DeliveryConfig", () => {
         assert.deepStrictEqual(s.selfNames, ["mail.example.com", "mx2.example.com"])
         assert.deepStrictEqual(s.selfAddresses, ["192.0.2.1", "2001:db8::1"])
         assert.strictEqual(s.port, 2525)
+        assert.strictEqual(s.maxHops, 50)
         assert.deepStrictEqual(s.staticRoutes.smarthost, { host: "smtp.relay.test", port: 587 })
         assert.deepStrictEqual(s.staticRoutes.domains.get("example.org"), { host: "10.0.0.5", port: 25 })
         assert.deepStrictEqual([s.tls, s.addressPreference, s.workers, s.destinationConcurrency, s.maxConnections], ["required", "ipv4", 8, 2, 10])
@@ -63,6 +66,7 @@ describe("DeliveryConfig", () => {
         ["CARTERO_OUTBOUND_TLS", "sometimes"],
         ["CARTERO_DESTINATION_CONCURRENCY", "0"],
         ["CARTERO_MAX_CONNECTIONS", "-1"],
+        ["CARTERO_MAX_HOPS", "0"],
         ["CARTERO_SELF_ADDRESSES", "not-an-ip"],
         ["CARTERO_STATIC_ROUTES", "example.org"]
       ] as const) {

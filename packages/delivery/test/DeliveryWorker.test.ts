@@ -165,6 +165,22 @@ describe("DeliveryWorker: bounces", () => {
       assert.notInclude(texts, "Remote-MTA", "no remote said anything")
     }).pipe(Effect.scoped))
 
+  it.live("a queued message with more Received: fields than the hop limit is bounced 5.4.6, never sent", () =>
+    Effect.gen(function*() {
+      const { queue, sink } = yield* setup({ settings: { maxHops: 3 } })
+      const received = (n: number) => Array.from({ length: n }, (_, i) => `Received: from hop${i}.test\r\n`).join("")
+      const looping = Buffer.concat([Buffer.from(received(4)), Buffer.from(body("looping"))])
+      const fine = Buffer.concat([Buffer.from(received(3)), Buffer.from(body("fine"))])
+      const a = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: looping })
+      const b = yield* queue.enqueue({ envelope: envelope("sender@origin.test", ["bob@dest.test"]), body: fine })
+      assert.strictEqual(replyOf((yield* settled(queue, a)).recipients[0]), "554 5.4.6 too many hops: 4 Received: fields and the limit is 3; a mail loop?")
+      assert.strictEqual((yield* settled(queue, b)).recipients[0]?.state, "delivered")
+      const got = yield* sink.awaitMessages(2)
+      const texts = got.map((m) => m.data.toString("latin1"))
+      assert.isTrue(texts.some((t) => t.includes("Subject: fine") && !t.includes("Delivery-Status")))
+      assert.isFalse(texts.some((t) => t.includes("Subject: looping") && !t.includes("Status: 5.4.6")), "the looping message went out only inside its DSN")
+    }).pipe(Effect.scoped))
+
   it.live("a null-sender message that fails produces no bounce", () =>
     Effect.gen(function*() {
       const { queue, sink } = yield* setup({ sink: { rcptTo: () => SmtpSink.reply(550, "5.1.1 no such user") } })

@@ -4,7 +4,7 @@ import type { MemoryDns } from "@cartero/dns"
 import { SmtpReply } from "@cartero/smtp"
 import { Effect, Layer } from "effect"
 import * as Auth from "../src/Auth.ts"
-import { DeliveryConfig, type Settings } from "../src/DeliveryConfig.ts"
+import { DeliveryConfig, defaults, isSelfEndpoint, type Settings } from "../src/DeliveryConfig.ts"
 import type * as Route from "../src/Route.ts"
 import { Router } from "../src/Router.ts"
 import * as StaticRoutes from "../src/StaticRoutes.ts"
@@ -123,6 +123,44 @@ describe("Router", () => {
       // by address: the MX name is an alias of one of our listener addresses
       assert.strictEqual(replyOf(yield* route("selfaddr.test", { selfAddresses: ["127.0.0.53"] }), "Bounce").slice(0, 9), "554 5.4.6")
       assert.strictEqual(hostsOf(yield* route("selfaddr.test")).length, 1)
+    }))
+
+  it.effect("our listeners' endpoints are us: an MX, the implicit MX or a literal at one of them at the outbound port loops (5.4.6)", () =>
+    Effect.gen(function*() {
+      const listening = { selfEndpoints: [{ address: "127.0.0.53", port: 2525 }] }
+      assert.strictEqual(replyOf(yield* route("selfaddr.test", listening), "Bounce"), "554 5.4.6 mail for selfaddr.test loops back to myself (MX alias.selfaddr.test)")
+      assert.strictEqual(replyOf(yield* route("[127.0.0.53]", listening), "Bounce"), "554 5.4.6 mail for [127.0.0.53] loops back to myself")
+      // another port on the same address is another server (a content filter, a second instance)
+      assert.strictEqual(hostsOf(yield* route("selfaddr.test", { selfEndpoints: [{ address: "127.0.0.53", port: 2526 }] })).length, 1)
+      // a wildcard listener is every local address, loopback included
+      const wildcard = { selfEndpoints: [{ address: "0.0.0.0", port: 2525 }] }
+      assert.strictEqual(replyOf(yield* route("implicit.test", wildcard), "Bounce"), "554 5.4.6 mail for implicit.test loops back to myself (implicit MX)")
+      assert.strictEqual(replyOf(yield* route("implicit.test", { selfEndpoints: [{ address: "::", port: 2525 }] }), "Bounce").slice(0, 9), "554 5.4.6")
+      // an IPv4 wildcard does not take IPv6; `::` takes both (dual stack); mapped IPv4 is IPv4
+      const at = (selfEndpoints: ReadonlyArray<{ address: string; port: number }>, address: string, port = 2525) =>
+        isSelfEndpoint({ ...defaults, selfEndpoints }, address, port)
+      assert.isFalse(at([{ address: "0.0.0.0", port: 2525 }], "::1"))
+      assert.isTrue(at([{ address: "::", port: 2525 }], "127.0.0.1"))
+      assert.isTrue(at([{ address: "127.0.0.1", port: 2525 }], "::ffff:127.0.0.1"))
+      assert.isFalse(at([{ address: "0.0.0.0", port: 2525 }], "192.0.2.1"), "not an address of this machine")
+      assert.isFalse(at([], "127.0.0.1"))
+    }))
+
+  it.effect("a static route or the smarthost at one of our listeners bounces 5.3.5; elsewhere on the machine it is used", () =>
+    Effect.gen(function*() {
+      const smarthost = StaticRoutes.make({ smarthost: { host: "relay.test", port: 587 } })
+      const selfEndpoints = [{ address: "127.0.0.44", port: 587 }]
+      assert.strictEqual(
+        replyOf(yield* route("anything.test", { staticRoutes: smarthost, selfEndpoints }), "Bounce"),
+        "554 5.3.5 mail for anything.test loops back to myself (relay relay.test:587 is one of my listeners)"
+      )
+      const domain = StaticRoutes.make({ domains: { "example.test": { host: "127.0.0.33" } } })
+      assert.strictEqual(replyOf(yield* route("example.test", { staticRoutes: domain, selfEndpoints: [{ address: "0.0.0.0", port: 2525 }] }), "Bounce").slice(0, 9), "554 5.3.5")
+      // a content filter on another local port is not a loop
+      assert.strictEqual(hostsOf(yield* route("anything.test", { staticRoutes: smarthost, selfEndpoints: [{ address: "127.0.0.44", port: 25 }] })).length, 1)
+      // nor a relay a route hook picks (re-injection is deliberate; the hop count bounds it)
+      const picked = yield* run(Router.use((r) => r.relays("x.test", [{ host: "127.0.0.44", port: 587 }], "plugin")), { selfEndpoints })
+      assert.strictEqual(hostsOf(picked).length, 1)
     }))
 
   it.effect("static routes and smarthost bypass MX; address literals go straight to the address", () =>

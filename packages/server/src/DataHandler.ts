@@ -2,8 +2,8 @@
  * DATA, once the client was told to go ahead (the `data` phase ran at the DATA command, see `Handlers`): reads the
  * message with the streaming checks of `DataReader`, then runs the `message` → `queue` phases and answers once.
  *
- * - A message that fails a check (size, bare CR/LF, 998-octet line) is refused without running any hook and
- *   nothing is stored: `552 5.3.4` or `550 5.6.0`.
+ * - A message that fails a check (size, bare CR/LF, 998-octet line, more `Received:` fields than the hop limit) is
+ *   refused without running any hook and nothing is stored: `552 5.3.4`, `550 5.6.0` or `554 5.4.6`.
  * - The `Received:` header is rendered first and put in `Message.prepend`; headers that `data` and `message`
  *   verdicts add are prepended above it, each phase's on top of the previous ones (newest first, as trace and
  *   authentication headers are meant to be read, RFC 5321 §4.4, RFC 8601 §5), in the order the verdict lists them.
@@ -15,7 +15,7 @@
 import type { Message, Pipeline, Session } from "@cartero/core"
 import { LogGate } from "@cartero/hotpath"
 import { Headers } from "@cartero/mime"
-import { type Header, Verdict } from "@cartero/smtp"
+import { type Header, HopCount, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import type { SMTPServerDataStream, SMTPServerError, SMTPServerSession } from "smtp-server"
 import { DataReader, type Result } from "./DataReader.ts"
@@ -104,15 +104,20 @@ export const make = (ctx: Context) =>
     if (state === undefined || txn === undefined) return callback(ReplyPatch.toError(Replies.needMail))
     state.txn = undefined
     const result = reader.finish()
-    if (result._tag !== "Ok") {
-      const reply = refusal(result, ctx.options.maxMessageSize)
+    const hops = result._tag === "Ok" ? HopCount.count(result.raw) : 0
+    const refused = result._tag !== "Ok"
+      ? { reason: result._tag, reply: refusal(result, ctx.options.maxMessageSize) }
+      : HopCount.exceeds(hops, ctx.options.maxHops)
+      ? { reason: "TooManyHops", reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
+      : undefined
+    if (refused !== undefined || result._tag !== "Ok") {
       ctx.bridge.fire(
         session.id,
         Effect.logInfo("message refused").pipe(
-          Effect.annotateLogs({ txn: txn.id, reason: result._tag, size: reader.received })
+          Effect.annotateLogs({ txn: txn.id, reason: refused?.reason ?? result._tag, size: reader.received })
         )
       )
-      return callback(ReplyPatch.toError(reply))
+      return callback(ReplyPatch.toError(refused?.reply ?? Replies.tempFail))
     }
     const view = SessionState.transaction(state, txn)
     const received = receivedHeader(state, txn, ctx.options.hostname)

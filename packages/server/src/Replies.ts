@@ -47,5 +47,8 @@ export const commandTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long
 export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down, please try again later")
 /** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
 export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
+/** More `Received:` fields than the hop limit: a mail loop (RFC 5321 §6.3; RFC 3463 5.4.6 routing loop detected). */
+export const tooManyHops = (hops: number, limit: number) =>
+  SmtpReply.make(554, "5.4.6", `Too many hops: ${hops} Received: fields and the limit is ${limit}; a mail loop?`)
 /** The default reply once the queue accepted the message. */
 export const queued = (id: string) => SmtpReply.make(250, "2.6.0", `Message queued as ${id}`)

@@ -62,6 +62,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const dataDir = (yield* optional("CARTERO_DATA_DIR", "a directory path", (s) => (s === "" ? undefined : s))) ?? "./data"
   const maxMessageSize = yield* optional("CARTERO_MAX_MESSAGE_SIZE", "a size in bytes such as 26214400, 512K or 25M", Setting.size)
   const maxRecipients = yield* optional("CARTERO_MAX_RECIPIENTS", "an integer 1-100000", Setting.int(1, 100_000))
+  const maxHops = yield* optional("CARTERO_MAX_HOPS", "an integer 1-1000", Setting.int(1, 1000))
   const maxLineLength = yield* optional("CARTERO_MAX_LINE_LENGTH", "an integer 512-65536", Setting.int(512, 65_536))
   const socketTimeout = yield* optional("CARTERO_SMTP_TIMEOUT", "a duration such as 300s or 5m", millis)
   const shutdownTimeout = yield* optional("CARTERO_SHUTDOWN_TIMEOUT", "a duration such as 10s", millis)
@@ -84,6 +85,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
       : { selfSigned: { dataDir: path.resolve(dataDir) } },
     ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
     ...(maxRecipients !== undefined ? { maxRecipients } : {}),
+    ...(maxHops !== undefined ? { maxHops } : {}),
     ...(maxLineLength !== undefined ? { maxLineLength } : {}),
     ...(socketTimeout !== undefined ? { socketTimeout: socketTimeout } : {}),
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),

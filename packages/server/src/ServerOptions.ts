@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type { Session } from "@cartero/core"
+import { HopCount } from "@cartero/smtp"
 import { Duration } from "effect"
 import * as os from "node:os"
 
@@ -57,6 +58,11 @@ export interface SmtpServerOptions {
   /** Recipients per transaction; beyond, `452 4.5.3`. Default 100. */
   readonly maxRecipients?: number
   /**
+   * Most `Received:` fields a message may carry with the one this server adds (RFC 5321 §6.3); more is a mail loop,
+   * refused with `554 5.4.6` at the end of DATA. Default 100.
+   */
+  readonly maxHops?: number
+  /**
    * Longest command line in octets (without CRLF). Default 2048: RFC 5321's 512 plus room for ESMTP parameters,
    * as Postfix's `line_length_limit`. Longer lines get `500 5.5.2` and the session goes on.
    */
@@ -96,6 +102,7 @@ export interface ResolvedOptions {
   readonly tls: TlsSource | undefined
   readonly maxMessageSize: number
   readonly maxRecipients: number
+  readonly maxHops: number
   readonly maxLineLength: number
   readonly socketTimeout: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
@@ -134,6 +141,7 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   tls: options.tls,
   maxMessageSize: options.maxMessageSize ?? defaultMaxMessageSize,
   maxRecipients: options.maxRecipients ?? defaultMaxRecipients,
+  maxHops: options.maxHops ?? HopCount.defaultLimit,
   maxLineLength: options.maxLineLength ?? defaultMaxLineLength,
   socketTimeout: Duration.fromInputUnsafe(options.socketTimeout ?? "5 minutes"),
   shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds"),

@@ -118,6 +118,32 @@ describe("size", () => {
   })
 })
 
+describe("mail loops", () => {
+  const hops = (n: number) => Array.from({ length: n }, (_, i) => `Received: from hop${i}.test by x\\r\\n`).join("")
+
+  it.live("a message that would carry more Received: fields than the limit gets 554 5.4.6, nothing stored", () => {
+    const rec = recorder()
+    return transcript([domain, rec.plugin], S`
+      ${ehlo}
+      ${envelope}
+      => ${hops(3)}Subject: loop\r\n\r\nbody\r\n.\r\n
+      <- 554 5.4.6 Too many hops: 3 Received: fields and the limit is 3; a mail loop?
+      -> NOOP
+      <- 250 2.0.0 OK
+    `, { maxHops: 3 }).pipe(Effect.tap(() => Effect.sync(() => assert.strictEqual(rec.messages.length, 0))))
+  })
+
+  it.live("one hop fewer is accepted, RECEIVED: in any case counts, Received: in the body does not", () => {
+    const rec = recorder()
+    return transcript([domain, rec.plugin], S`
+      ${ehlo}
+      ${envelope}
+      => ${hops(1)}RECEIVED: from other.test\r\nSubject: ok\r\n\r\n${hops(5)}.\r\n
+      <~ 250 2.6.0
+    `, { maxHops: 3 }).pipe(Effect.tap(() => Effect.sync(() => assert.strictEqual(rec.messages.length, 1))))
+  })
+})
+
 describe("998-octet lines", () => {
   it.live("a line of 998 octets is accepted", () => {
     const rec = recorder()

@@ -35,6 +35,7 @@ describe("ServerConfig.load", () => {
         tls: { certFile: "/etc/c.pem", keyFile: "/etc/k.pem" },
         maxMessageSize: 10 * 1024 * 1024,
         maxRecipients: 50,
+        maxHops: 30,
         maxLineLength: 4096,
         socketTimeout: 120_000,
         shutdownTimeout: 1_500,
@@ -49,6 +50,7 @@ describe("ServerConfig.load", () => {
       CARTERO_DATA_DIR: "/tmp/x",
       CARTERO_MAX_MESSAGE_SIZE: "10M",
       CARTERO_MAX_RECIPIENTS: "50",
+      CARTERO_MAX_HOPS: "30",
       CARTERO_MAX_LINE_LENGTH: "4096",
       CARTERO_SMTP_TIMEOUT: "2m",
       CARTERO_SHUTDOWN_TIMEOUT: "1500ms",
@@ -68,6 +70,7 @@ describe("ServerConfig.load", () => {
         `CARTERO_MAX_MESSAGE_SIZE: expected a size in bytes such as 26214400, 512K or 25M, got "lots"`
       ],
       ["CARTERO_MAX_RECIPIENTS", "0", `CARTERO_MAX_RECIPIENTS: expected an integer 1-100000, got "0"`],
+      ["CARTERO_MAX_HOPS", "0", `CARTERO_MAX_HOPS: expected an integer 1-1000, got "0"`],
       ["CARTERO_MAX_LINE_LENGTH", "100", `CARTERO_MAX_LINE_LENGTH: expected an integer 512-65536, got "100"`],
       ["CARTERO_SMTP_TIMEOUT", "soon", `CARTERO_SMTP_TIMEOUT: expected a duration such as 300s or 5m, got "soon"`],
       ["CARTERO_REVERSE_DNS", "maybe", `CARTERO_REVERSE_DNS: expected true or false, got "maybe"`]
