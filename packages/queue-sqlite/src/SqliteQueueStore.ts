@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { Setting } from "@cartero/settings"
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { Ids, Listing, QueueError, QueueRecord, QueuedMessage, QueueStore } from "@cartero/queue"
@@ -69,7 +69,13 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
     const db = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
-          mkdirSync(dirname(options.filename), { recursive: true })
+          // The database holds message bodies: owner only, like Maildir (0700/0600). SQLite gives the -wal and -shm
+          // files the main file's mode; an existing file from an older version is tightened too.
+          mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 })
+          if (options.filename !== ":memory:") {
+            closeSync(openSync(options.filename, "a", 0o600))
+            chmodSync(options.filename, 0o600)
+          }
           const db = new Database(options.filename)
           Migrations.migrate(db, { synchronous: options.synchronous ?? "FULL" })
           return db
