@@ -9,7 +9,7 @@
  */
 import { Result } from "effect"
 
-export const scenarios = ["accept", "e2e", "wire", "sink", "mime", "queue", "help"] as const
+export const scenarios = ["accept", "e2e", "wire", "sink", "large", "mime", "queue", "help"] as const
 export type Scenario = (typeof scenarios)[number]
 
 /**
@@ -104,6 +104,8 @@ scenarios
   e2e      send load and count arrivals at the tool's own sink (the server must relay to it)
   wire     the tool's generator against the tool's sink (a child process): the loopback ceiling
   sink     run the counting sink standalone (--host, --port), for peers to deliver to
+  large    --concurrency connections (default 50) each send one --size message (default 20 MiB) at once:
+           the server's RSS idle and at its peak (spawned Cartero, or --target with --pid)
   mime     run the @cartero/mime package benchmark (pnpm --filter @cartero/mime bench)
   queue    run the queue stores benchmark (pnpm --filter @cartero/bench bench:queue)
 

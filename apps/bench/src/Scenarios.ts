@@ -11,6 +11,7 @@
  * - `wire`: the generator against the tool's own sink in a child process: the ceiling of this machine's loopback
  *   and of the tool itself, the number any server's figure should be read against.
  * - `sink`: the counting sink alone, for peers to deliver to.
+ * - `large`: many large messages at once against a spawned Cartero (or `--target` with `--pid`): peak memory.
  * - `mime`, `queue`: the package benchmarks, run as child processes.
  *
  * @since 0.1.0
@@ -21,9 +22,10 @@ import { fileURLToPath } from "node:url"
 import { Effect, type Scope } from "effect"
 import * as BenchMessage from "./BenchMessage.ts"
 import * as Cartero from "./Cartero.ts"
-import type { HostPort, Options } from "./Cli.ts"
+import { defaults, type HostPort, type Options } from "./Cli.ts"
 import { CountingSink } from "./CountingSink.ts"
 import * as Holders from "./Holders.ts"
+import * as LargeMessages from "./LargeMessages.ts"
 import * as LoadGenerator from "./LoadGenerator.ts"
 import * as ProcessSampler from "./ProcessSampler.ts"
 import * as ServerProcess from "./ServerProcess.ts"
@@ -238,6 +240,58 @@ export const wire = (o: Options): Effect.Effect<void, ServerProcess.ServerError,
     })
     const port = Number(running.match[1])
     yield* measure(o, { target: { host: "127.0.0.1", port }, label: o.label ?? "sink", store: "-", pid: running.pid, followChildren: false }, undefined)
+  })
+
+/**
+ * `large`: `--concurrency` connections (default 50) each send one `--size` message (default 20 MiB) at the same
+ * time; prints the server's memory before and at its peak (docs/decisions/spill-to-disk.md). The spawned Cartero
+ * queues them (SQLite or Redis per `--store`) and delivers nothing.
+ */
+export const large = (o: Options): Effect.Effect<void, ServerProcess.ServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const count = o.concurrency === defaults.concurrency ? 50 : o.concurrency
+    const size = o.size === defaults.size ? 20 * 1024 * 1024 : o.size
+    const sinkServer = o.target === undefined ? yield* startSink("127.0.0.1", 0) : undefined
+    const server = yield* underTest({ ...o, size }, sinkServer === undefined ? undefined : { host: "127.0.0.1", port: sinkServer.port })
+    const idle = server.pid === undefined ? undefined : ProcessSampler.start(server.pid, { followChildren: server.followChildren }).stop()
+    const sampler = server.pid === undefined ? undefined : ProcessSampler.start(server.pid, { followChildren: server.followChildren, intervalMs: 50 })
+    const started = performance.now()
+    const outcome = yield* Effect.promise(() =>
+      LargeMessages.run({
+        host: server.target.host,
+        port: server.target.port,
+        count,
+        size,
+        to: `rcpt@${o.recipientsDomain}`,
+        // The store writes 1 GB at once: an answer may take longer than the default read bound.
+        readTimeoutMs: (o.readTimeoutSeconds === defaults.readTimeoutSeconds ? 120 : o.readTimeoutSeconds) * 1000
+      })
+    )
+    const seconds = (performance.now() - started) / 1000
+    const usage = sampler?.stop()
+    const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1)
+    const row = {
+      scenario: "large",
+      label: server.label,
+      store: server.store,
+      connections: count,
+      sizeMiB: Number(mib(size)),
+      accepted: outcome.accepted,
+      refused: outcome.refused.length,
+      failed: outcome.failed.length,
+      seconds: Number(seconds.toFixed(2)),
+      idleRssMiB: idle === undefined ? null : Number(mib(idle.peakRssBytes)),
+      peakRssMiB: usage === undefined ? null : Number(mib(usage.peakRssBytes))
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`)
+    else {
+      process.stdout.write(
+        `large: ${count} connections x ${mib(size)} MiB to ${server.label} (${server.store}): ${outcome.accepted} accepted, ` +
+          `${outcome.refused.length} refused, ${outcome.failed.length} failed in ${seconds.toFixed(1)} s; ` +
+          `RSS ${row.idleRssMiB ?? "-"} MiB idle, ${row.peakRssMiB ?? "-"} MiB peak\n`
+      )
+      for (const r of [...new Set([...outcome.refused, ...outcome.failed])].slice(0, 5)) process.stdout.write(`  ${r}\n`)
+    }
   })
 
 /** The standalone sink: listens until SIGINT/SIGTERM, then prints what arrived per run. */

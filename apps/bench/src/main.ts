@@ -22,6 +22,7 @@ if (Result.isFailure(parsed)) {
     : o.scenario === "e2e" ? Scenarios.e2e(o)
     : o.scenario === "wire" ? Scenarios.wire(o)
     : o.scenario === "sink" ? Scenarios.sink(o)
+    : o.scenario === "large" ? Scenarios.large(o)
     : o.scenario === "mime" || o.scenario === "queue" ? Scenarios.packageBench(o.scenario, o)
     : Effect.sync(() => process.stdout.write(Cli.usage))
   ).pipe(

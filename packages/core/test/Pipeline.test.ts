@@ -149,7 +149,7 @@ describe("Pipeline", () => {
       const h1 = Header.make("X-One", "1")
       const h2 = Header.make("X-Two", "2")
       const h3 = Header.make("X-Three", "3")
-      const msg = { headers: { get: () => undefined, getAll: () => [] }, prepend: "", raw: new Uint8Array() }
+      const msg = { headers: { get: () => undefined, getAll: () => [] }, prepend: "", data: { _tag: "InMemory" as const, bytes: new Uint8Array() } }
       const v = yield* run([
         Plugin.make("a", Effect.succeed({ message: () => Effect.succeed(Verdict.continueWith([h1])) })),
         Plugin.make("b", Effect.succeed({ message: () => Effect.succeed(Verdict.continueWith([h2])) })),

@@ -8,7 +8,7 @@ import * as Plugin from "../src/Plugin.ts"
 import * as Store from "../src/Store.ts"
 import { rcpt, transaction } from "./helpers.ts"
 
-const message: Message = { headers: { get: () => undefined, getAll: () => [] }, prepend: "", raw: new Uint8Array() }
+const message: Message = { headers: { get: () => undefined, getAll: () => [] }, prepend: "", data: { _tag: "InMemory", bytes: new Uint8Array() } }
 
 const wire = (v: Verdict.Verdict): string =>
   v._tag === "Continue" ? "continue" : v.reply === undefined ? v._tag : SmtpReply.format(v.reply)

@@ -28,10 +28,14 @@ import * as SessionState from "./SessionState.ts"
 
 type Callback = (err: SMTPServerError | null | undefined, message?: string) => void
 
-const refusal = (result: Exclude<Result, { _tag: "Ok" }>, limit: number) => {
+const refusal = (result: Exclude<Result, { _tag: "Ok" }>, options: Context["options"]) => {
   switch (result._tag) {
     case "TooBig":
-      return Replies.messageTooBig(limit)
+      return Replies.messageTooBig(options.maxMessageSize)
+    case "HeaderTooBig":
+      return Replies.headerTooBig(options.spillThreshold)
+    case "SpillFailed":
+      return Replies.spillFailed
     case "BareLf":
       return Replies.bareLf
     case "BareCr":
@@ -51,12 +55,13 @@ const render = (headers: ReadonlyArray<Header.Header>, utf8: boolean): string =>
 export const deliver = Effect.fnUntraced(function*(
   pipeline: Pipeline.PipelineShape,
   txn: Session.Transaction,
-  raw: Buffer,
+  data: Message.Data,
+  head: Buffer,
   received: string,
   added: ReadonlyArray<Header.Header>
 ) {
   const utf8 = txn.params.smtpUtf8
-  let message: Message.Message = { headers: Headers.view(raw), prepend: render(added, utf8) + received, raw }
+  let message: Message.Message = { headers: Headers.view(head), prepend: render(added, utf8) + received, data }
   const verdict = yield* pipeline.message(txn, message)
   if (!Verdict.isSuccess(verdict)) return verdict
   const more = Verdict.headersOf(verdict)
@@ -89,11 +94,18 @@ export const make = (ctx: Context) =>
 (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
   const state = ctx.states.get(session)
   const txn = state === undefined ? undefined : SessionState.currentTxn(state)
-  const reader = new DataReader(ctx.options.maxMessageSize)
+  const reader = new DataReader(ctx.options.maxMessageSize, { threshold: ctx.options.spillThreshold, dir: ctx.options.spillDir })
   let done = false
-  stream.on("data", (chunk: Buffer) => reader.push(chunk))
+  stream.on("data", (chunk: Buffer) => {
+    // The spill file is behind the client: stop reading the socket until it caught up.
+    if (!reader.push(chunk)) {
+      stream.pause()
+      void reader.drained().then(() => stream.resume())
+    }
+  })
   stream.once("error", () => {
     // The client went away mid-message: nothing to answer, nothing stored.
+    void reader.discard()
     if (done) return
     done = true
     callback(ReplyPatch.toError(Replies.tempFail))
@@ -101,12 +113,19 @@ export const make = (ctx: Context) =>
   stream.once("end", () => {
     if (done) return
     done = true
-    if (state === undefined || txn === undefined) return callback(ReplyPatch.toError(Replies.needMail))
+    void reader.finish().then((result) => answer(result), () => answer({ _tag: "SpillFailed", cause: "finish failed" }))
+  })
+  // The spill file, if any, is removed once the client has its answer (stores have read it by then).
+  const reply: Callback = (err, message) => {
+    void reader.discard()
+    callback(err, message)
+  }
+  const answer = (result: Result): void => {
+    if (state === undefined || txn === undefined) return reply(ReplyPatch.toError(Replies.needMail))
     state.txn = undefined
-    const result = reader.finish()
-    const hops = result._tag === "Ok" ? HopCount.count(result.raw) : 0
+    const hops = result._tag === "Ok" ? HopCount.count(result.head) : 0
     const refused = result._tag !== "Ok"
-      ? { reason: result._tag, reply: refusal(result, ctx.options.maxMessageSize) }
+      ? { reason: result._tag, reply: refusal(result, ctx.options) }
       : HopCount.exceeds(hops, ctx.options.maxHops)
       ? { reason: "TooManyHops", reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
       : undefined
@@ -117,22 +136,22 @@ export const make = (ctx: Context) =>
           Effect.annotateLogs({ txn: txn.id, reason: refused?.reason ?? result._tag, size: reader.received })
         )
       )
-      return callback(ReplyPatch.toError(refused?.reply ?? Replies.tempFail))
+      return reply(ReplyPatch.toError(refused?.reply ?? Replies.tempFail))
     }
     const view = SessionState.transaction(state, txn)
     const received = receivedHeader(state, txn, ctx.options.hostname)
-    const effect = deliver(ctx.pipeline, view, result.raw, received, txn.dataHeaders).pipe(
+    const effect = deliver(ctx.pipeline, view, result.data, result.head, received, txn.dataHeaders).pipe(
       Effect.tap((verdict) =>
         LogGate.whenEnabled("Info", () =>
           Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
-            Effect.annotateLogs({ txn: txn.id, size: result.raw.length, recipients: txn.recipients.length })
+            Effect.annotateLogs({ txn: txn.id, size: reader.received, recipients: txn.recipients.length })
           ))
       )
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
-      if (!Verdict.isSuccess(verdict)) return callback(ReplyPatch.toError(verdict.reply))
-      const reply = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
-      succeed(state, reply, () => callback(null, ReplyPatch.encode(reply)))
+      if (!Verdict.isSuccess(verdict)) return reply(ReplyPatch.toError(verdict.reply))
+      const chosen = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
+      succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
     })
-  })
+  }
 }

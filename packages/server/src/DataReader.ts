@@ -15,24 +15,59 @@
  * exists twice is that single `Buffer.concat` (then the chunk list is dropped). Copying also releases the 64 KiB
  * socket buffers the chunks are slices of.
  *
+ * Memory per message is bounded by the spill threshold (docs/decisions/spill-to-disk.md): once the message grows
+ * past it, the chunks so far and every later one go to a file in the spill directory (0600, created exclusively),
+ * and only the header block stays in memory. {@link DataReader.push} then says when the caller should stop reading
+ * the socket until the file caught up ({@link DataReader.drained}), so a fast client cannot queue the message in
+ * memory in front of a slow disk. A header block that does not end within the threshold is refused
+ * (`HeaderTooBig`, as Postfix bounds a header with `header_size_limit`).
+ *
  * Scanning uses `indexOf` for CR and LF, so a large message costs a few native scans, not a JavaScript loop per
  * byte.
  *
  * @since 0.1.0
  */
 
+import type { Message } from "@cartero/core"
+import { randomUUID } from "node:crypto"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+
 /** Longest body line, in octets without CRLF (RFC 5322 §2.1.1). */
 export const maxBodyLine = 998
 
 /** The outcome of reading a message. */
 export type Result =
-  | { readonly _tag: "Ok"; readonly raw: Buffer }
+  | {
+    readonly _tag: "Ok"
+    /** The message, in memory or spilled. */
+    readonly data: Message.Data
+    /** The header block (the whole message when it is in memory): what headers are parsed and hops counted from. */
+    readonly head: Buffer
+  }
   | { readonly _tag: "TooBig"; readonly size: number }
   | { readonly _tag: "BareLf" }
   | { readonly _tag: "BareCr" }
   | { readonly _tag: "LineTooLong" }
+  | { readonly _tag: "HeaderTooBig" }
+  | { readonly _tag: "SpillFailed"; readonly cause: unknown }
 
-type Problem = "BareLf" | "BareCr" | "LineTooLong"
+/** Where and beyond which size a message goes to disk. */
+export interface Spill {
+  /** Octets kept in memory; a larger message is written to a file. */
+  readonly threshold: number
+  /** An existing directory only we can read (the server makes one per run). */
+  readonly dir: string
+}
+
+/** The offset just past the empty line that ends the header block in `bytes`, or -1 when it does not end there. */
+const headerEnd = (bytes: Buffer): number => {
+  if (bytes.length >= 2 && bytes[0] === CR && bytes[1] === LF) return 2
+  const at = bytes.indexOf("\r\n\r\n")
+  return at < 0 ? -1 : at + 4
+}
+
+type Problem = "BareLf" | "BareCr" | "LineTooLong" | "HeaderTooBig"
 
 const CR = 13
 const LF = 10
@@ -47,32 +82,104 @@ export class DataReader {
   /** Octets of the current line so far, a trailing CR included. */
   private lineLength = 0
 
-  constructor(private readonly maxSize: number) {}
+  /** The spill file, once the message outgrew the threshold. */
+  private file: { readonly path: string; readonly stream: Fs.WriteStream; error: unknown } | undefined
+  private head: Buffer | undefined
+
+  constructor(private readonly maxSize: number, private readonly spill?: Spill) {}
 
   /** Octets received so far. */
   get received(): number {
     return this.size
   }
 
-  /** Feeds the next chunk. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds the next chunk. `false`: the spill file is behind; stop reading until {@link drained} resolves (the chunk
+   * was taken either way).
+   */
+  push(chunk: Buffer): boolean {
     this.size += chunk.length
     if (this.problem === undefined) this.scan(chunk)
     if (this.problem !== undefined || this.size > this.maxSize) {
       this.chunks = []
-      return
+      this.dropFile()
+      return true
     }
+    if (this.file !== undefined) return this.file.stream.write(chunk)
     this.chunks.push(chunk)
+    if (this.spill !== undefined && this.size > this.spill.threshold) return this.startSpill(this.spill)
+    return true
   }
 
-  /** Ends the message: the verdict on it, and the bytes when it passed every check. */
-  finish(): Result {
+  /** Resolves once the spill file took what it was given (at once when nothing is pending). */
+  drained(): Promise<void> {
+    const file = this.file
+    if (file === undefined || !file.stream.writableNeedDrain || file.stream.destroyed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        file.stream.off("drain", done)
+        file.stream.off("close", done)
+        resolve()
+      }
+      file.stream.once("drain", done)
+      file.stream.once("close", done)
+    })
+  }
+
+  /** Ends the message: the verdict on it, and the message when it passed every check. */
+  async finish(): Promise<Result> {
     if (this.size > this.maxSize) return { _tag: "TooBig", size: this.size }
     if (this.problem === undefined && this.pendingCr) this.problem = "BareCr"
     if (this.problem !== undefined) return { _tag: this.problem }
-    const raw = Buffer.concat(this.chunks, this.size)
+    const file = this.file
+    if (file === undefined) {
+      const raw = Buffer.concat(this.chunks, this.size)
+      this.chunks = []
+      return { _tag: "Ok", data: { _tag: "InMemory", bytes: raw }, head: raw }
+    }
+    await new Promise<void>((resolve) => {
+      if (file.stream.destroyed) return resolve()
+      file.stream.end(() => resolve())
+      file.stream.once("error", () => resolve())
+    })
+    if (file.error !== undefined) {
+      this.dropFile()
+      return { _tag: "SpillFailed", cause: file.error }
+    }
+    return { _tag: "Ok", data: { _tag: "Spilled", path: file.path, size: this.size }, head: this.head ?? Buffer.alloc(0) }
+  }
+
+  /** Removes the spill file, if any (the transaction was answered, or the client went away). Never throws. */
+  async discard(): Promise<void> {
+    const file = this.file
+    this.file = undefined
+    if (file === undefined) return
+    file.stream.destroy()
+    await Fs.promises.rm(file.path, { force: true }).catch(() => undefined)
+  }
+
+  private dropFile(): void {
+    if (this.file !== undefined) void this.discard()
+  }
+
+  private startSpill(spill: Spill): boolean {
+    const prefix = Buffer.concat(this.chunks, this.size)
     this.chunks = []
-    return { _tag: "Ok", raw }
+    const end = headerEnd(prefix)
+    if (end < 0 || end > spill.threshold) {
+      this.fail("HeaderTooBig")
+      return true
+    }
+    // A copy, so that the rest of the prefix is not kept alive by a view of it.
+    this.head = Buffer.from(prefix.subarray(0, end))
+    const path = Path.join(spill.dir, `${randomUUID()}.eml`)
+    const stream = Fs.createWriteStream(path, { flags: "wx", mode: 0o600, highWaterMark: 256 * 1024 })
+    const file = { path, stream, error: undefined as unknown }
+    stream.on("error", (cause) => {
+      file.error ??= cause
+    })
+    this.file = file
+    return stream.write(prefix)
   }
 
   private fail(problem: Problem): void {

@@ -50,5 +50,10 @@ export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many error
 /** More `Received:` fields than the hop limit: a mail loop (RFC 5321 §6.3; RFC 3463 5.4.6 routing loop detected). */
 export const tooManyHops = (hops: number, limit: number) =>
   SmtpReply.make(554, "5.4.6", `Too many hops: ${hops} Received: fields and the limit is ${limit}; a mail loop?`)
+/** The header block does not end within the spill threshold (what is kept in memory); Postfix's `header_size_limit`. */
+export const headerTooBig = (limit: number) =>
+  SmtpReply.make(552, "5.3.4", `Message header exceeds ${limit} octets`)
+/** The message could not be written to the spill directory (disk full): try later; 4.3.1 "mail system full". */
+export const spillFailed = SmtpReply.make(452, "4.3.1", "Insufficient system storage, please try again later")
 /** The default reply once the queue accepted the message. */
 export const queued = (id: string) => SmtpReply.make(250, "2.6.0", `Message queued as ${id}`)

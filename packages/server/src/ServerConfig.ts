@@ -13,7 +13,8 @@
  *   value the same way;
  * - `CARTERO_SUBMISSION_PORT` and `CARTERO_SMTPS_PORT` are off unless set: a development server then only
  *   listens on the MX port, and opening an authenticated port is an explicit operator decision;
- * - without `CARTERO_TLS_CERT`/`CARTERO_TLS_KEY`, a self-signed pair is generated in `<CARTERO_DATA_DIR>/tls/`.
+ * - without `CARTERO_TLS_CERT`/`CARTERO_TLS_KEY`, a self-signed pair is generated in `<CARTERO_DATA_DIR>/tls/`;
+ * - messages larger than `CARTERO_SPILL_THRESHOLD` (256K) are spilled to `<CARTERO_DATA_DIR>/spill/`.
  *
  * @since 0.1.0
  */
@@ -63,6 +64,10 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const maxMessageSize = yield* optional("CARTERO_MAX_MESSAGE_SIZE", "a size in bytes such as 26214400, 512K or 25M", Setting.size)
   const maxRecipients = yield* optional("CARTERO_MAX_RECIPIENTS", "an integer 1-100000", Setting.int(1, 100_000))
   const maxHops = yield* optional("CARTERO_MAX_HOPS", "an integer 1-1000", Setting.int(1, 1000))
+  const spillThreshold = yield* optional("CARTERO_SPILL_THRESHOLD", "a size such as 256K or 1M (at least 16K)", (s) => {
+    const n = Setting.size(s)
+    return n !== undefined && n >= 16 * 1024 ? n : undefined
+  })
   const maxLineLength = yield* optional("CARTERO_MAX_LINE_LENGTH", "an integer 512-65536", Setting.int(512, 65_536))
   const socketTimeout = yield* optional("CARTERO_SMTP_TIMEOUT", "a duration such as 300s or 5m", millis)
   const shutdownTimeout = yield* optional("CARTERO_SHUTDOWN_TIMEOUT", "a duration such as 10s", millis)
@@ -86,6 +91,9 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
     ...(maxRecipients !== undefined ? { maxRecipients } : {}),
     ...(maxHops !== undefined ? { maxHops } : {}),
+    ...(spillThreshold !== undefined ? { spillThreshold } : {}),
+    // Spilled messages stay on the data directory's file system (the OS temporary directory is often a tmpfs: RAM).
+    spillDir: path.resolve(dataDir, "spill"),
     ...(maxLineLength !== undefined ? { maxLineLength } : {}),
     ...(socketTimeout !== undefined ? { socketTimeout: socketTimeout } : {}),
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),

@@ -58,6 +58,16 @@ export interface SmtpServerOptions {
   /** Recipients per transaction; beyond, `452 4.5.3`. Default 100. */
   readonly maxRecipients?: number
   /**
+   * Octets of a message kept in memory; beyond, the message is written to a file in {@link spillDir} and only its
+   * header block stays in memory (a header block must end within this size: else `552 5.3.4`). Default 256 KiB.
+   */
+  readonly spillThreshold?: number
+  /**
+   * Where the server makes its spill directory (`cartero-spill-*`, mode 0700, removed when the server stops).
+   * Default the OS temporary directory.
+   */
+  readonly spillDir?: string
+  /**
    * Most `Received:` fields a message may carry with the one this server adds (RFC 5321 §6.3); more is a mail loop,
    * refused with `554 5.4.6` at the end of DATA. Default 100.
    */
@@ -102,6 +112,9 @@ export interface ResolvedOptions {
   readonly tls: TlsSource | undefined
   readonly maxMessageSize: number
   readonly maxRecipients: number
+  readonly spillThreshold: number
+  /** Before the server starts, where to make the spill directory; once it runs, the spill directory itself. */
+  readonly spillDir: string
   readonly maxHops: number
   readonly maxLineLength: number
   readonly socketTimeout: Duration.Duration
@@ -128,6 +141,9 @@ export const defaultMxPort = (): number => (isRoot() ? 25 : 2525)
 /** The default AUTH policy of a listener kind. */
 export const defaultAuth = (kind: ListenerKind): AuthPolicy => (kind === "mx" ? "off" : "required")
 
+/** Default spill threshold: 256 KiB. */
+export const defaultSpillThreshold = 256 * 1024
+
 /** Applies the defaults. */
 export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   hostname: options.hostname ?? os.hostname(),
@@ -141,6 +157,8 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   tls: options.tls,
   maxMessageSize: options.maxMessageSize ?? defaultMaxMessageSize,
   maxRecipients: options.maxRecipients ?? defaultMaxRecipients,
+  spillThreshold: options.spillThreshold ?? defaultSpillThreshold,
+  spillDir: options.spillDir ?? os.tmpdir(),
   maxHops: options.maxHops ?? HopCount.defaultLimit,
   maxLineLength: options.maxLineLength ?? defaultMaxLineLength,
   socketTimeout: Duration.fromInputUnsafe(options.socketTimeout ?? "5 minutes"),

@@ -14,10 +14,12 @@
  */
 import { Pipeline } from "@cartero/core"
 import { type Config, Context, Effect, Layer } from "effect"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
 import * as Bridge from "./Bridge.ts"
 import * as Listener from "./Listener.ts"
 import * as ServerConfig from "./ServerConfig.ts"
-import type { SmtpServerError } from "./ServerError.ts"
+import { SmtpServerError } from "./ServerError.ts"
 import * as ServerOptions from "./ServerOptions.ts"
 import * as TlsMaterial from "./TlsMaterial.ts"
 
@@ -67,7 +69,24 @@ export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("
 
 /** Starts the server in the current scope. */
 export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOptions.SmtpServerOptions) {
-  const resolved = ServerOptions.resolve(options)
+  const defaults = ServerOptions.resolve(options)
+  // One spill directory per server run, owner only; made before the listeners so it is removed after them.
+  const spillDir = yield* Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        await Fs.mkdir(defaults.spillDir, { recursive: true })
+        return await Fs.mkdtemp(Path.join(defaults.spillDir, "cartero-spill-"))
+      },
+      catch: (cause) =>
+        new SmtpServerError({
+          reason: "SpillDir",
+          message: `cannot make a spill directory in ${defaults.spillDir}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          cause
+        })
+    }),
+    (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }).catch(() => undefined))
+  )
+  const resolved: ServerOptions.ResolvedOptions = { ...defaults, spillDir }
   const pipeline = yield* Pipeline.Pipeline
   // Made before the listeners, so it closes after them: sessions finishing during shutdown still have a runtime.
   const bridge = yield* Bridge.make

@@ -1,7 +1,11 @@
 /**
  * DATA: size, CRLF discipline, smuggling, 998-octet lines, Received and plugin headers, the queue hand-off.
  */
+import { type Hooks, Plugin } from "@cartero/core"
 import { Header, Verdict } from "@cartero/smtp"
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { acceptDomain, ehlo, envelope, hooks, recorder, storeWith, transcript } from "./helpers.ts"
@@ -58,7 +62,7 @@ describe("SMTP smuggling", () => {
       => \n.\r\n
       <~ 250 2.6.0
     `).pipe(Effect.tap(() => Effect.sync(() => {
-      assert.strictEqual(Buffer.from(rec.messages[0]?.message.raw ?? []).toString(), "Subject: split\r\n\r\nbody\r\n")
+      assert.strictEqual(Buffer.from(rec.messages[0]?.raw ?? []).toString(), "Subject: split\r\n\r\nbody\r\n")
     })))
   })
 
@@ -99,7 +103,7 @@ describe("size", () => {
       <~ 250 2.6.0
     `, { maxMessageSize: 1000 }).pipe(Effect.tap(() => Effect.sync(() => {
       assert.strictEqual(rec.messages.length, 1)
-      assert.include(Buffer.from(rec.messages[0]?.message.raw ?? []).toString(), "Subject: small")
+      assert.include(Buffer.from(rec.messages[0]?.raw ?? []).toString(), "Subject: small")
     })))
   })
 
@@ -113,8 +117,54 @@ describe("size", () => {
       => ${body}.\r\n
       <~ 250 2.6.0
     `, { maxMessageSize: 1000 }).pipe(Effect.tap(() => Effect.sync(() => {
-      assert.strictEqual(rec.messages[0]?.message.raw.length, 1000)
+      assert.strictEqual(rec.messages[0]?.raw.length, 1000)
     })))
+  })
+})
+
+describe("large messages spill to disk", () => {
+  it.live("a message over the spill threshold reaches the stores intact from its file; the file and the directory go away", () => {
+    const parent = mkdtempSync(join(tmpdir(), "cartero-spill-parent-"))
+    const seen: Array<{ tag: string; path: string | undefined; existsDuring: boolean }> = []
+    const rec = recorder()
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${"z".repeat(70)}\\r\\n`).join("")
+    const watcher = Plugin.make("watch", Effect.succeed<Hooks.Hooks>({
+      message: (_txn, message) =>
+        Effect.sync(() => {
+          const path = message.data._tag === "Spilled" ? message.data.path : undefined
+          seen.push({ tag: message.data._tag, path, existsDuring: path !== undefined && existsSync(path) })
+          return Verdict.next
+        })
+    }))
+    return transcript([domain, watcher, rec.plugin], S`
+      ${ehlo}
+      ${envelope}
+      => Subject: big\r\n\r\n${lines}.\r\n
+      <~ 250 2.6.0
+      ${envelope}
+      => Subject: small\r\n\r\nok\r\n.\r\n
+      <~ 250 2.6.0
+    `, { spillThreshold: 16 * 1024, spillDir: parent }).pipe(
+      Effect.tap(() => Effect.sync(() => {
+        assert.deepStrictEqual(seen.map((s) => [s.tag, s.existsDuring]), [["Spilled", true], ["InMemory", false]])
+        assert.strictEqual(Buffer.from(rec.messages[0]?.raw ?? []).toString(), `Subject: big\r\n\r\n${lines.replaceAll("\\r\\n", "\r\n")}`)
+        assert.strictEqual(rec.messages[0]?.message.headers.get("subject"), "big")
+        assert.isFalse(existsSync(seen[0]?.path ?? "/"), "the spill file is removed once the client is answered")
+        assert.deepStrictEqual(readdirSync(parent), [], "the server's spill directory is removed when it stops")
+      })),
+      Effect.ensuring(Effect.sync(() => rmSync(parent, { recursive: true, force: true })))
+    )
+  })
+
+  it.live("a header block longer than the spill threshold gets 552 5.3.4, nothing stored", () => {
+    const rec = recorder()
+    const fields = Array.from({ length: 300 }, (_, i) => `X-Field-${i}: ${"v".repeat(60)}\\r\\n`).join("")
+    return transcript([domain, rec.plugin], S`
+      ${ehlo}
+      ${envelope}
+      => ${fields}\r\nbody\r\n.\r\n
+      <- 552 5.3.4 Message header exceeds 16384 octets
+    `, { spillThreshold: 16 * 1024 }).pipe(Effect.tap(() => Effect.sync(() => assert.strictEqual(rec.messages.length, 0))))
   })
 })
 
@@ -186,7 +236,7 @@ describe("the message handed to the pipeline", () => {
       const got = rec.messages[0]
       assert.isDefined(got)
       assert.strictEqual(
-        Buffer.from(got?.message.raw ?? []).toString(),
+        Buffer.from(got?.raw ?? []).toString(),
         "Subject: dots\r\nFrom: alice@sender.test\r\n\r\n.leading dot\r\n..\r\nend\r\n"
       )
       assert.match(got?.message.prepend ?? "", /^Received: [^\n]+\r\n(\t[^\n]+\r\n)+$/)

@@ -2,7 +2,7 @@
  * Test kit for the server's transcript tests: inline plugins (accept a domain's recipients, record what the queue
  * gets) and a runner that starts `SmtpServer.SmtpServer.layerTest` with them and plays a transcript against a listener.
  */
-import { type Hooks, type Message, Pipeline, Plugin, type Session, Store } from "@cartero/core"
+import { type Hooks, Message, Pipeline, Plugin, type Session, Store } from "@cartero/core"
 import { TestTls, Transcript } from "@cartero/testing"
 import { Verdict } from "@cartero/smtp"
 import { type Duration, Effect, Layer, References } from "effect"
@@ -22,6 +22,8 @@ export const acceptDomain = (domain: string) =>
 export interface Recorded {
   readonly txn: Session.Transaction
   readonly message: Message.Message
+  /** The message as received, read inside the hook (a spilled message's file is gone once the client is answered). */
+  readonly raw: Uint8Array
 }
 
 /** A store that keeps every message in memory (and accepts it). */
@@ -34,8 +36,8 @@ export const recorder = () => {
         takes: () => Effect.succeed(true),
         prepare: (txn) => Effect.succeed(txn),
         write: (txn, message) =>
-          Effect.sync(() => {
-            messages.push({ txn, message })
+          Effect.map(Effect.orDie(Message.bytes(message)), (raw) => {
+            messages.push({ txn, message, raw })
             return Verdict.accept()
           }),
         undo: (txn) => Effect.sync(() => void messages.splice(0, messages.length, ...messages.filter((m) => m.txn !== txn)))

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { type Message, Notes, type Session } from "@cartero/core"
+import { Message, Notes, type Session } from "@cartero/core"
 import { Headers } from "@cartero/mime"
 import { Address, Envelope } from "@cartero/smtp"
 import { Effect, Result } from "effect"
@@ -60,13 +60,13 @@ export const transaction = (
 })
 
 /**
- * A received message as the server hands it to `message` hooks and stores: `raw` as received, its header block
+ * A received message as the server hands it to `message` hooks and stores: in memory as received, its header block
  * parsed on demand (as the server does, with `@cartero/mime`'s `Headers.view`), `prepend` the header lines added
  * above it (the server's `Received:`, plugins' headers).
  */
 export const message = (prepend: string, raw: string | Uint8Array): Message.Message => {
   const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw
-  return { headers: Headers.view(bytes), prepend, raw: bytes }
+  return Message.inMemory(Headers.view(bytes), prepend, bytes)
 }
 
 /** A claim as outbound hooks see it (`@cartero/delivery`'s `ClaimContext`): one message, one destination domain. */

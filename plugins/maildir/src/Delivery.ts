@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import type { Message } from "@cartero/core"
 import type { Address } from "@cartero/smtp"
 import { Data, Effect, Exit } from "effect"
 import * as Fs from "node:fs/promises"
@@ -101,11 +102,36 @@ const writeAll = async (file: Fs.FileHandle, buffers: ReadonlyArray<Uint8Array>)
   }
 }
 
-/** Creates, writes, fsyncs and closes one file in `tmp/` (0600, exclusively: a name collision fails). */
-const writeFile = async (path: string, buffers: ReadonlyArray<Uint8Array>): Promise<void> => {
+/** Copy buffer size for a spilled message. */
+const copyChunk = 256 * 1024
+
+/** Appends the file at `source` to `file`, a chunk at a time (a spilled message is never read whole into memory). */
+const copyFrom = async (file: Fs.FileHandle, source: string): Promise<void> => {
+  const input = await Fs.open(source, "r")
+  try {
+    const buffer = Buffer.allocUnsafe(copyChunk)
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, copyChunk, null)
+      if (bytesRead === 0) return
+      await writeAll(file, [buffer.subarray(0, bytesRead)])
+    }
+  } finally {
+    await input.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Creates, writes, fsyncs and closes one file in `tmp/` (0600, exclusively: a name collision fails): the header
+ * lines, then the message from memory or from its spill file.
+ */
+const writeFile = async (path: string, head: Uint8Array, data: Message.Data): Promise<void> => {
   const file = await Fs.open(path, "wx", 0o600)
   try {
-    await writeAll(file, buffers)
+    if (data._tag === "InMemory") await writeAll(file, [head, data.bytes])
+    else {
+      await writeAll(file, [head])
+      await copyFrom(file, data.path)
+    }
     await file.sync()
   } finally {
     await file.close().catch(() => undefined)
@@ -123,12 +149,13 @@ const syncDir = async (dir: string): Promise<void> => {
 }
 
 /**
- * Writes the message (`prepend`, then `raw`) into `tmp/` of every mailbox, then moves every copy into `new/`:
+ * Writes the message (`prepend`, then the message: bytes, or a spilled message's file) into `tmp/` of every mailbox, then moves every copy into `new/`:
  * readers see nothing before every copy is written. Returns the final paths.
  */
-export const write = Effect.fnUntraced(function*(delivery: Delivery, prepend: string, raw: Uint8Array) {
+export const write = Effect.fnUntraced(function*(delivery: Delivery, prepend: string, message: Uint8Array | Message.Data) {
+  const data: Message.Data = message instanceof Uint8Array ? { _tag: "InMemory", bytes: message } : message
   const head = Buffer.from(prepend, "utf8")
-  const size = head.length + raw.length
+  const size = head.length + (data._tag === "InMemory" ? data.bytes.length : data.size)
   for (const mailbox of delivery.mailboxes) {
     for (const sub of ["tmp", "new", "cur"]) {
       const dir = Path.join(mailbox, sub)
@@ -137,7 +164,7 @@ export const write = Effect.fnUntraced(function*(delivery: Delivery, prepend: st
     const name = yield* UniqueName.make(size, delivery.hostname)
     const file: File = { tmp: Path.join(mailbox, "tmp", name), new: Path.join(mailbox, "new", name) }
     delivery.files.push(file)
-    yield* attempt(delivery, "write", file.tmp, () => writeFile(file.tmp, [head, raw]))
+    yield* attempt(delivery, "write", file.tmp, () => writeFile(file.tmp, head, data))
   }
   for (const file of delivery.files) {
     yield* attempt(delivery, "rename", file.new, () => Fs.rename(file.tmp, file.new))
@@ -164,16 +191,16 @@ export const undo = (delivery: Delivery): Effect.Effect<void> =>
 
 /**
  * Delivers one message to the mailboxes of `recipients`, all or nothing. Returns the paths of the new files.
- * `prepend` (rendered header lines) is stored before `raw`.
+ * `prepend` (rendered header lines) is stored before the message (bytes, or a spilled message's file).
  */
 export const deliver = (
   options: Options,
   recipients: ReadonlyArray<Address.Address>,
   prepend: string,
-  raw: Uint8Array
+  message: Uint8Array | Message.Data
 ): Effect.Effect<ReadonlyArray<string>, MaildirError> =>
   Effect.acquireUseRelease(
     Effect.sync(() => prepare(options, recipients)),
-    (delivery) => write(delivery, prepend, raw),
+    (delivery) => write(delivery, prepend, message),
     (delivery, exit) => (Exit.isSuccess(exit) ? Effect.void : undo(delivery))
   )

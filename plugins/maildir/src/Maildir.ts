@@ -4,7 +4,7 @@
  *
  * It is a store of the `queue` phase (core `Store`): it takes the local recipients (`isLocal`) among those no
  * earlier store took, writes one copy per mailbox ({@link Delivery.write}: `message.prepend` followed by
- * `message.raw`, fsynced, then moved into `new/`) and answers `250 2.0.0 Ok: delivered as <id>` when it is the
+ * the message, fsynced, then moved into `new/`) and answers `250 2.0.0 Ok: delivered as <id>` when it is the
  * store that completes the message. Should a later store fail (the mail queue taking the remote recipients), the
  * pipeline undoes the copies written here, so the client's retry cannot duplicate them. A write error answers
  * `451 4.3.0`; nothing is left on disk.
@@ -58,7 +58,7 @@ export const hooks = (options: Options): Hooks.Hooks => ({
     // Runs per message: untraced (Effect.fn made a span and captured two stacks per call; docs/benchmarks.md,
     // "Profile and optimisations").
     write: Effect.fnUntraced(function*({ delivery, transaction }: Receipt, message: Message.Message) {
-      const paths = yield* Delivery.write(delivery, message.prepend, message.raw)
+      const paths = yield* Delivery.write(delivery, message.prepend, message.data)
       yield* Effect.logInfo("stored in Maildir").pipe(
         Effect.annotateLogs({ txn: transaction.id, mailboxes: delivery.mailboxes.length, files: paths.length })
       )

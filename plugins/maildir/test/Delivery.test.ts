@@ -41,6 +41,21 @@ describe("Delivery.deliver", () => {
       }
     }).pipe(Effect.scoped))
 
+  it.live("a spilled message is copied from its file into every mailbox, chunk by chunk, byte for byte", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const spill = Path.join(yield* tempDir, "spilled.eml")
+      const big = "Subject: big\r\n\r\n" + Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"x".repeat(60)}\r\n`).join("")
+      yield* Effect.promise(() => Fs.writeFile(spill, big))
+      const paths = yield* Delivery.deliver({ root }, [address("alice@example.com"), address("bob@example.com")], prepend, {
+        _tag: "Spilled",
+        path: spill,
+        size: Buffer.byteLength(big)
+      })
+      assert.strictEqual(paths.length, 2)
+      for (const p of paths) assert.strictEqual(yield* read(p), prepend + big)
+    }))
+
   it.live("one copy per mailbox when two addresses fold to the same one", () =>
     Effect.gen(function*() {
       const root = yield* tempDir

@@ -8,7 +8,8 @@
  * pipeline undoes it: the message `<id>` is deleted (a no-op when it was never written). When the queue store is
  * down the client gets `451 4.3.0 Queue temporarily unavailable` and nothing of the message is kept.
  *
- * The body is stored as `message.prepend` followed by `message.raw`, streamed as two chunks, never concatenated.
+ * The body is stored as `message.prepend` followed by the message, streamed (`Message.streamAll`: two chunks in
+ * memory, file reads for a spilled message), never concatenated.
  * Delivery workers may claim the message as soon as it is written: put this store last.
  *
  * ```ts
@@ -17,11 +18,11 @@
  *
  * @since 0.1.0
  */
-import { type Message, Plugin, type Session, Store } from "@cartero/core"
+import { Message, Plugin, type Session, Store } from "@cartero/core"
 import { LogGate } from "@cartero/hotpath"
 import { MailQueue, type QueuedMessage } from "@cartero/queue"
 import { Envelope, Verdict } from "@cartero/smtp"
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 
 /** The plugin's name, as it appears in span names and logs. */
 export const name = "queue"
@@ -31,7 +32,6 @@ export const replies = {
   unavailable: Verdict.defer("4.3.0", "Queue temporarily unavailable, try again later")
 } as const
 
-const encoder = new TextEncoder()
 
 interface Receipt {
   readonly id: QueuedMessage.MessageId
@@ -52,7 +52,7 @@ export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
         // "Profile and optimisations").
         write: Effect.fnUntraced(function*({ id, recipients, transaction }: Receipt, message: Message.Message) {
           const envelope = Envelope.make(transaction.mailFrom, recipients, transaction.params)
-          const body = Stream.make(encoder.encode(message.prepend), message.raw)
+          const body = Message.streamAll(message)
           const queued = yield* Effect.result(queue.enqueue({ id, envelope, body, traceId: transaction.id }))
           if (queued._tag === "Failure") {
             yield* Effect.logError("queue unavailable; answering 451", queued.failure).pipe(
