@@ -4,57 +4,17 @@
  * stdout/stderr are captured, and the queue is inspected directly to check what retry/hold/release/delete did.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { Console as NodeConsole } from "node:console"
 import { randomBytes } from "node:crypto"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Writable } from "node:stream"
 import { MailQueue } from "@cartero/queue"
 import { Fixtures } from "@cartero/queue/testing"
-import { Purge } from "@cartero/queue-redis"
-import { NodeServices } from "@effect/platform-node"
+import { Keys, Purge, RedisQueueStore } from "@cartero/queue-redis"
+import Database from "better-sqlite3"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Console, Effect, Exit, Layer } from "effect"
-import * as Cli from "../src/cli/Cli.ts"
+import { ConfigProvider, Effect, Layer } from "effect"
 import * as AppQueue from "../src/AppQueue.ts"
-
-type Env = Record<string, string>
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const sink = (chunks: Array<string>) =>
-  new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString())
-      done()
-    }
-  })
-
-/** Runs the CLI with `args` under `env`, as `src/cli.ts` would, capturing its output and exit code. */
-const cli = (env: Env, ...args: ReadonlyArray<string>): Effect.Effect<Run> =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const console = new NodeConsole({ stdout: sink(out), stderr: sink(err) })
-    const exit = yield* Cli.run(args).pipe(
-      Effect.provide(NodeServices.layer),
-      // No config file unless the test names one: a developer's own cartero.config.ts must not change the store.
-      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_CONFIG: "none", ...env } }))),
-      Effect.provideService(Console.Console, console),
-      Effect.exit
-    )
-    const stderr = err.join("") + (Exit.isFailure(exit) ? Cli.errorText(exit.cause) : "")
-    return { code: Cli.exitCode(exit), stdout: out.join(""), stderr }
-  })
-
-const json = (r: Run): unknown => {
-  assert.strictEqual(r.code, 0, r.stderr)
-  return JSON.parse(r.stdout)
-}
+import { cli, type Env, itemsOf, json } from "./support/Cli.ts"
 
 /** The queue the CLI sees, for setting up and checking. */
 const queue = (env: Env) =>
@@ -69,6 +29,8 @@ interface StoreCase {
   readonly store: string
   /** A fresh environment selecting this store, and its clean-up. */
   readonly make: () => { readonly env: Env; readonly cleanup: Effect.Effect<void> }
+  /** Rewrites a stored text behind the store's back (the envelope, or recipient `index`'s last reply). */
+  readonly corrupt: (env: Env, id: string, field: "envelope" | { readonly reply: number }, text: string) => Effect.Effect<void>
 }
 
 const stores: ReadonlyArray<StoreCase> = [
@@ -78,7 +40,18 @@ const stores: ReadonlyArray<StoreCase> = [
     make: () => {
       const dir = mkdtempSync(join(tmpdir(), "cartero-cli-"))
       return { env: { CARTERO_DATA_DIR: dir }, cleanup: Effect.sync(() => rmSync(dir, { recursive: true, force: true })) }
-    }
+    },
+    corrupt: (env, id, field, text) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => new Database(join(env["CARTERO_DATA_DIR"] ?? "", "queue.sqlite"))),
+        (db) =>
+          Effect.sync(() =>
+            field === "envelope"
+              ? db.prepare("UPDATE messages SET envelope = ? WHERE id = ?").run(text, id)
+              : db.prepare("UPDATE recipients SET reply = ? WHERE msg_id = ? AND idx = ?").run(text, id, field.reply)
+          ),
+        (db) => Effect.sync(() => db.close())
+      )
   },
   {
     name: "Redis",
@@ -87,7 +60,16 @@ const stores: ReadonlyArray<StoreCase> = [
       const prefix = `cartero-test:cli:${randomBytes(6).toString("hex")}:`
       // CARTERO_DATA_DIR points nowhere useful on purpose: the Redis URL must win.
       return { env: { CARTERO_REDIS_URL: redisUrl, CARTERO_QUEUE_PREFIX: prefix, CARTERO_DATA_DIR: "/nonexistent/cartero" }, cleanup: deleteKeys(prefix) }
-    }
+    },
+    corrupt: (env, id, field, text) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => new RedisQueueStore.Redis(redisUrl)),
+        (redis) =>
+          Effect.promise(() =>
+            redis.hset(Keys.shard(env["CARTERO_QUEUE_PREFIX"] ?? "", 0).message(id), field === "envelope" ? "env" : `r:${field.reply}`, text)
+          ),
+        (redis) => Effect.promise(() => redis.quit())
+      )
   }
 ]
 
@@ -187,6 +169,55 @@ for (const s of stores) {
         })
       ))
 
+    it.live("quarantined messages: marked with their reason in list (table and JSON) and show, release refused, delete works", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const q = yield* MailQueue.MailQueue
+          const { m1, m2 } = yield* seed
+          yield* s.corrupt(env, m1, "envelope", "{\"mailFrom\":\u001b[31m")
+          yield* s.corrupt(env, m2, { reply: 0 }, "{\"code\":\"550\"}")
+
+          const table = yield* cli(env, "queue", "list")
+          assert.strictEqual(table.code, 0, table.stderr)
+          const lines = table.stdout.trimEnd().split("\n")
+          assert.match(lines[1] ?? "", new RegExp(`^${m1} \\(quarantined\\)\\s+\\S+Z\\s+3\\s+<alice@x.test>\\s+2\\s+pending 1, deferred 1\\s`))
+          assert.match(lines[2] ?? "", new RegExp(`^${m2} \\(quarantined\\)\\s.*<>\\s+1\\s+pending 1\\s`))
+          assert.match(lines[3] ?? "", new RegExp(`^${m1}: quarantined: envelope unreadable: \\S`))
+          assert.match(lines[4] ?? "", new RegExp(`^${m2}: quarantined: recipient 0: last reply unreadable: \\S`))
+          assert.strictEqual(lines[5], "2 messages")
+          assert.notMatch(table.stdout, /\u001b/, "no control character reaches the terminal")
+
+          const listed = itemsOf(json(yield* cli(env, "queue", "list", "--json")))
+          assert.match(String(listed[0]?.["quarantine"]), /^envelope unreadable: /)
+          assert.match(String(listed[1]?.["quarantine"]), /^recipient 0: last reply unreadable: /)
+
+          const shown = yield* cli(env, "queue", "show", m1)
+          assert.strictEqual(shown.code, 0, shown.stderr)
+          assert.match(shown.stdout, /\nsender\s+<alice@x\.test>\n/)
+          assert.match(shown.stdout, /\nquarantine\s+envelope unreadable: \S/)
+          assert.match(shown.stdout, /\n\s*0\s+\?\s+deferred\s+1\s+\S+Z\s+451 4\.4\.1 Try again later\n/)
+          const detail = json(yield* cli(env, "queue", "show", m1, "--json"))
+          assert.deepInclude(detail, { id: m1, sender: "<alice@x.test>" })
+          const record = typeof detail === "object" && detail !== null ? detail as Record<string, unknown> : {}
+          assert.match(String(record["quarantine"]), /^envelope unreadable: /)
+          const recipients = Array.isArray(record["recipients"]) ? record["recipients"] : []
+          assert.deepInclude(recipients[1], { index: 1, address: null, domain: "z.test", state: "pending" })
+          assert.deepInclude(json(yield* cli(env, "queue", "stats", "--json")), { messages: 2 })
+
+          const refused = yield* cli(env, "queue", "release", m1, m2, "0nope")
+          assert.strictEqual(refused.code, 1)
+          assert.strictEqual(refused.stdout, "")
+          assert.match(refused.stderr, /^cartero: no queued message "0nope"\ncartero: not released, quarantined until their record reads whole \(fix it, or delete the message\): /)
+          assert.include(refused.stderr, `"${m1}" (envelope unreadable: `)
+          assert.include(refused.stderr, `"${m2}" (recipient 0: last reply unreadable: `)
+          assert.notMatch(refused.stderr, /\u001b/)
+
+          assert.strictEqual((yield* cli(env, "queue", "delete", m1)).stdout, `${m1}: deleted (2 recipients)\n`)
+          assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--json"))).map((i) => i["id"]), [m2])
+          assert.strictEqual((yield* q.stats).messages, 1)
+        })
+      ))
+
     it.live("an unknown id is one clear line on stderr and exit code 1", () =>
       withStore((env) =>
         Effect.gen(function*() {
@@ -239,6 +270,3 @@ describe("cartero (usage)", () => {
       assert.match(r.stderr, /^cartero: queue store unavailable during connect: .*ECONNREFUSED.*\n$/)
     }))
 })
-
-const itemsOf = (v: unknown): ReadonlyArray<Record<string, unknown>> =>
-  typeof v === "object" && v !== null && "items" in v && Array.isArray(v.items) ? v.items : []

@@ -20,13 +20,26 @@ import * as Replies from "./Replies.ts"
  * - `timeout`: connect, greeting, EHLO or TLS handshake took too long;
  * - `tls`: STARTTLS required but not offered, refused, handshake failed, or certificate not verified;
  * - `greeting`: the server greeted with something other than `220` (e.g. `554 no service`) or rejected EHLO and HELO;
+ * - `protocol`: the server broke the protocol during the greeting, EHLO, STARTTLS or AUTH: a line that is not a
+ *   reply, an overlong line, lines that disagree on the code, replies nobody asked for;
+ * - `unexpected`: it answered with a code that cannot answer the step (`150` to EHLO, `999` as greeting); `detail`
+ *   is the step and the reply, e.g. `to EHLO: 999 nine`;
  * - `closed`: the server closed the connection (or it broke) during the greeting or EHLO;
  * - `auth`: the request carries credentials and the session could not be authenticated: AUTH (or a mechanism we
  *   speak) not offered, the session not encrypted while plaintext AUTH is not allowed, or the server refused
  *   (`535 5.7.8` bad credentials, `454 4.7.0` temporary failure, …). Deferred like every connect failure: a wrong
  *   password is our configuration problem, not the recipients' (Postfix `smtp_sasl_auth_soft_bounce`, default on).
  */
-export type ConnectErrorReason = "refused" | "unreachable" | "timeout" | "tls" | "greeting" | "closed" | "auth"
+export type ConnectErrorReason =
+  | "refused"
+  | "unreachable"
+  | "timeout"
+  | "tls"
+  | "greeting"
+  | "protocol"
+  | "unexpected"
+  | "closed"
+  | "auth"
 
 /** No session with `host:port`. */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
@@ -61,6 +74,10 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
         return this.detail.includes("not offered") ? Replies.tlsNotOffered(where, this.detail) : Replies.tlsFailed(where, this.detail)
       case "greeting":
         return Replies.sessionNotAccepted(where, this.detail)
+      case "protocol":
+        return Replies.protocolError(where, this.detail)
+      case "unexpected":
+        return Replies.unexpectedReply(where, this.detail)
       case "closed":
         return Replies.connectionLost(where, this.detail)
       case "auth":
@@ -69,8 +86,11 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
   }
 }
 
-/** Why an established session broke. */
-export type SessionErrorReason = "timeout" | "closed" | "protocol" | "write" | "tls" | "source"
+/**
+ * Why an established session broke. `protocol`: something that is not a well-formed reply, or a reply nobody asked
+ * for. `unexpected`: a well-formed reply that cannot answer the step (detail `to RCPT TO: 150 hmm`).
+ */
+export type SessionErrorReason = "timeout" | "closed" | "protocol" | "unexpected" | "write" | "tls" | "source"
 
 /** An established session broke; the connection is discarded and the transaction deferred. Internal. */
 export class SessionError extends Data.TaggedError("SessionError")<{

@@ -2,8 +2,10 @@
  * What the outbound client reports: per recipient `Delivered | Deferred | Failed`, each with the reply that decided
  * it and the remote host it came from (for DSN `Remote-MTA`, logs and the queue's "last reply").
  *
- * Classification follows the reply class (RFC 5321 §4.2.1): 2yz delivered, 4yz deferred (retry later), 5yz failed
- * (bounce). When the remote never gave a verdict (connection refused or lost, timeout, a local policy such as
+ * Classification follows the reply class (RFC 5321 §4.2.1, the first digit): 2yz delivered, 4yz deferred (retry
+ * later), 5yz failed (bounce). A reply no class covers never gets here as a server's verdict: the client ends the
+ * session on it and defers with `451 4.5.0 unexpected reply …` quoting it (`Transaction`); were one to arrive, it
+ * would defer, never bounce. When the remote never gave a verdict (connection refused or lost, timeout, a local policy such as
  * "8-bit message, server lacks 8BITMIME"), the client writes a *synthetic* reply in the same shape, e.g.
  * `451 4.4.1 connection refused by 127.0.0.1:25` (every such reply is defined in `Replies`), and marks it
  * `synthetic: true` so a DSN does not present it as the remote server's words.
@@ -69,9 +71,9 @@ export interface TransactionResult {
 }
 
 /**
- * Classifies `reply` for `recipient`: 2yz → Delivered, 4yz → Deferred, anything else → Failed. A 1yz/3yz reply
- * where a completion was expected is a protocol violation; treating it as permanent would bounce mail because of a
- * broken server, so it defers.
+ * Classifies `reply` for `recipient`: 2yz → Delivered, 5yz → Failed, anything else (4yz, and any code no class
+ * covers: 1yz, 3yz, `0yz`, `6yz`–`9yz`) → Deferred. Treating a broken server's odd reply as permanent would bounce
+ * mail because of it; temporary unless clearly permanent.
  */
 export const classify = (
   recipient: Envelope.Recipient,

@@ -57,8 +57,19 @@ export const noVerdict = (where: string) => SmtpReply.make(451, "4.4.2", `no ver
 /** A reply or a write took longer than its RFC 5321 §4.5.3.2 timeout; 4.4.2. */
 export const sessionTimeout = (where: string, detail: string) => SmtpReply.make(451, "4.4.2", `timeout with ${where}: ${detail}`)
 
-/** The server sent something that is not an SMTP reply; 4.5.0 "other protocol status". */
+/**
+ * The server broke the protocol: a line that is not an SMTP reply, an overlong line, a multi-line reply whose lines
+ * disagree on the code, replies nobody asked for (a flood); 4.5.0 "other or undefined protocol status". Deferred:
+ * a broken server says nothing permanent about the recipients.
+ */
 export const protocolError = (where: string, detail: string) => SmtpReply.make(451, "4.5.0", `protocol error from ${where}: ${detail}`)
+
+/**
+ * The server answered with a code that cannot answer the step: `1yz`, a `3yz` where a completion was due, `0yz`,
+ * `6yz`–`9yz` (RFC 5321 §4.2.1), or a `2yz` to DATA (the message was never sent). `detail` names the step and quotes
+ * the reply, e.g. `to RCPT TO: 150 hmm`; 4.5.0, deferred, as for any protocol violation.
+ */
+export const unexpectedReply = (where: string, detail: string) => SmtpReply.make(451, "4.5.0", `unexpected reply from ${where} ${detail}`)
 
 /** The streamed message failed while being sent (a local problem, not the server's); 4.3.0. */
 export const messageReadFailed = (detail: string) => SmtpReply.make(451, "4.3.0", `local error reading the message: ${detail}`)

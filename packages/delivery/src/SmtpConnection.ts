@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import { SmtpReply } from "@cartero/smtp"
 import { Duration, Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
@@ -47,14 +48,20 @@ export interface SmtpConnection {
   readonly id: number
   readonly remote: Remote
   readonly capabilities: Capabilities.Capabilities
-  /** Sends lines (each gets CRLF) in a single write: one command, or a PIPELINING group. */
+  /** Sends lines (each gets CRLF) in a single write: one command, or a PIPELINING group (one reply due per line). */
   readonly writeLines: (lines: ReadonlyArray<string>, context: string) => Effect.Effect<void, SessionError>
-  /** Writes raw octets (a DATA block), bounded by `timeout` until the peer has taken them. */
-  readonly write: (data: Uint8Array, timeout: Duration.Duration, context: string) => Effect.Effect<void, SessionError>
-  /** Reads the next reply within `timeout`. */
-  readonly read: (timeout: Duration.Duration, context: string) => Effect.Effect<Reply, SessionError>
-  /** `writeLines([line])` then `read`. */
-  readonly command: (line: string, timeout: Duration.Duration, context: string) => Effect.Effect<Reply, SessionError>
+  /**
+   * Writes raw octets (a DATA block), bounded by `timeout` until the peer has taken them. `replies`: how many
+   * replies the data asks for (1 for the write that carries the final `.`; default 0).
+   */
+  readonly write: (data: Uint8Array, timeout: Duration.Duration, context: string, replies?: number) => Effect.Effect<void, SessionError>
+  /**
+   * Reads the next reply within `timeout`. It must be a completion (2yz/4yz/5yz), or with `intermediate` a 3yz
+   * too; any other code fails with `unexpected` (see `ReplyReader.nextWithin`). `context` reads "to RCPT TO".
+   */
+  readonly read: (timeout: Duration.Duration, context: string, intermediate?: boolean) => Effect.Effect<Reply, SessionError>
+  /** `writeLines([line])` then `read` (context `to <context>`). */
+  readonly command: (line: string, timeout: Duration.Duration, context: string, intermediate?: boolean) => Effect.Effect<Reply, SessionError>
   /** Whether the connection can carry another transaction: not broken, not closed, nothing unsolicited buffered. */
   readonly usable: () => boolean
   /** Marks the connection unusable (e.g. after an abandoned DATA). */
@@ -62,6 +69,18 @@ export interface SmtpConnection {
 }
 
 let nextId = 1
+
+const connectReasonOf = (e: SessionError): ConnectErrorReason => {
+  switch (e.reason) {
+    case "timeout":
+    case "tls":
+    case "protocol":
+    case "unexpected":
+      return e.reason
+    default:
+      return "closed"
+  }
+}
 
 const isIp = (host: string): boolean => net.isIP(host) !== 0
 
@@ -78,8 +97,7 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
   let address: string | undefined = options.address
   const connectError = (reason: ConnectErrorReason, detail: string, reply?: Reply) =>
     new ConnectError({ reason, host, port, address, detail, reply: reply?.reply })
-  const fromSession = (e: SessionError): ConnectError =>
-    connectError(e.reason === "timeout" ? "timeout" : e.reason === "tls" ? "tls" : e.reason === "protocol" ? "greeting" : "closed", e.detail)
+  const fromSession = (e: SessionError): ConnectError => connectError(connectReasonOf(e), e.detail)
 
   const socket = yield* Effect.acquireRelease(
     Effect.callback<net.Socket, ConnectError>((resume) => {
@@ -115,12 +133,14 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
 
   // Timeouts as timers inside the callbacks rather than `Effect.timeoutOrElse` (a racing fiber and a sleep per
   // read and write, several % of the delivery CPU: docs/benchmarks.md, "Profile and optimisations").
-  const rawWrite = (data: string | Uint8Array, timeout: Duration.Duration, context: string) =>
+  const rawWrite = (data: string | Uint8Array, timeout: Duration.Duration, context: string, replies: number) =>
     Effect.callback<void, SessionError>((resume) => {
       const s = reader.current
       if (reader.closed || s.destroyed || !s.writable) {
         return resume(Effect.fail(new SessionError({ reason: "closed", detail: `connection closed before ${context}` })))
       }
+      // Before the write: a fast server's reply may arrive before the write's callback.
+      reader.expect(replies)
       let done = false
       const timer = setTimeout(() => {
         done = true
@@ -138,17 +158,17 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
       })
     })
 
-  const read = (timeout: Duration.Duration, context: string) =>
+  const read = (timeout: Duration.Duration, context: string, intermediate = false) =>
     guard(reader.nextWithin(context, {
       millis: Duration.toMillis(timeout),
       error: () => new SessionError({ reason: "timeout", detail: `no reply ${context} within ${Duration.format(timeout)}` })
-    }))
+    }, intermediate))
 
   const writeLines = (lines: ReadonlyArray<string>, context: string) =>
-    guard(rawWrite(lines.map((l) => `${l}\r\n`).join(""), timeouts.command, context))
+    guard(rawWrite(lines.map((l) => `${l}\r\n`).join(""), timeouts.command, context, lines.length))
 
-  const command = (line: string, timeout: Duration.Duration, context: string) =>
-    Effect.andThen(writeLines([line], `sending ${context}`), read(timeout, `to ${context}`))
+  const command = (line: string, timeout: Duration.Duration, context: string, intermediate = false) =>
+    Effect.andThen(writeLines([line], `sending ${context}`), read(timeout, `to ${context}`, intermediate))
 
   // Registered after the socket's own release, so it runs first: a polite QUIT on a healthy session.
   yield* Effect.addFinalizer(() =>
@@ -161,17 +181,17 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
       )
   )
 
-  const greeting = yield* read(timeouts.greeting, "greeting").pipe(Effect.mapError(fromSession))
+  const greeting = yield* read(timeouts.greeting, "to the greeting").pipe(Effect.mapError(fromSession))
   if (greeting.reply.code !== 220) return yield* connectError("greeting", `greeted with ${greeting.lines.join(" / ")}`, greeting)
   const greetingName = greeting.reply.lines[0]?.split(" ")[0] || undefined
 
   const hello = Effect.fnUntraced(function*() {
     const ehlo = yield* command(`EHLO ${options.heloName}`, timeouts.command, "EHLO").pipe(Effect.mapError(fromSession))
-    if (ehlo.reply.code >= 200 && ehlo.reply.code < 300) return Capabilities.fromEhlo(ehlo.lines)
+    if (SmtpReply.isPositive(ehlo.reply)) return Capabilities.fromEhlo(ehlo.lines)
     // RFC 5321 §3.2: a server that does not know EHLO answers 5yz (500/502); anything else is a refusal.
-    if (ehlo.reply.code < 500) return yield* connectError("greeting", `EHLO answered ${ehlo.lines.join(" / ")}`, ehlo)
+    if (!SmtpReply.isPermanent(ehlo.reply)) return yield* connectError("greeting", `EHLO answered ${ehlo.lines.join(" / ")}`, ehlo)
     const helo = yield* command(`HELO ${options.heloName}`, timeouts.command, "HELO").pipe(Effect.mapError(fromSession))
-    if (helo.reply.code >= 200 && helo.reply.code < 300) return Capabilities.none
+    if (SmtpReply.isPositive(helo.reply)) return Capabilities.none
     return yield* connectError("greeting", `EHLO and HELO refused: ${helo.lines.join(" / ")}`, helo)
   })
 
@@ -216,7 +236,9 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
       )
     }
     if (capabilities.auth.length === 0) return yield* connectError("auth", "AUTH not offered (credentials configured for this relay)")
-    const outcome = yield* Auth.authenticate(command, credentials, capabilities.auth, timeouts.command).pipe(Effect.mapError(fromSession))
+    // AUTH steps may be answered 334 (a challenge): intermediate replies are the exchange's to judge.
+    const exchange = (line: string, timeout: Duration.Duration, context: string) => command(line, timeout, context, true)
+    const outcome = yield* Auth.authenticate(exchange, credentials, capabilities.auth, timeouts.command).pipe(Effect.mapError(fromSession))
     if (outcome._tag === "Rejected") return yield* connectError("auth", outcome.detail, outcome.reply)
   }
 
@@ -225,7 +247,7 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
     remote: { host, port, address, greetingName, tls: tlsInfo },
     capabilities,
     writeLines,
-    write: (data, timeout, context) => guard(rawWrite(data, timeout, context)),
+    write: (data, timeout, context, replies = 0) => guard(rawWrite(data, timeout, context, replies)),
     read,
     command,
     usable: () => !broken && !reader.closed && !reader.current.destroyed && !reader.hasPending,

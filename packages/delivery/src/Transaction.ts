@@ -9,18 +9,23 @@
  *   server's SIZE (`552 5.3.4`): retrying would not change the server's capabilities.
  * - A broken session (timeout, connection lost, malformed reply) defers every recipient that has no final verdict
  *   yet, with a synthetic reply saying what happened; recipients already refused at RCPT keep that reply.
+ * - Every reply is judged by its class (RFC 5321 §4.2.1): 2yz accepts, 4yz defers, 5yz fails. A reply no class
+ *   covers where a completion is due (`150`, `399`, `000`, `999`…), and anything but `354`, 4yz or 5yz to DATA (a
+ *   `250` means the message was never sent), ends the session: the recipients without a verdict are deferred with
+ *   `451 4.5.0 unexpected reply from … to RCPT TO: 150 hmm` (docs/delivery.md, "Odd replies").
  *
  * The synthetic replies written here are defined in {@link Replies}.
  *
  * @since 0.1.0
  */
-import type { Envelope, SmtpReply } from "@cartero/smtp"
+import { type Envelope, SmtpReply } from "@cartero/smtp"
 import { Data, Effect, Stream } from "effect"
 import * as Commands from "./Commands.ts"
 import { SessionError } from "./ConnectError.ts"
 import * as DeliveryResult from "./DeliveryResult.ts"
 import * as DotStuffer from "./DotStuffer.ts"
 import * as Replies from "./Replies.ts"
+import * as ReplyReader from "./ReplyReader.ts"
 import type { SmtpConnection } from "./SmtpConnection.ts"
 import type { Timeouts } from "./Timeouts.ts"
 
@@ -122,7 +127,7 @@ export const run = Effect.fnUntraced(function*(
         else if (ok(mailReply)) decided.set(i, verdict(r, "RCPT"))
       }
       stage = "DATA"
-      dataReply = (yield* conn.read(timeouts.dataInit, "to DATA")).reply
+      dataReply = (yield* conn.read(timeouts.dataInit, "to DATA", true)).reply
     } else {
       mailReply = (yield* conn.command(mail, timeouts.mail, "MAIL FROM")).reply
       if (ok(mailReply)) {
@@ -134,7 +139,7 @@ export const run = Effect.fnUntraced(function*(
         }
         if (accepted.length > 0) {
           stage = "DATA"
-          dataReply = (yield* conn.command("DATA", timeouts.dataInit, "DATA")).reply
+          dataReply = (yield* conn.command("DATA", timeouts.dataInit, "DATA", true)).reply
         }
       }
     }
@@ -144,18 +149,20 @@ export const run = Effect.fnUntraced(function*(
     }
     if (dataReply === undefined) return
     if (dataReply.code !== 354) {
+      // Only a refusal is a verdict; any other answer (a 2yz, another 3yz) leaves the message unsent.
+      if (!SmtpReply.isTransient(dataReply) && !SmtpReply.isPermanent(dataReply)) return yield* ReplyReader.unexpected("to DATA", dataReply)
       for (const i of accepted) decided.set(i, verdict(dataReply, "DATA"))
       return
     }
     if (accepted.length === 0 || !ok(mailReply)) {
       // RFC 2920 §3.1: a server that says 354 with no valid recipient gets an empty message, and we ignore its reply.
-      yield* conn.write(Buffer.from(".\r\n"), timeouts.dataBlock, "empty DATA")
+      yield* conn.write(Buffer.from(".\r\n"), timeouts.dataBlock, "empty DATA", 1)
       yield* conn.read(timeouts.dataTermination, "to the end of an empty DATA")
       return
     }
     stage = "message"
     yield* sendBody(conn, message, timeouts)
-    const final = (yield* conn.read(timeouts.dataTermination, "after the end of data")).reply
+    const final = (yield* conn.read(timeouts.dataTermination, "to the end of data")).reply
     for (const i of accepted) decided.set(i, verdict(final, "message"))
   })
 
@@ -185,6 +192,8 @@ const sessionReply = (e: SessionError, where: string): SmtpReply.SmtpReply => {
       return Replies.messageReadFailed(e.detail)
     case "protocol":
       return Replies.protocolError(where, e.detail)
+    case "unexpected":
+      return Replies.unexpectedReply(where, e.detail)
     default:
       return Replies.connectionLost(where, e.detail)
   }
@@ -203,7 +212,7 @@ const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: Mess
     for (let off = 0; off < message.length; off += blockSize) {
       const out = stuffer.push(message.subarray(off, off + blockSize))
       if (off + blockSize >= message.length) {
-        return yield* conn.write(out.length === 0 ? stuffer.end() : Buffer.concat([out, stuffer.end()]), timeouts.dataBlock, "end of data")
+        return yield* conn.write(out.length === 0 ? stuffer.end() : Buffer.concat([out, stuffer.end()]), timeouts.dataBlock, "end of data", 1)
       }
       if (out.length > 0) yield* conn.write(out, timeouts.dataBlock, "message data")
     }
@@ -213,7 +222,7 @@ const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: Mess
       writeChunk
     )
   }
-  yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data")
+  yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data", 1)
 })
 
 const sourceError = (cause: unknown): SessionError => {

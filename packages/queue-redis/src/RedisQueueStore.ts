@@ -14,15 +14,18 @@
  *   be much longer than the clock skew.
  * - The connection fails fast (no offline queue): while Redis is down every operation fails with
  *   `QueueUnavailable` (the server answers 451), and works again once ioredis has reconnected.
+ * - Records are read back through `StoredRecord.read`, which never throws: a message whose envelope, replies or
+ *   states cannot be read is quarantined (the claim that meets it holds it, `list`/`show` give the reason), and one
+ *   such record never breaks a listing of the others.
  *
  * @since 0.1.0
  */
 import { Setting } from "@cartero/settings"
 import { createHash } from "node:crypto"
-import { Ids, Listing, QueueError, QueuedMessage, QueueRecord, QueueStore, RecipientState } from "@cartero/queue"
+import { Ids, Listing, QueueError, QueuedMessage, QueueRecord, QueueStore, RecipientState, StoredRecord } from "@cartero/queue"
 import type { Claim } from "@cartero/queue"
 import { Cluster, Redis } from "ioredis"
-import { Clock, Config, Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Redacted, Result, Stream } from "effect"
 import type { Scope } from "effect"
 import * as Keys from "./Keys.ts"
 import * as Scripts from "./Scripts.ts"
@@ -55,7 +58,6 @@ const prefetchedBudgetBytes = 8 * 1024 * 1024
 const stagingTtlMillis = 3_600_000
 
 const unavailable = (operation: string) => (cause: unknown) => new QueueError.QueueUnavailable({ operation, cause })
-const isRecipientState = Schema.is(RecipientState.RecipientState)
 
 /**
  * A command whose reply keeps its bulk strings as Buffers. ioredis generates such a `…Buffer` variant of every
@@ -208,36 +210,51 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
       hintsUsable && h.seq === notifications && newestEvent <= h.event && subscriber.status === "ready"
 
     // --- reading records -------------------------------------------------------------------------------------
+    const numberOf = (text: string | undefined): number => (text === undefined ? 0 : Number(text))
+
+    /** A record hash read back (see `Scripts.ts` for its fields); `undefined` when the message does not exist. */
     const parse = (id: string, h: Record<string, string>): QueuedMessage.QueuedMessage | undefined => {
-      if (h["env"] === undefined) return undefined
-      const envelope = QueuedMessage.decodeEnvelope(h["env"])
-      const n = Number(h["n"] ?? "0")
-      const recipients: Array<QueuedMessage.RecipientStatus> = []
+      const env = h["env"]
+      if (env === undefined) return undefined
+      const n = numberOf(h["n"])
+      const recipients: Array<StoredRecord.StoredRecipient> = []
       for (let i = 0; i < n; i++) {
-        const state = h[`s:${i}`]
-        const recipient = envelope.recipients[i]
-        if (recipient === undefined || state === undefined || !isRecipientState(state)) throw new Error(`corrupt queue record ${id}`)
-        const reply = h[`r:${i}`]
+        const expires = h[`x:${i}`]
         recipients.push({
           index: i,
-          recipient,
-          domain: h[`d:${i}`] ?? QueueRecord.domainOf(recipient),
-          state,
-          attempts: Number(h[`a:${i}`] ?? "0"),
-          nextAttemptAt: Number(h[`t:${i}`] ?? "0"),
-          lastReply: reply === undefined ? undefined : QueuedMessage.decodeReply(reply),
-          leaseExpiresAt: state === "inflight" && h[`x:${i}`] !== undefined ? Number(h[`x:${i}`]) : undefined
+          domain: h[`d:${i}`] ?? "",
+          state: h[`s:${i}`] ?? "",
+          attempts: numberOf(h[`a:${i}`]),
+          nextAttemptAt: numberOf(h[`t:${i}`]),
+          reply: h[`r:${i}`],
+          lease: h[`l:${i}`],
+          leaseExpiresAt: expires === undefined ? undefined : Number(expires)
         })
       }
-      return {
+      const fin = h["fin"]
+      return QueueRecord.view(StoredRecord.read({
         id,
-        envelope,
-        arrivedAt: Number(h["arr"] ?? "0"),
+        envelope: env,
+        sender: h["sender"] ?? "",
+        arrivedAt: numberOf(h["arr"]),
         traceId: h["trace"] ?? "",
-        bodySize: Number(h["size"] ?? "0"),
+        bodySize: numberOf(h["size"]),
         held: h["held"] === "1",
+        finishedAt: fin === undefined ? undefined : Number(fin),
         recipients
-      }
+      }))
+    }
+
+    /**
+     * Whether a claimed record reads whole: its envelope (and the claimed recipients in it) and every stored reply.
+     * States, times and domains are written by the scripts alone.
+     */
+    const readable = (env: string, taken: ReadonlyArray<number>, replies: ReadonlyArray<string>) => {
+      const envelope = QueuedMessage.decodeEnvelope(env)
+      if (Result.isFailure(envelope)) return undefined
+      if (taken.some((i) => envelope.success.recipients[i] === undefined)) return undefined
+      for (let j = 1; j < replies.length; j += 2) if (Result.isFailure(QueuedMessage.decodeReply(replies[j] ?? ""))) return undefined
+      return envelope.success
     }
 
     const load = (id: string) =>
@@ -373,7 +390,17 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
               if (!Array.isArray(entry)) continue
               const [id, domain, token, env, arr, trace, size, taken] = entry.slice(0, 8).map(String)
               if (id === undefined || domain === undefined || token === undefined || env === undefined || taken === undefined) continue
-              const envelope = yield* Effect.try({ try: () => QueuedMessage.decodeEnvelope(env), catch: unavailable("claim") })
+              const pairs = taken.split(";").flatMap((pair) => {
+                const [i, a] = pair.split(",").map(Number)
+                return i === undefined || Number.isNaN(i) ? [] : [{ index: i, attempts: a ?? 0 }]
+              }).sort((x, y) => x.index - y.index)
+              const replies: unknown = entry[9]
+              const envelope = readable(env, pairs.map((p) => p.index), Array.isArray(replies) ? replies.map(String) : [])
+              if (envelope === undefined) {
+                // A record that cannot be read whole is held, never handed out (nor its body kept).
+                yield* run.admin("claim", [...shardKeys(k), k.message(id)], [k.base, id, "quarantine", now, channel, token])
+                continue
+              }
               const body: unknown = entry[8]
               if (Buffer.isBuffer(body)) keepPrefetched(id, new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
               claims.push({
@@ -385,11 +412,10 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
                 arrivedAt: Number(arr),
                 traceId: trace ?? "",
                 bodySize: Number(size),
-                recipients: taken.split(";").flatMap((pair) => {
-                  const [i, a] = pair.split(",").map(Number)
-                  const recipient = i === undefined ? undefined : envelope.recipients[i]
-                  return i === undefined || recipient === undefined ? [] : [{ index: i, recipient, attempts: a ?? 0 }]
-                }).sort((x, y) => x.index - y.index)
+                recipients: pairs.flatMap((p) => {
+                  const recipient = envelope.recipients[p.index]
+                  return recipient === undefined ? [] : [{ index: p.index, recipient, attempts: p.attempts }]
+                })
               })
             }
           }
@@ -480,7 +506,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
               for (const [i, id] of ids.entries()) {
                 const h = results[i]?.[1]
                 if (h === null || typeof h !== "object") continue
-                const m = yield* Effect.try({ try: () => parse(id, h as Record<string, string>), catch: unavailable("list") })
+                const m = parse(id, h as Record<string, string>)
                 if (m === undefined) continue
                 const summary = QueuedMessage.summarize(m)
                 if (!Listing.matches(summary, m.recipients.map((r) => r.domain), filter)) continue
@@ -499,7 +525,13 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
         Effect.flatMap(load(id), (m) => (m === undefined ? Effect.fail(new QueueError.MessageNotFound({ id })) : Effect.succeed(m))),
       retryNow: (id) => admin("retry", id),
       hold: (id) => admin("hold", id),
-      release: (id) => admin("release", id),
+      release: (id) =>
+        Effect.gen(function*() {
+          // Checked first (an operator action: one more round trip is fine); a fix and a release race harmlessly.
+          const m = yield* load(id)
+          if (m?.quarantine !== undefined) return yield* new QueueError.MessageQuarantined({ id, reason: m.quarantine })
+          return yield* admin("release", id)
+        }),
       delete: (id) => Effect.suspend(() => {
         dropPrefetched(id)
         return Effect.asVoid(admin("delete", id))

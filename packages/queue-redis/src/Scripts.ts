@@ -154,8 +154,10 @@ return 1
  * times (after this claim) tell the caller when the shard next has work without asking again, and `events` (the
  * shard's count of notifications so far; each notification carries its number, `e<n>`) which notifications came
  * after this claim. One entry per claim: id,
- * domain, token, env, arr, trace, size, "index,attempts;…", and the body when it is at most `inline` bytes long (else
- * `false`): the worker reads it next anyway, and this saves it a round trip per message.
+ * domain, token, env, arr, trace, size, "index,attempts;…", the body when it is at most `inline` bytes long (else
+ * `false`): the worker reads it next anyway, and this saves it a round trip per message; and the message's stored
+ * last replies as { index, reply, … } (none on a first attempt), so that the caller can check that the whole record
+ * reads before handing the claim out (a record that does not is quarantined: `admin` op `quarantine`).
  */
 export const claim = `${prelude}
 local base, now, expires, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -189,7 +191,12 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
         local body = false
         local size = tonumber(f[4])
         if size ~= nil and size <= tonumber(ARGV[9]) then body = redis.call('GET', base .. 'b:' .. id) end
-        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';'), body }
+        local replies = {}
+        for i = 0, tonumber(redis.call('HGET', m, 'n')) - 1 do
+          local r = redis.call('HGET', m, 'r:' .. i)
+          if r then replies[#replies + 1] = tostring(i); replies[#replies + 1] = r end
+        end
+        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';'), body, replies }
         claimed = claimed + 1
       end
     end
@@ -279,8 +286,13 @@ return c
 `
 
 /**
- * Operator actions. KEYS: shard keys, message. ARGV: base, id, op (hold|release|retry|delete), now, channel.
- * Returns -1 when the message does not exist, else how many recipients changed.
+ * Operator actions, and quarantine. KEYS: shard keys, message. ARGV: base, id, op
+ * (hold|release|retry|delete|quarantine), now, channel, token (quarantine only). Returns -1 when the message does
+ * not exist, else how many recipients changed.
+ *
+ * `quarantine` is what a claim does with a record that cannot be read whole: it holds the message like `hold`, and
+ * also takes back the recipients it had just claimed under `token` (held, lease dropped), so that nothing of the
+ * message is handed out or becomes due again until an operator releases it.
  */
 export const admin = `${prelude}
 local m = KEYS[6]
@@ -290,13 +302,18 @@ if op == 'delete' then
   remove(ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], id)
   return 0
 end
-if op == 'hold' then redis.call('HSET', m, 'held', '1') elseif op == 'release' then redis.call('HSET', m, 'held', '0') end
+local holding = op == 'hold' or op == 'quarantine'
+if holding then redis.call('HSET', m, 'held', '1') elseif op == 'release' then redis.call('HSET', m, 'held', '0') end
 local n = tonumber(redis.call('HGET', m, 'n'))
 local count = 0
 for i = 0, n - 1 do
   local s = redis.call('HGET', m, 's:' .. i)
-  if op == 'hold' and iswaiting(s) then
+  if holding and iswaiting(s) then
     setstate(m, KEYS[5], i, 'held')
+    count = count + 1
+  elseif op == 'quarantine' and s == 'inflight' and redis.call('HGET', m, 'l:' .. i) == ARGV[6] then
+    setstate(m, KEYS[5], i, 'held')
+    redis.call('HDEL', m, 'l:' .. i, 'x:' .. i)
     count = count + 1
   elseif op == 'release' and s == 'held' then
     if tonumber(redis.call('HGET', m, 'a:' .. i)) > 0 then setstate(m, KEYS[5], i, 'deferred') else setstate(m, KEYS[5], i, 'pending') end
@@ -306,7 +323,8 @@ for i = 0, n - 1 do
     count = count + 1
   end
 end
+if op == 'quarantine' then redis.call('ZREM', KEYS[2], id .. ':' .. ARGV[6]) end
 for _, d in ipairs(domains(m)) do reindex(m, KEYS[1], id, d) end
-if count > 0 and op ~= 'hold' then redis.call('PUBLISH', ARGV[5], 'e' .. redis.call('HINCRBY', KEYS[5], 'events', 1)) end
+if count > 0 and not holding then redis.call('PUBLISH', ARGV[5], 'e' .. redis.call('HINCRBY', KEYS[5], 'events', 1)) end
 return count
 `

@@ -1,5 +1,5 @@
 import { QueueStoreSuite } from "@cartero/queue/testing"
-import { testLayer } from "./helpers.ts"
+import { tamperableLayer } from "./helpers.ts"
 
-QueueStoreSuite.suite("RedisQueueStore", testLayer())
-QueueStoreSuite.suite("RedisQueueStore (4 shards)", testLayer({ shards: 4 }))
+QueueStoreSuite.suite("RedisQueueStore", tamperableLayer())
+QueueStoreSuite.suite("RedisQueueStore (4 shards)", tamperableLayer({ shards: 4 }))

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto"
 import { QueueStore } from "@cartero/queue"
-import { Effect, Layer } from "effect"
+import { Tamper } from "@cartero/queue/testing"
+import { Context, Effect, Layer } from "effect"
 import { Purge, RedisQueueStore } from "../src/index.ts"
+import * as Keys from "../src/Keys.ts"
 
 export const redisUrl = process.env["CARTERO_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 
@@ -21,3 +23,26 @@ export const testLayer = (options: Omit<RedisQueueStore.Options, "prefix" | "url
       return yield* RedisQueueStore.make({ ...options, url: redisUrl, prefix })
     })
   )
+
+/**
+ * {@link testLayer} and its tamper hook: a raw client that rewrites a record's fields behind the store's back (the
+ * conformance suite's quarantine cases).
+ */
+export const tamperableLayer = (
+  options: Omit<RedisQueueStore.Options, "prefix" | "url"> = {}
+): Layer.Layer<QueueStore.QueueStore | Tamper.Tamper, unknown> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const prefix = uniquePrefix()
+    yield* Effect.addFinalizer(() => Effect.promise(() => deleteKeys(prefix)))
+    const store = yield* RedisQueueStore.make({ ...options, url: redisUrl, prefix })
+    const raw = yield* Effect.acquireRelease(
+      Effect.sync(() => new RedisQueueStore.Redis(redisUrl)),
+      (c) => Effect.promise(() => c.quit().then(() => undefined, () => c.disconnect()))
+    )
+    const key = (id: string) => Keys.shard(prefix, Keys.shardOf(id, options.shards ?? 1)).message(id)
+    const tamper: Tamper.Service = {
+      envelope: (id, text) => Effect.promise(() => raw.hset(key(id), "env", text)).pipe(Effect.asVoid),
+      reply: (id, index, text) => Effect.promise(() => raw.hset(key(id), `r:${index}`, text)).pipe(Effect.asVoid)
+    }
+    return Context.make(QueueStore.QueueStore, store).pipe(Context.add(Tamper.Tamper, tamper))
+  }))

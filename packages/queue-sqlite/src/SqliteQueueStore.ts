@@ -10,6 +10,9 @@
  *   under a staging marker first, so memory stays bounded and a failure leaves nothing visible.
  * - Waiting is notified inside the process; other processes' work is noticed within `pollMillis` (SQLite has no
  *   cross-process notification), and deferred work wakes waiters exactly when it comes due.
+ * - Rows are read back through `StoredRecord.read`, which never throws: a message whose envelope or replies cannot
+ *   be decoded is quarantined (held by the claim that meets it, shown with the reason), never an error of the
+ *   operation that read it.
  *
  * @since 0.1.0
  */
@@ -17,7 +20,7 @@ import { Setting } from "@cartero/settings"
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { Ids, Listing, QueueError, QueueRecord, QueuedMessage, QueueStore } from "@cartero/queue"
+import { Ids, Listing, QueueError, QueueRecord, QueuedMessage, QueueStore, StoredRecord } from "@cartero/queue"
 import type { Claim, RecipientState } from "@cartero/queue"
 import Database from "better-sqlite3"
 import { Clock, Config, Deferred, Duration, Effect, Layer, Stream } from "effect"
@@ -143,9 +146,6 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
       messageCount: db.prepare<[], { readonly n: number; readonly oldest: number | null }>(
         "SELECT COUNT(*) AS n, MIN(arrived_at) AS oldest FROM messages"
       ),
-      summaryCounts: db.prepare<[string], { readonly state: RecipientState.RecipientState; readonly n: number; readonly next: number | null }>(
-        "SELECT state, COUNT(*) AS n, MIN(next_at) AS next FROM recipients WHERE msg_id = ? GROUP BY state"
-      ),
       domains: db.prepare<[string], { readonly domain: string }>("SELECT DISTINCT domain FROM recipients WHERE msg_id = ?"),
       nextWake: db.prepare<[], { readonly due: number | null; readonly lease: number | null }>(
         `SELECT (SELECT MIN(next_at) FROM recipients WHERE state IN ('pending', 'deferred')) AS due,
@@ -159,42 +159,43 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
       sql.deleteBodies.run(id)
     }
 
+    /** The stored form of a message row and its recipients (nothing decoded yet). */
+    const stored = (m: MessageRow): StoredRecord.StoredMessage => ({
+      id: m.id,
+      envelope: m.envelope,
+      sender: m.sender,
+      arrivedAt: m.arrived_at,
+      traceId: m.trace_id,
+      bodySize: m.body_size,
+      held: m.held === 1,
+      finishedAt: m.finished_at ?? undefined,
+      recipients: sql.recipients.all(m.id).map((r) => ({
+        index: r.idx,
+        domain: r.domain,
+        state: r.state,
+        attempts: r.attempts,
+        nextAttemptAt: r.next_at,
+        reply: r.reply ?? undefined,
+        lease: r.lease ?? undefined,
+        leaseExpiresAt: r.lease_expires ?? undefined
+      }))
+    })
+
+    /** The record of `id`, read whole or quarantined (never a throw); `undefined` when there is none. */
     const load = (id: string): QueueRecord.MessageRecord | undefined => {
       if (!QueuedMessage.isMessageId(id)) return undefined
       const m = sql.message.get(id)
-      if (m === undefined) return undefined
-      const envelope = QueuedMessage.decodeEnvelope(m.envelope)
-      const recipients: Array<QueueRecord.RecipientRecord> = []
-      for (const r of sql.recipients.all(id)) {
-        const recipient = envelope.recipients[r.idx]
-        if (recipient === undefined) throw new Error(`corrupt queue record ${id}: recipient ${r.idx}`)
-        recipients.push({
-          index: r.idx,
-          recipient,
-          domain: r.domain,
-          state: r.state,
-          attempts: r.attempts,
-          nextAttemptAt: r.next_at,
-          lastReply: r.reply === null ? undefined : QueuedMessage.decodeReply(r.reply),
-          lease: r.lease ?? undefined,
-          leaseExpiresAt: r.lease_expires ?? undefined
-        })
-      }
-      return {
-        id: m.id,
-        envelope,
-        arrivedAt: m.arrived_at,
-        traceId: m.trace_id,
-        bodySize: m.body_size,
-        held: m.held === 1,
-        finishedAt: m.finished_at ?? undefined,
-        recipients
-      }
+      return m === undefined ? undefined : StoredRecord.read(stored(m))
     }
 
-    const save = (record: QueueRecord.MessageRecord) => {
+    /**
+     * Writes back what a completion changed: the message's flags and the `written` recipients. The others are left
+     * exactly as stored (a damaged reply or state stays for the operator to see, never "repaired" by a rewrite).
+     */
+    const save = (record: QueueRecord.MessageRecord, written: ReadonlyArray<number>) => {
       sql.saveMessage.run(record.held ? 1 : 0, record.finishedAt ?? null, record.id)
       for (const r of record.recipients) {
+        if (!written.includes(r.index)) continue
         sql.saveRecipient.run(
           r.state,
           r.attempts,
@@ -206,6 +207,12 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
           r.index
         )
       }
+    }
+
+    /** Holds a quarantined message so that no claim meets it again (waiting recipients held, message held). */
+    const quarantine = (id: string) => {
+      sql.holdMessage.run(id)
+      sql.holdRecipients.run(id)
     }
 
     const sweep = (now: number): number => {
@@ -261,21 +268,27 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
       }
       const claims: Array<Claim.Claim> = []
       for (const g of groups.values()) {
+        const record = load(g.msg)
+        if (record === undefined) continue
+        // A record that cannot be read whole is held, never handed out.
+        const envelope = record.envelope
+        if (envelope === undefined || record.quarantine !== undefined) {
+          quarantine(g.msg)
+          continue
+        }
         const token = Ids.leaseToken()
         const expiresAt = now + leaseMillis
         const taken = sql.claimGroup.all(token, expiresAt, g.msg, g.domain, now).sort((a, b) => a.idx - b.idx)
-        const m = sql.message.get(g.msg)
-        if (taken.length === 0 || m === undefined) continue
-        const envelope = QueuedMessage.decodeEnvelope(m.envelope)
+        if (taken.length === 0) continue
         claims.push({
-          messageId: m.id,
+          messageId: record.id,
           domain: g.domain,
           token,
           expiresAt,
           envelope,
-          arrivedAt: m.arrived_at,
-          traceId: m.trace_id,
-          bodySize: m.body_size,
+          arrivedAt: record.arrivedAt,
+          traceId: record.traceId,
+          bodySize: record.bodySize,
           recipients: taken.flatMap((t) => {
             const recipient = envelope.recipients[t.idx]
             return recipient === undefined ? [] : [{ index: t.idx, recipient, attempts: t.attempts }]
@@ -348,7 +361,7 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
           withRecord("complete", lease.messageId, (record, now) => {
             const result = QueueRecord.complete(record, lease, outcomes, now)
             if (result.finished && retain <= 0) removeMessage(record.id)
-            else save(record)
+            else save(record, result.applied)
             return result
           }),
           (result) => (result.applied.length > 0 ? notify : Effect.void)
@@ -396,27 +409,7 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
           }
           const text = `SELECT * FROM messages m ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY arrived_at, id LIMIT ?`
           const rows = db.prepare<Array<string | number>, MessageRow>(text).all(...params, page.limit + 1)
-          const items = rows.slice(0, page.limit).map((m) => {
-            const states: Partial<Record<RecipientState.RecipientState, number>> = {}
-            let recipients = 0
-            let next: number | undefined
-            for (const c of sql.summaryCounts.all(m.id)) {
-              states[c.state] = c.n
-              recipients += c.n
-              if ((c.state === "pending" || c.state === "deferred") && c.next !== null && (next === undefined || c.next < next)) next = c.next
-            }
-            return {
-              id: m.id,
-              arrivedAt: m.arrived_at,
-              traceId: m.trace_id,
-              sender: m.sender,
-              bodySize: m.body_size,
-              held: m.held === 1,
-              recipients,
-              states,
-              nextAttemptAt: next
-            }
-          })
+          const items = rows.slice(0, page.limit).map((m) => QueuedMessage.summarize(QueueRecord.view(StoredRecord.read(stored(m)))))
           const last = items[items.length - 1]
           return { items, next: rows.length > page.limit && last !== undefined ? Listing.makeCursor(last.arrivedAt, last.id) : undefined }
         }),
@@ -429,13 +422,16 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
           return sql.holdRecipients.run(id).changes
         }),
       release: (id) =>
-        Effect.tap(
-          onMessage("release", id, () => {
+        Effect.gen(function*() {
+          const released = yield* withRecord("release", id, (record) => {
+            if (record.quarantine !== undefined) return { quarantined: record.quarantine, n: 0 }
             sql.releaseMessage.run(id)
-            return sql.releaseRecipients.run(id).changes
-          }),
-          (n) => (n > 0 ? notify : Effect.void)
-        ),
+            return { quarantined: undefined, n: sql.releaseRecipients.run(id).changes }
+          })
+          if (released.quarantined !== undefined) return yield* new QueueError.MessageQuarantined({ id, reason: released.quarantined })
+          if (released.n > 0) yield* notify
+          return released.n
+        }),
       delete: (id) => onMessage("delete", id, () => removeMessage(id)),
       stats: attempt("stats", () => {
         const recipients = Listing.emptyCounts()

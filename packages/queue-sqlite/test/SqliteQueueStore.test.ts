@@ -1,4 +1,4 @@
 import { QueueStoreSuite } from "@cartero/queue/testing"
-import { SqliteQueueStore } from "../src/index.ts"
+import { tamperableLayer } from "./helpers.ts"
 
-QueueStoreSuite.suite("SqliteQueueStore", SqliteQueueStore.SqliteQueueStore.layerTemp())
+QueueStoreSuite.suite("SqliteQueueStore", tamperableLayer())

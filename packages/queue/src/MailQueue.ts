@@ -21,7 +21,7 @@ import type { Claim, ClaimOptions, CompleteResult, LeaseRef, StoreOutcome } from
 import * as Ids from "./Ids.ts"
 import type { ListFilter, Page, PageRequest, Stats } from "./Listing.ts"
 import * as MemoryQueueStore from "./MemoryQueueStore.ts"
-import type { QueueError, QueueUnavailable } from "./QueueError.ts"
+import type { MessageQuarantined, QueueError, QueueUnavailable } from "./QueueError.ts"
 import type { MessageId, QueuedMessage } from "./QueuedMessage.ts"
 import { QueueStore } from "./QueueStore.ts"
 import type { StoreOptions } from "./QueueStore.ts"
@@ -74,7 +74,8 @@ export interface Service {
   readonly show: (id: MessageId) => Effect.Effect<QueuedMessage, QueueError>
   readonly retryNow: (id: MessageId) => Effect.Effect<number, QueueError>
   readonly hold: (id: MessageId) => Effect.Effect<number, QueueError>
-  readonly release: (id: MessageId) => Effect.Effect<number, QueueError>
+  /** Fails with `MessageQuarantined` while the message's record cannot be read whole (see `QueuedMessage.quarantine`). */
+  readonly release: (id: MessageId) => Effect.Effect<number, QueueError | MessageQuarantined>
   readonly delete: (id: MessageId) => Effect.Effect<void, QueueError>
   readonly stats: Effect.Effect<Stats, QueueUnavailable>
 }

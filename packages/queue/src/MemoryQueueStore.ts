@@ -2,26 +2,36 @@
  * A `QueueStore` in memory: for unit tests and for trying things out. Same semantics as the durable stores
  * (it passes the conformance suite), no durability. Every operation is one synchronous step, hence atomic.
  *
+ * Records are kept as the durable stores keep them (`StoredRecord`: the envelope and the replies as JSON text) and
+ * read back through the same codecs, so a value that would not survive the SQLite or Redis store does not survive
+ * this one either, and a damaged record is quarantined here exactly as there.
+ *
  * @since 0.1.0
  */
 import { Clock, Deferred, Duration, Effect, Layer, Stream } from "effect"
 import type { Claim } from "./Claim.ts"
 import * as Ids from "./Ids.ts"
 import * as Listing from "./Listing.ts"
-import { MessageNotFound } from "./QueueError.ts"
+import { MessageNotFound, MessageQuarantined } from "./QueueError.ts"
 import * as QueueRecord from "./QueueRecord.ts"
-import { isMessageId, summarize } from "./QueuedMessage.ts"
+import { encodeReply, isMessageId, summarize } from "./QueuedMessage.ts"
 import type { MessageId } from "./QueuedMessage.ts"
 import { QueueStore } from "./QueueStore.ts"
 import type { Service, StoreOptions } from "./QueueStore.ts"
+import * as RecipientState from "./RecipientState.ts"
+import * as StoredRecord from "./StoredRecord.ts"
 
-interface Entry {
-  readonly record: QueueRecord.MessageRecord
+/** One message: its record as stored (replaced whole by every change) and its body. */
+export interface Entry {
+  stored: StoredRecord.StoredMessage
   readonly body: ReadonlyArray<Uint8Array>
 }
 
-/** Builds a memory store. */
-export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
+/**
+ * Builds a memory store and hands out its records too, for tests that must damage one the way a bug or a hand edit
+ * would (the conformance suite's quarantine cases).
+ */
+export const makeWithRecords = (options: StoreOptions = {}): Effect.Effect<{ readonly store: Service; readonly records: Map<MessageId, Entry> }> =>
   Effect.gen(function*() {
     const retain = options.retainFinishedMillis ?? 0
     const messages = new Map<MessageId, Entry>()
@@ -44,17 +54,43 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
           : Effect.succeed(entry)
       })
 
+    /** Writes `record` back; the replies of `written` recipients are new, the others stay as stored. */
+    const save = (entry: Entry, record: QueueRecord.MessageRecord, written: ReadonlyArray<number> = []) => {
+      const before = entry.stored
+      entry.stored = {
+        ...before,
+        held: record.held,
+        finishedAt: record.finishedAt,
+        recipients: record.recipients.map((r, i) => {
+          const reply = written.includes(r.index) && r.lastReply !== undefined ? encodeReply(r.lastReply) : before.recipients[i]?.reply
+          return StoredRecord.writeRecipient(r, reply)
+        })
+      }
+    }
+
+    /** Reads a record, applies `f`, writes it back. */
+    const change = <A>(entry: Entry, f: (record: QueueRecord.MessageRecord) => A, written?: (a: A) => ReadonlyArray<number>): A => {
+      const record = StoredRecord.read(entry.stored)
+      const result = f(record)
+      save(entry, record, written?.(result))
+      return result
+    }
+
     const sweep = (now: number): number => {
       let n = 0
-      for (const [id, { record }] of messages) {
-        n += QueueRecord.expire(record, now)
-        if (record.finishedAt !== undefined && record.finishedAt + retain <= now) messages.delete(id)
+      for (const [id, entry] of messages) {
+        if (entry.stored.recipients.some((r) => r.state === "inflight" && r.leaseExpiresAt !== undefined && r.leaseExpiresAt <= now)) {
+          n += change(entry, (record) => QueueRecord.expire(record, now))
+        }
+        const finishedAt = entry.stored.finishedAt
+        if (finishedAt !== undefined && finishedAt + retain <= now) messages.delete(id)
       }
       return n
     }
 
-    const finish = (record: QueueRecord.MessageRecord, now: number) => {
-      if (record.finishedAt !== undefined && record.finishedAt + retain <= now) messages.delete(record.id)
+    const finish = (entry: Entry, now: number) => {
+      const finishedAt = entry.stored.finishedAt
+      if (finishedAt !== undefined && finishedAt + retain <= now) messages.delete(entry.stored.id)
     }
 
     const store: Service = {
@@ -65,26 +101,32 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
           const size = chunks.reduce((n, c) => n + c.byteLength, 0)
           // Copy: the caller may reuse its buffers.
           const copy = chunks.map((c) => Uint8Array.from(c))
-          messages.set(message.id, { record: QueueRecord.make(message.id, message.envelope, message.traceId, size, now), body: copy })
+          const record = QueueRecord.make(message.id, message.envelope, message.traceId, size, now)
+          messages.set(message.id, { stored: StoredRecord.write(record), body: copy })
           yield* notify
         }),
       claim: (options) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           sweep(now)
-          const candidates: Array<{ record: QueueRecord.MessageRecord; domain: string; at: number }> = []
-          for (const { record } of messages.values()) {
-            if (record.finishedAt !== undefined) continue
-            for (const domain of QueueRecord.dueDomains(record, now, options.domain)) {
+          const candidates: Array<{ entry: Entry; domain: string; at: number }> = []
+          for (const entry of messages.values()) {
+            if (entry.stored.finishedAt !== undefined) continue
+            for (const domain of QueueRecord.dueDomains(entry.stored, now, options.domain)) {
               let at = Infinity
-              for (const r of record.recipients) if (r.domain === domain && r.state !== "inflight") at = Math.min(at, r.nextAttemptAt)
-              candidates.push({ record, domain, at })
+              for (const r of entry.stored.recipients) if (r.domain === domain && r.state !== "inflight") at = Math.min(at, r.nextAttemptAt)
+              candidates.push({ entry, domain, at })
             }
           }
           candidates.sort((a, b) => a.at - b.at)
           const claims: Array<Claim> = []
-          for (const c of candidates.slice(0, options.limit)) {
-            const claim = QueueRecord.claim(c.record, c.domain, Ids.leaseToken(), now, now + options.leaseMillis)
+          for (const c of candidates) {
+            if (claims.length >= options.limit) break
+            const claim = change(c.entry, (record) => {
+              // A record that cannot be read whole is held, never handed out.
+              if (record.quarantine !== undefined) return void QueueRecord.hold(record)
+              return QueueRecord.claim(record, c.domain, Ids.leaseToken(), now, now + options.leaseMillis)
+            })
             if (claim !== undefined) claims.push(claim)
           }
           return claims
@@ -95,14 +137,14 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
           const entry = find(lease.messageId)
           if (entry === undefined) return undefined
           const expiresAt = now + leaseMillis
-          return QueueRecord.renew(entry.record, lease, expiresAt, now) ? expiresAt : undefined
+          return change(entry, (record) => QueueRecord.renew(record, lease, expiresAt, now)) ? expiresAt : undefined
         }),
       complete: (lease, outcomes) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          const { record } = yield* live(lease.messageId)
-          const result = QueueRecord.complete(record, lease, outcomes, now)
-          finish(record, now)
+          const entry = yield* live(lease.messageId)
+          const result = change(entry, (record) => QueueRecord.complete(record, lease, outcomes, now), (r) => r.applied)
+          finish(entry, now)
           if (result.applied.length > 0) yield* notify
           return result
         }),
@@ -117,50 +159,53 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
         Effect.sync(() => {
           const cursor = Listing.parseCursor(page.cursor)
           const sorted = [...messages.values()]
-            .map((e) => e.record)
+            .map((e) => e.stored)
             .filter((r) => Listing.isAfter(r.arrivedAt, r.id, cursor))
             .sort((a, b) => a.arrivedAt - b.arrivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
           const items = []
-          let last: QueueRecord.MessageRecord | undefined
+          let last: StoredRecord.StoredMessage | undefined
           let more = false
-          for (const record of sorted) {
-            const summary = summarize(QueueRecord.view(record))
-            if (!Listing.matches(summary, record.recipients.map((r) => r.domain), filter)) continue
+          for (const stored of sorted) {
+            const summary = summarize(QueueRecord.view(StoredRecord.read(stored)))
+            if (!Listing.matches(summary, stored.recipients.map((r) => r.domain), filter)) continue
             if (items.length === page.limit) {
               more = true
               break
             }
             items.push(summary)
-            last = record
+            last = stored
           }
           return { items, next: more && last !== undefined ? Listing.makeCursor(last.arrivedAt, last.id) : undefined }
         }),
-      show: (id) => Effect.map(live(id), (e) => QueueRecord.view(e.record)),
+      show: (id) => Effect.map(live(id), (e) => QueueRecord.view(StoredRecord.read(e.stored))),
       retryNow: (id) =>
         Effect.gen(function*() {
-          const { record } = yield* live(id)
-          const n = QueueRecord.retryNow(record, yield* Clock.currentTimeMillis)
+          const entry = yield* live(id)
+          const now = yield* Clock.currentTimeMillis
+          const n = change(entry, (record) => QueueRecord.retryNow(record, now))
           if (n > 0) yield* notify
           return n
         }),
-      hold: (id) => Effect.map(live(id), (e) => QueueRecord.hold(e.record)),
+      hold: (id) => Effect.map(live(id), (e) => change(e, QueueRecord.hold)),
       release: (id) =>
         Effect.gen(function*() {
-          const { record } = yield* live(id)
-          const n = QueueRecord.release(record)
+          const entry = yield* live(id)
+          const reason = StoredRecord.quarantineOf(entry.stored)
+          if (reason !== undefined) return yield* new MessageQuarantined({ id, reason })
+          const n = change(entry, QueueRecord.release)
           if (n > 0) yield* notify
           return n
         }),
       delete: (id) =>
-        Effect.flatMap(live(id), (e) => Effect.sync(() => void messages.delete(e.record.id))),
+        Effect.flatMap(live(id), (e) => Effect.sync(() => void messages.delete(e.stored.id))),
       stats: Effect.sync(() => {
         const recipients = Listing.emptyCounts()
         let count = 0
         let oldest: number | undefined
-        for (const { record } of messages.values()) {
+        for (const { stored } of messages.values()) {
           count++
-          if (oldest === undefined || record.arrivedAt < oldest) oldest = record.arrivedAt
-          for (const r of record.recipients) recipients[r.state]++
+          if (oldest === undefined || stored.arrivedAt < oldest) oldest = stored.arrivedAt
+          for (const r of stored.recipients) if (RecipientState.is(r.state)) recipients[r.state]++
         }
         return { messages: count, recipients, oldestArrivedAt: oldest }
       }),
@@ -168,10 +213,10 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           let next = now + maxMillis
-          for (const { record } of messages.values()) {
-            const due = QueueRecord.nextDue(record)
+          for (const { stored } of messages.values()) {
+            const due = QueueRecord.nextDue(stored)
             if (due !== undefined && due < next) next = due
-            for (const r of record.recipients) {
+            for (const r of stored.recipients) {
               if (r.state === "inflight" && r.leaseExpiresAt !== undefined && r.leaseExpiresAt < next) next = r.leaseExpiresAt
             }
           }
@@ -179,8 +224,11 @@ export const make = (options: StoreOptions = {}): Effect.Effect<Service> =>
           yield* Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(next - now)))
         })
     }
-    return store
+    return { store, records: messages }
   })
+
+/** Builds a memory store. */
+export const make = (options: StoreOptions = {}): Effect.Effect<Service> => Effect.map(makeWithRecords(options), (m) => m.store)
 
 /** The memory store's layers (each provides `QueueStore`). */
 export class MemoryQueueStore {

@@ -28,5 +28,18 @@ export class MessageNotFound extends Schema.TaggedError<MessageNotFound>()("Mess
   }
 }
 
-/** Any queue error. */
+/**
+ * The message is quarantined (its stored record cannot be read whole: see `QueuedMessage.quarantine`) and cannot
+ * be released until it can: fix the record, or delete the message. Only `release` fails with it.
+ */
+export class MessageQuarantined extends Schema.TaggedError<MessageQuarantined>()("MessageQuarantined", {
+  id: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `message ${JSON.stringify(this.id)} is quarantined (${this.reason}); it cannot be released until its record is readable (or delete it)`
+  }
+}
+
+/** Any queue error of the usual operations (`release` may also fail with {@link MessageQuarantined}). */
 export type QueueError = QueueUnavailable | MessageNotFound

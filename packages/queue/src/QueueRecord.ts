@@ -2,19 +2,22 @@
  * The queue state machine over an in-memory record, for stores that load a message, change it and write it back
  * inside one transaction (the memory store; SQLite). The Redis store implements the same rules in Lua.
  *
- * Functions here mutate the record they are given and return what changed; the caller owns atomicity.
+ * Functions here mutate the record they are given and return what changed; the caller owns atomicity. Records are
+ * read from storage by `StoredRecord.read`, which never throws: a record that cannot be read whole carries its
+ * {@link MessageRecord.quarantine} reason, and {@link claim} never hands it out.
  *
  * @since 0.1.0
  */
 import type { Envelope, SmtpReply } from "@cartero/smtp"
 import type { Claim, CompleteResult, LeaseRef, StoreOutcome } from "./Claim.ts"
-import type { MessageId, QueuedMessage, RecipientStatus } from "./QueuedMessage.ts"
+import { formatMailbox, type MessageId, type QueuedMessage, type RecipientStatus } from "./QueuedMessage.ts"
 import * as RecipientState from "./RecipientState.ts"
 
 /** One recipient, with the lease bookkeeping that views do not show. */
 export interface RecipientRecord {
   readonly index: number
-  readonly recipient: Envelope.Recipient
+  /** `undefined` when the stored envelope cannot be read (the message is then quarantined). */
+  readonly recipient: Envelope.Recipient | undefined
   readonly domain: string
   state: RecipientState.RecipientState
   attempts: number
@@ -28,7 +31,10 @@ export interface RecipientRecord {
 /** A message and its recipients. */
 export interface MessageRecord {
   readonly id: MessageId
-  readonly envelope: Envelope.Envelope
+  /** `undefined` when the stored envelope cannot be read (the message is then quarantined). */
+  readonly envelope: Envelope.Envelope | undefined
+  /** The sender as listed (`<local@domain>` or `<>`), stored apart from the envelope. */
+  readonly sender: string
   readonly arrivedAt: number
   readonly traceId: string
   readonly bodySize: number
@@ -36,6 +42,8 @@ export interface MessageRecord {
   /** When every recipient became final (the message is then only kept for inspection). */
   finishedAt: number | undefined
   readonly recipients: Array<RecipientRecord>
+  /** Why the stored record cannot be read whole, or `undefined` (see `QueuedMessage.quarantine`). */
+  readonly quarantine: string | undefined
 }
 
 /** The destination domain of a recipient, as grouped for delivery. */
@@ -48,9 +56,10 @@ export const make = (
   traceId: string,
   bodySize: number,
   now: number
-): MessageRecord => ({
+): MessageRecord & { readonly envelope: Envelope.Envelope } => ({
   id,
   envelope,
+  sender: formatMailbox(envelope.mailFrom),
   arrivedAt: now,
   traceId,
   bodySize,
@@ -66,13 +75,20 @@ export const make = (
     lastReply: undefined,
     lease: undefined,
     leaseExpiresAt: undefined
-  }))
+  })),
+  quarantine: undefined
 })
 
-const isDue = (r: RecipientRecord, now: number): boolean => RecipientState.isWaiting(r.state) && r.nextAttemptAt <= now
+const isDue = (r: { readonly state: string; readonly nextAttemptAt: number }, now: number): boolean =>
+  RecipientState.isWaiting(r.state) && r.nextAttemptAt <= now
+
+/** What {@link dueDomains} and {@link nextDue} look at: a stored record's typed fields are enough. */
+export interface Timing {
+  readonly recipients: ReadonlyArray<{ readonly domain: string; readonly state: string; readonly nextAttemptAt: number }>
+}
 
 /** Domains with due recipients, earliest first, optionally only `domain`. */
-export const dueDomains = (record: MessageRecord, now: number, domain?: string): Array<string> => {
+export const dueDomains = (record: Timing, now: number, domain?: string): Array<string> => {
   const earliest = new Map<string, number>()
   for (const r of record.recipients) {
     if (!isDue(r, now) || (domain !== undefined && r.domain !== domain)) continue
@@ -83,7 +99,7 @@ export const dueDomains = (record: MessageRecord, now: number, domain?: string):
 }
 
 /** Earliest next attempt among waiting recipients (the store's "due index" key for this message). */
-export const nextDue = (record: MessageRecord): number | undefined => {
+export const nextDue = (record: Timing): number | undefined => {
   let next: number | undefined
   for (const r of record.recipients) {
     if (RecipientState.isWaiting(r.state) && (next === undefined || r.nextAttemptAt < next)) next = r.nextAttemptAt
@@ -91,7 +107,10 @@ export const nextDue = (record: MessageRecord): number | undefined => {
   return next
 }
 
-/** Claims the due recipients of `domain` under a new lease; `undefined` when none is due. */
+/**
+ * Claims the due recipients of `domain` under a new lease; `undefined` when none is due, and always for a
+ * quarantined record (the caller holds it instead: {@link hold}).
+ */
 export const claim = (
   record: MessageRecord,
   domain: string,
@@ -99,6 +118,8 @@ export const claim = (
   now: number,
   expiresAt: number
 ): Claim | undefined => {
+  const envelope = record.envelope
+  if (envelope === undefined || record.quarantine !== undefined) return undefined
   const taken = record.recipients.filter((r) => r.domain === domain && isDue(r, now))
   if (taken.length === 0) return undefined
   for (const r of taken) {
@@ -111,11 +132,11 @@ export const claim = (
     domain,
     token,
     expiresAt,
-    envelope: record.envelope,
+    envelope,
     arrivedAt: record.arrivedAt,
     traceId: record.traceId,
     bodySize: record.bodySize,
-    recipients: taken.map((r) => ({ index: r.index, recipient: r.recipient, attempts: r.attempts }))
+    recipients: taken.flatMap((r) => (r.recipient === undefined ? [] : [{ index: r.index, recipient: r.recipient, attempts: r.attempts }]))
   }
 }
 
@@ -178,7 +199,7 @@ export const complete = (
 }
 
 /** Whether every recipient is final. */
-export const isFinished = (record: MessageRecord): boolean =>
+export const isFinished = (record: { readonly recipients: ReadonlyArray<{ readonly state: string }> }): boolean =>
   record.recipients.every((r) => RecipientState.isFinal(r.state))
 
 /** Makes every waiting recipient due now. Returns how many. */
@@ -235,9 +256,11 @@ export const recipientStatus = (r: RecipientRecord): RecipientStatus => ({
 export const view = (record: MessageRecord): QueuedMessage => ({
   id: record.id,
   envelope: record.envelope,
+  sender: record.sender,
   arrivedAt: record.arrivedAt,
   traceId: record.traceId,
   bodySize: record.bodySize,
   held: record.held,
-  recipients: record.recipients.map(recipientStatus)
+  recipients: record.recipients.map(recipientStatus),
+  quarantine: record.quarantine
 })

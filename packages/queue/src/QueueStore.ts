@@ -7,7 +7,12 @@
  * - time comes from Effect's `Clock` (so `TestClock` drives leases and retries in tests), never from the store
  *   server;
  * - a failing store surfaces as {@link QueueUnavailable}; ids that are not valid queue ids are "not found";
- * - metadata is written through the codecs of `QueuedMessage`, so no field content can add structure.
+ * - metadata is written through the codecs of `QueuedMessage`, so no field content can add structure;
+ * - every record is read without throwing (`StoredRecord.read`, or the same rules): a record that cannot be read
+ *   whole is *quarantined*. `list` and `show` report it with the reason (`quarantine`), `stats` counts it, `delete`
+ *   removes it, `complete` and `expireLeases` still apply to its readable recipient states; `claim` never hands it
+ *   out but holds it (waiting recipients held, the message held) in the same atomic step; `release` fails with
+ *   `MessageQuarantined` until the record reads whole again.
  *
  * @since 0.1.0
  */
@@ -16,7 +21,7 @@ import { Context } from "effect"
 import type { Effect, Stream } from "effect"
 import type { Claim, ClaimOptions, CompleteResult, LeaseRef, StoreOutcome } from "./Claim.ts"
 import type { ListFilter, Page, PageRequest, Stats } from "./Listing.ts"
-import type { MessageNotFound, QueueError, QueueUnavailable } from "./QueueError.ts"
+import type { MessageNotFound, MessageQuarantined, QueueError, QueueUnavailable } from "./QueueError.ts"
 import type { MessageId, QueuedMessage } from "./QueuedMessage.ts"
 
 /** A message to store. The store sets the arrival time and makes every recipient pending and due now. */
@@ -57,8 +62,8 @@ export interface Service {
   readonly retryNow: (id: MessageId) => Effect.Effect<number, QueueError>
   /** Holds a message (no delivery until released); returns how many recipients became held. */
   readonly hold: (id: MessageId) => Effect.Effect<number, QueueError>
-  /** Releases a held message; returns how many recipients wait again. */
-  readonly release: (id: MessageId) => Effect.Effect<number, QueueError>
+  /** Releases a held message; returns how many recipients wait again. Refused while the message is quarantined. */
+  readonly release: (id: MessageId) => Effect.Effect<number, QueueError | MessageQuarantined>
   /** Removes a message and its body, in flight or not (a later completion then fails with not found). */
   readonly delete: (id: MessageId) => Effect.Effect<void, QueueError>
   /** Recipient counts per state and the oldest message. */
@@ -80,4 +85,4 @@ export interface StoreOptions {
 }
 
 /** Re-exported for store implementers. */
-export type { MessageNotFound, QueueUnavailable }
+export type { MessageNotFound, MessageQuarantined, QueueUnavailable }

@@ -23,11 +23,14 @@ export type RecipientState = typeof RecipientState.Type
 /** All states, in display order. */
 export const all: ReadonlyArray<RecipientState> = ["pending", "inflight", "deferred", "held", "delivered", "failed"]
 
+/** Whether a stored value is a state (stores read states back as text). */
+export const is = (value: string): value is RecipientState => (all as ReadonlyArray<string>).includes(value)
+
 /** Final states: nothing more will happen to the recipient. */
-export const isFinal = (state: RecipientState): boolean => state === "delivered" || state === "failed"
+export const isFinal = (state: string): boolean => state === "delivered" || state === "failed"
 
 /** Waiting states: the recipient may be claimed once its next attempt time is due. */
-export const isWaiting = (state: RecipientState): boolean => state === "pending" || state === "deferred"
+export const isWaiting = (state: string): boolean => state === "pending" || state === "deferred"
 
 /** Where a recipient goes when it waits again: `deferred` once an attempt has been made, otherwise `pending`. */
 export const waitingFor = (attempts: number): RecipientState => (attempts > 0 ? "deferred" : "pending")

@@ -1,4 +1,3 @@
-import { QueueStoreSuite } from "@cartero/queue/testing"
-import { MemoryQueueStore } from "../src/index.ts"
+import { QueueStoreSuite, Tamper } from "@cartero/queue/testing"
 
-QueueStoreSuite.suite("MemoryQueueStore", MemoryQueueStore.MemoryQueueStore.layer())
+QueueStoreSuite.suite("MemoryQueueStore", Tamper.Tamper.layerMemory())

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SmtpReply } from "@cartero/smtp"
-import { Schema } from "effect"
+import { Arbitraries } from "@cartero/smtp/testing"
+import { Result, Schema } from "effect"
 import * as fc from "fast-check"
 import * as QueuedMessage from "../src/QueuedMessage.ts"
 
@@ -23,7 +24,7 @@ describe("QueuedMessage.encodeReply", () => {
         ? { code: r.code, lines: r.lines }
         : { code: r.code, enhanced: r.enhanced, lines: r.lines }
       assert.strictEqual(QueuedMessage.encodeReply(r), viaSchema(stored))
-      assert.deepStrictEqual(QueuedMessage.decodeReply(QueuedMessage.encodeReply(r)), r)
+      assert.deepStrictEqual(QueuedMessage.decodeReply(QueuedMessage.encodeReply(r)), Result.succeed(r))
     }), { numRuns: 2000 })
   })
 
@@ -32,5 +33,28 @@ describe("QueuedMessage.encodeReply", () => {
     assert.throws(() => QueuedMessage.encodeReply(notInt))
     const badLine = { code: 250, lines: [1] } as unknown as SmtpReply.SmtpReply
     assert.throws(() => QueuedMessage.encodeReply(badLine))
+  })
+})
+
+describe("QueuedMessage.decodeReply and decodeEnvelope (what stores read back)", () => {
+  it("any reply a next hop can send: parse → encodeReply → decodeReply gives it back (property)", () => {
+    fc.assert(fc.property(Arbitraries.wireAnything, (wire) => {
+      const r = SmtpReply.parse(wire)
+      if (r !== undefined) assert.deepStrictEqual(QueuedMessage.decodeReply(QueuedMessage.encodeReply(r)), Result.succeed(r))
+    }), { numRuns: 1000 })
+  })
+
+  it("never throw: any text is a value or a reason (property)", () => {
+    const stored = fc.oneof(fc.string({ unit: "binary", maxLength: 60 }), fc.json(), Arbitraries.envelopeJson)
+    fc.assert(fc.property(stored, (text) => {
+      const reply = QueuedMessage.decodeReply(text)
+      const envelope = QueuedMessage.decodeEnvelope(text)
+      if (Result.isFailure(reply)) assert.isAtMost(reply.failure.length, 201)
+      if (Result.isFailure(envelope)) assert.isAtMost(envelope.failure.length, 201)
+    }), { numRuns: 1000 })
+    const outOfRange = QueuedMessage.decodeReply("{\"code\":1000,\"lines\":[\"x\"]}")
+    assert.strictEqual(Result.isFailure(outOfRange) ? outOfRange.failure : "", "reply code 1000 is not a three-digit code")
+    assert.isTrue(Result.isFailure(QueuedMessage.decodeReply("{\"code\":\"250\",\"lines\":[]}")))
+    assert.isTrue(Result.isFailure(QueuedMessage.decodeEnvelope("{\"mailFrom\":null")))
   })
 })

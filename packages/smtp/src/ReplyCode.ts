@@ -27,6 +27,12 @@ export const classOf = (code: number): ReplyClass | undefined => {
   return cls === 2 || cls === 4 || cls === 5 ? cls : undefined
 }
 
+/**
+ * Whether `code` can be a reply code received on the wire: three digits, `000`–`999`. Wider than
+ * {@link isReplyCode}: a next hop may send anything, and what it sent is kept as data (see `SmtpReply.received`).
+ */
+export const isWireCode = (code: number): boolean => Number.isInteger(code) && code >= 0 && code <= 999
+
 /** Whether `code` is a well-formed three-digit reply code (RFC 5321 §4.2: first digit 2–5, second 0–5). */
 export const isReplyCode = (code: number): boolean =>
   Number.isInteger(code) && code >= 200 && code <= 559 && Math.floor(code / 10) % 10 <= 5

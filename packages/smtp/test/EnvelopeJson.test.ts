@@ -3,32 +3,14 @@ import { Schema } from "effect"
 import * as fc from "fast-check"
 import * as Envelope from "../src/Envelope.ts"
 import * as EnvelopeJson from "../src/EnvelopeJson.ts"
+import { Arbitraries } from "../src/testing.ts"
 
 // The reference: what the Schema itself writes and reads.
 const viaSchema = Schema.fromJsonString(Envelope.Envelope)
 const schemaEncode = Schema.encodeSync(viaSchema)
 const schemaDecode = Schema.decodeUnknownSync(viaSchema)
 
-const text = fc.string({ unit: "binary", maxLength: 12 })
-const address = fc.record({ localPart: text, domain: text })
-const params: fc.Arbitrary<Envelope.MailParams> = fc.record({
-  size: fc.integer({ min: 0, max: 1e9 }),
-  body: fc.constantFrom(...Envelope.BodyType.literals),
-  smtpUtf8: fc.boolean(),
-  ret: fc.constantFrom(...Envelope.Ret.literals),
-  envid: text,
-  requireTls: fc.boolean()
-}, { requiredKeys: ["smtpUtf8"] })
-const recipient: fc.Arbitrary<Envelope.Recipient> = fc.record({
-  address,
-  notify: fc.array(fc.constantFrom(...Envelope.Notify.literals), { maxLength: 3 }),
-  orcpt: text
-}, { requiredKeys: ["address"] })
-const envelope: fc.Arbitrary<Envelope.Envelope> = fc.record({
-  mailFrom: fc.option(address, { nil: null }),
-  params,
-  recipients: fc.array(recipient, { maxLength: 4 })
-})
+const { envelope } = Arbitraries
 
 /** The outcome of a decoder: the value, or that it threw. */
 const outcome = (decode: (json: string) => unknown, json: string): { ok: true; value: unknown } | { ok: false } => {
@@ -67,7 +49,7 @@ describe("EnvelopeJson", () => {
       fc.constant(null),
       fc.boolean(),
       fc.integer(),
-      text,
+      fc.string({ unit: "binary", maxLength: 12 }),
       // Fresh containers for every use: a shared one, mutated at two paths, would make a cycle.
       fc.constant(0).map((): unknown => []),
       fc.constant(0).map((): unknown => ({})),

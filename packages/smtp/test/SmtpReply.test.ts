@@ -82,6 +82,32 @@ describe("SmtpReply", () => {
     assert.isUndefined(SmtpReply.parse(""))
   })
 
+  it("parse takes any three-digit code as data: 000-999, classed by the first digit only", () => {
+    assert.deepStrictEqual(SmtpReply.parse("150 hmm"), { code: 150, enhanced: undefined, lines: ["hmm"] })
+    assert.deepStrictEqual(SmtpReply.parse("000"), { code: 0, enhanced: undefined, lines: [""] })
+    assert.deepStrictEqual(SmtpReply.parse("999-5.1.1 a\r\n999 5.1.1 b"), { code: 999, enhanced: undefined, lines: ["5.1.1 a", "5.1.1 b"] })
+    assert.deepStrictEqual(SmtpReply.parse("260 2.1.5 odd but positive"), { code: 260, enhanced: "2.1.5", lines: ["odd but positive"] })
+    assert.deepStrictEqual(SmtpReply.parse("599 4.9.9 never"), { code: 599, enhanced: "5.9.9", lines: ["never"] })
+    assert.deepStrictEqual(SmtpReply.parse("550 5.01.1 not an enhanced code"), { code: 550, enhanced: undefined, lines: ["5.01.1 not an enhanced code"] })
+    assert.deepStrictEqual(
+      [150, 260, 399, 0, 999, 650, 599].map((code) => SmtpReply.classOf(SmtpReply.received(code, undefined, "x") ?? SmtpReply.make(250, undefined, ""))),
+      [undefined, 2, undefined, undefined, undefined, undefined, 5]
+    )
+    const zero = SmtpReply.parse("000 zero")
+    assert.strictEqual(zero === undefined ? "" : SmtpReply.format(zero), "000 zero\r\n")
+    assert.strictEqual(zero === undefined ? "" : SmtpReply.toString(zero), "000 zero")
+  })
+
+  it("received never throws and reads back what parse made; undefined outside 0-999", () => {
+    for (const code of [-1, 1000, 1.5, Number.NaN, Infinity]) assert.isUndefined(SmtpReply.received(code, undefined, "x"))
+    const r = SmtpReply.parse("399-what\r\n399 now")
+    assert.deepStrictEqual(r && SmtpReply.received(r.code, r.enhanced, r.lines), r)
+    // Found by the fuzz script: a trailing empty line must not hide the enhanced code of the others.
+    const blank = SmtpReply.parse("200-2.0.0\r\n200 ")
+    assert.deepStrictEqual(blank, { code: 200, enhanced: "2.0.0", lines: [""] })
+    assert.deepStrictEqual(blank && SmtpReply.parse(SmtpReply.format(blank)), blank)
+  })
+
   it("parse ∘ format is the identity on replies (property)", () => {
     const line = fc.string({ maxLength: 60 }).map((s) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim())
     fc.assert(fc.property(

@@ -14,12 +14,22 @@ import { Context, Data, Duration, Effect, Layer, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
 
-/** What a phase answers: a reply (optionally delayed, optionally followed by closing), or dropping the connection. */
+/**
+ * What a phase answers: a reply (optionally delayed, optionally followed by closing), raw bytes (anything at all,
+ * for a server that misbehaves: garbage, mismatched multi-line codes, a flood of replies), or dropping the
+ * connection.
+ */
 export type Response =
   | {
     readonly _tag: "Reply"
     readonly code: number
     readonly text: string | ReadonlyArray<string>
+    readonly close: boolean
+    readonly delay: Duration.Input | undefined
+  }
+  | {
+    readonly _tag: "Raw"
+    readonly data: string | Uint8Array
     readonly close: boolean
     readonly delay: Duration.Input | undefined
   }
@@ -31,6 +41,16 @@ export const reply = (
   text: string | ReadonlyArray<string>,
   options?: { readonly close?: boolean; readonly delay?: Duration.Input }
 ): Response => ({ _tag: "Reply", code, text, close: options?.close ?? false, delay: options?.delay })
+
+/**
+ * Writes `data` exactly as given instead of a reply (a string is sent as UTF-8; nothing is appended), e.g.
+ * `raw("250-a\r\n550 b\r\n")` or `raw("220 hi\r\n" + "250 flood\r\n".repeat(5000))`. The sink's own state does not
+ * change: a raw answer to DATA does not start the message, one to RCPT does not add the recipient.
+ */
+export const raw = (
+  data: string | Uint8Array,
+  options?: { readonly close?: boolean; readonly delay?: Duration.Input }
+): Response => ({ _tag: "Raw", data, close: options?.close ?? false, delay: options?.delay })
 
 /** Close the connection without replying. */
 export const drop: Response = { _tag: "Drop" }
@@ -94,6 +114,8 @@ export interface Service {
   /** Accepted messages, oldest first. */
   readonly messages: Effect.Effect<ReadonlyArray<Message>>
   readonly count: Effect.Effect<number>
+  /** Messages whose data arrived whole (up to the final `.`), whatever the final reply: how often one was sent. */
+  readonly received: Effect.Effect<number>
   /** Waits until at least `n` messages were accepted (default timeout 5 s); returns them. */
   readonly awaitMessages: (n: number, timeout?: Duration.Input) => Effect.Effect<ReadonlyArray<Message>, SmtpSinkError>
   /** Connections accepted so far. */
@@ -112,9 +134,11 @@ export class SmtpSink extends Context.Service<SmtpSink, Service>()("@cartero/tes
 
 const CRLF_DOT_CRLF = Buffer.from("\r\n.\r\n")
 
+// Any code is written with three digits (`reply(0, "x")` is `000 x`), so odd codes can be scripted too.
 const render = (code: number, text: string | ReadonlyArray<string>): string => {
   const lines = typeof text === "string" ? [text] : text.length === 0 ? [""] : text
-  return lines.map((l, i) => `${code}${i === lines.length - 1 ? " " : "-"}${l}`.trimEnd() + "\r\n").join("")
+  const digits = String(code).padStart(3, "0")
+  return lines.map((l, i) => `${digits}${i === lines.length - 1 ? " " : "-"}${l}`.trimEnd() + "\r\n").join("")
 }
 
 const sleep = (delay: Duration.Input | undefined) =>
@@ -126,6 +150,7 @@ interface State {
   readonly messages: Array<Message>
   readonly commands: Array<string>
   connections: number
+  received: number
   readonly waiters: Set<() => void>
 }
 
@@ -169,7 +194,7 @@ class Session {
     if (response._tag === "Drop") return void this.socket.destroy()
     await sleep(response.delay ?? this.options.delay)
     if (this.closed) return
-    this.socket.write(render(response.code, response.text))
+    this.socket.write(response._tag === "Raw" ? response.data : render(response.code, response.text))
     if (response.close) this.socket.end()
   }
 
@@ -289,6 +314,7 @@ class Session {
     const txn = this.txn
     this.txn = undefined
     if (txn === undefined) return
+    this.state.received++
     const data = Buffer.from(raw.toString("latin1").replace(/(^|\r\n)\./g, "$1"), "latin1")
     const message: Message = {
       id: this.state.messages.length + 1,
@@ -317,7 +343,7 @@ class Session {
 export const make: (options?: Options) => Effect.Effect<Service, SmtpSinkError, Scope.Scope> = Effect.fn(
   "SmtpSink.make"
 )(function*(options: Options = {}) {
-  const state: State = { options, messages: [], commands: [], connections: 0, waiters: new Set() }
+  const state: State = { options, messages: [], commands: [], connections: 0, received: 0, waiters: new Set() }
   const sockets = new Set<net.Socket>()
   const server = yield* Effect.acquireRelease(
     Effect.callback<net.Server, SmtpSinkError>((resume) => {
@@ -366,6 +392,7 @@ export const make: (options?: Options) => Effect.Effect<Service, SmtpSinkError, 
     port,
     messages: Effect.sync(() => [...state.messages]),
     count: Effect.sync(() => state.messages.length),
+    received: Effect.sync(() => state.received),
     awaitMessages,
     connections: Effect.sync(() => state.connections),
     commands: Effect.sync(() => [...state.commands]),

@@ -74,8 +74,8 @@ describe("QueueHandoff", () => {
         const item = page.items[0]
         if (item === undefined) return
         const shown = yield* queue.show(item.id)
-        assert.deepStrictEqual(shown.envelope.recipients.map((r) => r.address.localPart), ["bob", "carol"])
-        assert.deepStrictEqual(shown.envelope.mailFrom, { localPart: "alice", domain: "example.org" })
+        assert.deepStrictEqual(shown.envelope?.recipients.map((r) => r.address.localPart), ["bob", "carol"])
+        assert.deepStrictEqual(shown.envelope?.mailFrom, { localPart: "alice", domain: "example.org" })
         const chunks = yield* Stream.runCollect(queue.body(item.id))
         const body = decoder.decode(Buffer.concat(Array.from(chunks)))
         assert.match(body, /^Received: from client\.test /)
@@ -93,7 +93,7 @@ describe("QueueHandoff", () => {
           assert.strictEqual(page.items.length, 1)
           if (item === undefined) return
           const shown = yield* queue.show(item.id)
-          assert.deepStrictEqual(shown.envelope.recipients.map((r) => r.address.localPart), ["bob"])
+          assert.deepStrictEqual(shown.envelope?.recipients.map((r) => r.address.localPart), ["bob"])
           assert.deepStrictEqual(local.stored.flatMap((m) => m.recipients.map((r) => r.address.localPart)), ["ann"])
         }))
     }))

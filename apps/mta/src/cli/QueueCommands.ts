@@ -5,15 +5,17 @@
  *
  * The store is provided per subcommand, so `cartero queue --help` never opens a database or connects to Redis.
  * The actions take several ids and act on every one that exists; unknown ids are reported together at the end
- * (exit code 1), the way `postsuper` treats a list of queue ids.
+ * (exit code 1), the way `postsuper` treats a list of queue ids, and so are quarantined messages that `release`
+ * refused (their record cannot be read whole: fix it or `delete` them).
  *
  * @since 0.1.0
  */
 import { MailQueue, QueueError, RecipientState } from "@cartero/queue"
 import type { Listing, QueuedMessage } from "@cartero/queue"
-import { Console, Effect, Option, Schema } from "effect"
+import { Cause, Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as AppQueue from "../AppQueue.ts"
+import * as Table from "./Table.ts"
 import * as Views from "./Views.ts"
 
 /** Some of the ids given to an action name no queued message (the others were acted on). */
@@ -22,6 +24,16 @@ export class UnknownMessages extends Schema.TaggedError<UnknownMessages>()("Unkn
 }) {
   override get message(): string {
     return `no queued message ${this.ids.map((id) => JSON.stringify(id)).join(", ")}`
+  }
+}
+
+/** `release` refused quarantined messages (the others were released). */
+export class QuarantinedMessages extends Schema.TaggedError<QuarantinedMessages>()("QuarantinedMessages", {
+  messages: Schema.Array(Schema.Struct({ id: Schema.String, reason: Schema.String }))
+}) {
+  override get message(): string {
+    const each = this.messages.map((m) => `${JSON.stringify(m.id)} (${Table.safe(m.reason)})`).join(", ")
+    return `not released, quarantined until their record reads whole (fix it, or delete the message): ${each}`
   }
 }
 
@@ -84,7 +96,11 @@ const stats = Command.make(
   })
 ).pipe(Command.withDescription("Recipients per state, message count, oldest message"), withQueue)
 
-const apply = (q: MailQueue.Service, action: Views.Action, id: string): Effect.Effect<number, QueueError.QueueError> => {
+const apply = (
+  q: MailQueue.Service,
+  action: Views.Action,
+  id: string
+): Effect.Effect<number, QueueError.QueueError | QueueError.MessageQuarantined> => {
   switch (action) {
     case "retry":
       return q.retryNow(id)
@@ -106,16 +122,22 @@ const action = (name: Views.Action, description: string) =>
       const q = yield* MailQueue.MailQueue
       const done: Array<Views.ActionResult> = []
       const unknown: Array<string> = []
+      const quarantined: Array<{ readonly id: string; readonly reason: string }> = []
       for (const id of ids) {
         const n = yield* apply(q, name, id).pipe(
           Effect.map(Option.some),
-          Effect.catchTag("MessageNotFound", () => Effect.succeed(Option.none<number>()))
+          Effect.catchTag("MessageNotFound", () => Effect.sync(() => void unknown.push(id)).pipe(Effect.as(Option.none<number>()))),
+          Effect.catchTag("MessageQuarantined", (e) => Effect.sync(() => void quarantined.push({ id, reason: e.reason })).pipe(Effect.as(Option.none<number>())))
         )
         if (Option.isSome(n)) done.push({ id, action: name, recipients: n.value })
-        else unknown.push(id)
       }
       if (done.length > 0 || json) yield* print(json, done, done.map(Views.actionLine).join("\n"))
-      if (unknown.length > 0) return yield* new UnknownMessages({ ids: unknown })
+      const refusals = [
+        ...(unknown.length > 0 ? [Cause.fail(new UnknownMessages({ ids: unknown }))] : []),
+        ...(quarantined.length > 0 ? [Cause.fail(new QuarantinedMessages({ messages: quarantined }))] : [])
+      ]
+      const [first, ...rest] = refusals
+      if (first !== undefined) return yield* Effect.failCause(rest.reduce<Cause.Cause<UnknownMessages | QuarantinedMessages>>(Cause.combine, first))
     })
   ).pipe(Command.withDescription(description), withQueue)
 

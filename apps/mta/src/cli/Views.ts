@@ -5,6 +5,10 @@
  * `local@domain` strings, replies are `{ code, enhanced, text }`, and absent values are `null`. Scripts can rely on
  * it; the tables are for people and may change.
  *
+ * A quarantined message (its stored record cannot be read whole) is shown like any other, with its reason:
+ * `quarantine` in JSON (`null` otherwise), `(quarantined)` after its id in the list and the reason under the table,
+ * a `quarantine` row in `show`. Whatever its record lacks (an unreadable envelope's recipients) is `null` / `?`.
+ *
  * @since 0.1.0
  */
 import type { Listing } from "@cartero/queue"
@@ -21,6 +25,9 @@ const cell = (ms: number | undefined): string => time(ms) ?? "-"
 const address = (a: { readonly localPart: string; readonly domain: string } | null): string =>
   a === null ? "<>" : `${a.localPart}@${a.domain}`
 
+/** What stands for a value a quarantined record lacks, in tables. */
+const unreadable = "?"
+
 const states = (counts: Readonly<Partial<Record<RecipientState.RecipientState, number>>>): string =>
   RecipientState.all.flatMap((s) => ((counts[s] ?? 0) > 0 ? [`${s} ${counts[s] ?? 0}`] : [])).join(", ")
 
@@ -35,7 +42,8 @@ export const summaryJson = (s: QueuedMessage.MessageSummary) => ({
   recipients: s.recipients,
   states: s.states,
   nextAttemptAt: time(s.nextAttemptAt),
-  traceId: s.traceId
+  traceId: s.traceId,
+  quarantine: s.quarantine ?? null
 })
 
 export const listJson = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined) => ({
@@ -56,7 +64,7 @@ export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, ne
       { header: "NEXT ATTEMPT" }
     ],
     items.map((s) => [
-      s.held ? `${s.id} (held)` : s.id,
+      s.quarantine !== undefined ? `${s.id} (quarantined)` : s.held ? `${s.id} (held)` : s.id,
       cell(s.arrivedAt),
       String(s.bodySize),
       s.sender,
@@ -65,8 +73,10 @@ export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, ne
       cell(s.nextAttemptAt)
     ])
   )
+  const quarantined = items.flatMap((s) => (s.quarantine === undefined ? [] : [`${s.id}: quarantined: ${Table.safe(s.quarantine)}`]))
   const footer = `${items.length} message${items.length === 1 ? "" : "s"}`
-  return next === undefined ? `${table}\n${footer}` : `${table}\n${footer}; more with --cursor ${next}`
+  const body = quarantined.length === 0 ? table : `${table}\n${quarantined.join("\n")}`
+  return next === undefined ? `${body}\n${footer}` : `${body}\n${footer}; more with --cursor ${next}`
 }
 
 // --- show ---------------------------------------------------------------------------------------------------
@@ -77,14 +87,15 @@ const replyJson = (r: SmtpReply.SmtpReply | undefined) =>
 export const messageJson = (m: QueuedMessage.QueuedMessage) => ({
   id: m.id,
   arrivedAt: time(m.arrivedAt),
-  // The same `<local@domain>` / `<>` form as `list` (where the store keeps it formatted).
-  sender: QueuedMessage.formatMailbox(m.envelope.mailFrom),
+  // The same `<local@domain>` / `<>` form as `list` (the store keeps it apart from the envelope).
+  sender: m.sender,
   size: m.bodySize,
   held: m.held,
   traceId: m.traceId,
+  quarantine: m.quarantine ?? null,
   recipients: m.recipients.map((r) => ({
     index: r.index,
-    address: address(r.recipient.address),
+    address: r.recipient === undefined ? null : address(r.recipient.address),
     domain: r.domain,
     state: r.state,
     attempts: r.attempts,
@@ -100,10 +111,11 @@ export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
     [
       ["id", m.id],
       ["arrived", cell(m.arrivedAt)],
-      ["sender", QueuedMessage.formatMailbox(m.envelope.mailFrom)],
+      ["sender", m.sender],
       ["size", `${m.bodySize} bytes`],
       ["held", m.held ? "yes" : "no"],
-      ["trace", m.traceId]
+      ["trace", m.traceId],
+      ["quarantine", m.quarantine ?? "-"]
     ]
   )
   const recipients = Table.render(
@@ -117,7 +129,7 @@ export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
     ],
     messageJson(m).recipients.map((r) => [
       String(r.index),
-      r.address,
+      r.address ?? unreadable,
       r.state === "inflight" && r.leaseExpiresAt !== null ? `inflight (lease to ${r.leaseExpiresAt})` : r.state,
       String(r.attempts),
       r.nextAttemptAt ?? "-",

@@ -1,6 +1,6 @@
 import { Dns } from "@cartero/dns"
 import { MailQueue } from "@cartero/queue"
-import type { QueuedMessage } from "@cartero/queue"
+import type { QueuedMessage, QueueStore } from "@cartero/queue"
 import { Address, Envelope } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
 import { Context, Duration, Effect, Layer, References, Schedule, type Scope } from "effect"
@@ -29,6 +29,8 @@ export interface Options {
   readonly pipeline?: Layer.Layer<OutboundPipeline, never, MailQueue.MailQueue | DeliveryConfig>
   /** Run the worker fibers (default) or only the service. */
   readonly workers?: boolean
+  /** The queue store (default: a memory store keeping finished messages for 10 minutes). */
+  readonly store?: Layer.Layer<QueueStore.QueueStore, unknown>
 }
 
 /** FakeDns + SmtpSink + memory queue + client + router + worker, all for the enclosing scope. */
@@ -41,7 +43,9 @@ export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.
   const dns = yield* FakeDns.make({ ...zones, ...options.zones })
   const sink = yield* SmtpSink.make(options.sink ?? {})
   const shared = Layer.mergeAll(
-    MailQueue.MailQueue.layerStoreMemory({ retainFinishedMillis: 600_000 }),
+    options.store === undefined
+      ? MailQueue.MailQueue.layerStoreMemory({ retainFinishedMillis: 600_000 })
+      : MailQueue.MailQueue.layer.pipe(Layer.provideMerge(options.store)),
     DeliveryConfig.layer({
       hostname: "cartero.test",
       port: sink.port,

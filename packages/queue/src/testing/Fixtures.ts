@@ -10,13 +10,17 @@ import { TestClock } from "effect/testing"
 import type { Scope } from "effect"
 import * as MailQueue from "../MailQueue.ts"
 import type { QueueStore } from "../QueueStore.ts"
+import type { Tamper } from "./Tamper.ts"
 
 /** A store layer under test; built afresh for every test. */
 export type StoreLayer = Layer.Layer<QueueStore, unknown>
 
-/** Runs `body` with a `MailQueue` over a fresh instance of `store`. */
-export const withQueue = (store: StoreLayer, options: MailQueue.Options = {}) =>
-<A, E>(body: Effect.Effect<A, E, MailQueue.MailQueue | QueueStore | Scope.Scope>) =>
+/** A store layer under test with its tamper hook over the same instance: what the conformance suite runs on. */
+export type TamperableStore = Layer.Layer<QueueStore | Tamper, unknown>
+
+/** Runs `body` with a `MailQueue` over a fresh instance of `store` (and whatever else the layer provides). */
+export const withQueue = <R = never>(store: Layer.Layer<QueueStore | R, unknown>, options: MailQueue.Options = {}) =>
+<A, E>(body: Effect.Effect<A, E, MailQueue.MailQueue | QueueStore | R | Scope.Scope>) =>
   body.pipe(Effect.provide(Layer.effect(MailQueue.MailQueue, MailQueue.make(options)).pipe(Layer.provideMerge(store))))
 
 /** A recipient from `local@domain` (split at the last `@`, so the local part may contain anything). */
