@@ -94,7 +94,14 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     // Redis selected by the URL alone (the app's rule); empty = SQLite under the data directory.
     CARTERO_REDIS_URL: options.store === "redis" ? (options.redisUrl ?? "") : "",
     CARTERO_QUEUE_PREFIX: options.queuePrefix,
-    CARTERO_PROCESSES: String(options.processes)
+    CARTERO_PROCESSES: String(options.processes),
+    // The load generator is one client (127.0.0.1) with up to `--concurrency` + `--hold` connections, and with
+    // `--new-connection` hundreds of new ones per second: the per-client limits an MX needs against abuse (50 at
+    // once, 60 per minute) would refuse the benchmark itself. Raised to their maximum, so the run measures the
+    // server, not its limits; the limits' own cost (counting) is still paid.
+    CARTERO_MAX_CLIENTS: "1000000",
+    CARTERO_MAX_CLIENTS_PER_IP: "1000000",
+    CARTERO_CONNECTION_RATE_LIMIT: "1000000"
   }
   const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 0 : undefined)
   if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)

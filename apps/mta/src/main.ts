@@ -4,6 +4,8 @@
  * naming the variable. `CARTERO_PROCESSES=N` runs N processes sharing the listener and the Redis queue
  * ({@link Cluster}).
  */
+// First, for its side effect: libuv's thread pool size must be set before anything uses the pool (ThreadPool.ts).
+import "./ThreadPool.ts"
 import cluster from "node:cluster"
 // The module, not the barrel: the barrel loads every Node service (HTTP, sockets, workers…) the app never uses,
 // ≈ 50 MiB of RSS per process (docs/benchmarks.md, "Profile and optimisations").

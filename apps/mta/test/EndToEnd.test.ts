@@ -100,13 +100,40 @@ describe("the reference MTA, end to end", () => {
       `)
     }).pipe(Effect.scoped))
 
+  it.live("<Postmaster> without a domain and a quoted local part are accepted and stored (RFC 5321 §4.5.1, §4.1.2)", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const mx = yield* startApp(baseEnv(dataDir))
+      yield* Transcript.run({ host: mx.host, port: mx.port }, String.raw`
+        <- 220 *
+        -> EHLO client.test
+        <~ 250
+        -> MAIL FROM:<"john doe"@remote.test>
+        <- 250 2.1.0 Accepted
+        -> RCPT TO:<Postmaster>
+        <- 250 2.1.5 Accepted
+        -> RCPT TO:<"john doe"@example.test>
+        <- 250 2.1.5 Accepted
+        -> DATA
+        <~ 354
+        => Subject: hello\r\n\r\nHi.\r\n.\r\n
+        <~ 250
+        -> QUIT
+        <~ 221
+      `)
+      const files = yield* listFiles(Path.join(dataDir, "mail"))
+      assert.deepStrictEqual(files.map((f) => f.split("/Maildir/")[0]).sort(), ["example.test/john%20doe", "mx.test/postmaster"])
+    }).pipe(Effect.scoped))
+
   it.live("a bad setting fails the app layer with a message naming the variable", () =>
     Effect.gen(function*() {
       const dataDir = yield* tempDir
       for (const [variable, value] of [
         ["CARTERO_LOG_LEVEL", "loud"],
         ["CARTERO_TRUSTED_NETWORKS", "10.0.0.1/8"],
-        ["CARTERO_MAX_RECIPIENTS", "many"]
+        ["CARTERO_MAX_RECIPIENTS", "many"],
+        ["CARTERO_MAX_CLIENTS_PER_IP", "0"],
+        ["CARTERO_DATA_TIMEOUT", "never"]
       ] as const) {
         const exit = yield* Effect.exit(startApp({ ...baseEnv(dataDir), [variable]: value }).pipe(Effect.scoped))
         assert.isTrue(Exit.isFailure(exit))

@@ -21,6 +21,7 @@ import type {
   SMTPServerSession
 } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
+import type { ListenerLimits } from "./ListenerLimits.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import type { ServerExtension } from "./ServerExtension.ts"
@@ -38,6 +39,8 @@ export interface Context {
   readonly tls: boolean
   /** Connection state by smtp-server session object (one per connection, kept across RSET/STARTTLS). */
   readonly states: WeakMap<SMTPServerSession, SessionState.ConnState>
+  /** The connection and session limits of the listener (failed AUTH are counted there). */
+  readonly limits: ListenerLimits
 }
 
 type Callback = (err?: SMTPServerError | null) => void
@@ -65,8 +68,13 @@ const answer = (state: SessionState.ConnState, callback: Callback, verdict: Verd
   return callback(ReplyPatch.toError(verdict.reply))
 }
 
-// The path as the client wrote it: smtp-server's parsed address is already IDN-decoded and without brackets.
-const rawPath = (line: string): string => /^\s*(?:MAIL\s+FROM|RCPT\s+TO)\s*:\s*(\S*)/i.exec(line)?.[1] ?? ""
+// The path as the client wrote it: smtp-server's parsed address is already IDN-decoded and without brackets. A
+// quoted local part may hold spaces and `>` (`<"john doe"@example.com>`): Address.splitPath finds the real end.
+const verbPrefix = /^\s*(?:MAIL\s+FROM|RCPT\s+TO)\s*:\s*/i
+const rawPath = (line: string): string => {
+  const verb = verbPrefix.exec(line)
+  return verb === null ? "" : Address.splitPath(line.slice(verb[0].length))?.path ?? ""
+}
 
 const mailParamNames = new Set(["SIZE", "BODY", "SMTPUTF8", "AUTH"])
 const rcptParamNames = new Set<string>()
@@ -95,7 +103,7 @@ const samePassword = (sent: string | null | undefined, candidate: string): boole
 
 /** The smtp-server callbacks and the command extension of one listener. */
 export const make = (ctx: Context) => {
-  const { bridge, listener, options, pipeline, states } = ctx
+  const { bridge, limits, listener, options, pipeline, states } = ctx
   const log = (state: SessionState.ConnState, effect: Effect.Effect<void>) => bridge.fire(state.session.id, effect)
 
   const authAvailable = (secure: boolean) =>
@@ -104,6 +112,7 @@ export const make = (ctx: Context) => {
   const extension: ServerExtension = {
     draining: false,
     maxLineLength: options.maxLineLength,
+    limits,
     onCommandLine: (session, line) => {
       // Only MAIL/RCPT lines are kept: an AUTH line carries credentials that have no business staying in memory.
       const state = states.get(session)
@@ -209,6 +218,7 @@ export const make = (ctx: Context) => {
         return succeed(state, verdict.reply, () => callback(null, { user: username }))
       }
       state.authFailures++
+      limits.authFailed(session.remoteAddress)
       const reply = state.authFailures >= options.maxAuthFailures
         ? Replies.tooManyAuthFailures
         : Verdict.isSuccess(verdict)

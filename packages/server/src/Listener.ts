@@ -9,6 +9,8 @@
  *   own counter of unauthenticated commands never disconnects an MX client;
  * - `maxCommandLength`: far above our `maxLineLength`, which `CommandPatch` enforces with `500 5.5.2`; the library
  *   limit only bounds the memory of a line that never ends (it answers 421 and closes);
+ * - `maxClients`: our own limit (`ListenerLimits`, checked first, with `421 4.7.0`); passed on because the library
+ *   also applies it to implicit-TLS sockets still in their handshake;
  * - no `rejectOversized`: `DataReader` enforces the size with our reply, and keeps nothing past the limit;
  * - `disableReverseLookup` unless `reverseDns`; `logger: false` (we log through Effect);
  * - `hideDSN`, `hideREQUIRETLS`: not implemented end to end yet, so not advertised;
@@ -17,13 +19,14 @@
  * @since 0.1.0
  */
 import type { Pipeline } from "@cartero/core"
-import { Duration, Effect, Fiber } from "effect"
+import { type Clock, Duration, Effect, Fiber } from "effect"
 import type * as net from "node:net"
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
 import * as CommandPatch from "./CommandPatch.ts"
 import * as DataHandler from "./DataHandler.ts"
 import * as Handlers from "./Handlers.ts"
+import * as ListenerLimits from "./ListenerLimits.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
@@ -70,7 +73,7 @@ export const serverOptions = (
   disableReverseLookup: !options.reverseDns,
   socketTimeout: Duration.toMillis(options.socketTimeout),
   closeTimeout: Math.max(1, Duration.toMillis(options.shutdownTimeout)),
-  ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
+  maxClients: options.maxClients,
   logger: false
 })
 
@@ -114,7 +117,9 @@ export const make = Effect.fn("Listener.make")(function*(
   listener: ResolvedListener,
   tls: TlsMaterial | undefined,
   pipeline: Pipeline.PipelineShape,
-  bridge: Bridge
+  bridge: Bridge,
+  authFailures: ListenerLimits.AuthFailures,
+  clock: Clock.Clock
 ) {
   ReplyPatch.install()
   CommandPatch.install()
@@ -127,13 +132,15 @@ export const make = Effect.fn("Listener.make")(function*(
   if (listener.auth !== "off" && tls === undefined && !listener.trusted) {
     yield* Effect.logWarning(`${listener.kind} listener has no TLS and is not trusted: AUTH can never be used on it`)
   }
+  const limits = new ListenerLimits.ListenerLimits(options, authFailures, clock, bridge, listener.kind)
   const ctx: Handlers.Context = {
     options,
     listener,
     pipeline,
     bridge,
     tls: tls !== undefined,
-    states: new WeakMap<SMTPServerSession, SessionState.ConnState>()
+    states: new WeakMap<SMTPServerSession, SessionState.ConnState>(),
+    limits
   }
   const { callbacks, extension } = Handlers.make(ctx)
   const server = new SMTPServer({ ...serverOptions(options, listener, tls), ...callbacks, onData: DataHandler.make(ctx) })
@@ -163,6 +170,15 @@ export const make = Effect.fn("Listener.make")(function*(
       })
     }),
     () => drain(server, extension, options.shutdownTimeout).pipe(Effect.andThen(Effect.logDebug(`${listener.kind} listener closed`)))
+  )
+  // The DATA and lifetime bounds: one sweeper per listener rather than a timer per session (a message costs one
+  // clock read); it stops with the listener's scope, before the listener drains.
+  yield* Effect.sleep(ListenerLimits.tickOf(options)).pipe(
+    Effect.andThen(Effect.sync(() => {
+      for (const [connection, reply] of limits.overdue(server.connections)) ReplyPatch.send(connection, reply)
+    })),
+    Effect.forever,
+    Effect.forkScoped
   )
   yield* Effect.logInfo(`${listener.kind} listener on ${address.address}:${address.port}`)
   return { kind: listener.kind, host: address.address, port: address.port, trusted: listener.trusted } satisfies BoundListener

@@ -45,7 +45,7 @@ export const lineTooLong = SmtpReply.make(550, "5.6.0", "Message contains a line
 export const commandTooLong = SmtpReply.make(500, "5.5.2", "Error: line too long")
 /** Sent to sessions without a transaction in progress once shutdown started (RFC 3463 4.3.2 system not accepting). */
 export const shuttingDown = SmtpReply.make(421, "4.3.2", "Service shutting down, please try again later")
-/** Sent once too many bad lines were seen (the library's own threshold is 10 unrecognised commands). */
+/** The session reached the hard error limit (Postfix's wording), or a junk command beyond the junk limit did. */
 export const tooManyErrors = SmtpReply.make(421, "4.7.0", "Error: too many errors, closing connection")
 /** More `Received:` fields than the hop limit: a mail loop (RFC 5321 §6.3; RFC 3463 5.4.6 routing loop detected). */
 export const tooManyHops = (hops: number, limit: number) =>
@@ -55,5 +55,22 @@ export const headerTooBig = (limit: number) =>
   SmtpReply.make(552, "5.3.4", `Message header exceeds ${limit} octets`)
 /** The message could not be written to the spill directory (disk full): try later; 4.3.1 "mail system full". */
 export const spillFailed = SmtpReply.make(452, "4.3.1", "Insufficient system storage, please try again later")
+/** The listener has as many connections open as it takes (`maxClients`); sent instead of the banner. */
+export const tooManyClients = SmtpReply.make(421, "4.7.0", "Error: too many connections, try again later")
+/**
+ * The client (its IPv4 address or IPv6 /64) has as many connections open as it may (`maxClientsPerIp`); sent
+ * instead of the banner. `client` is the socket's address, never text from the client.
+ */
+export const tooManyFromClient = (client: string) =>
+  SmtpReply.make(421, "4.7.0", `Error: too many connections from ${client}`)
+/** The client opened more connections in the last minute than it may (`maxConnectionRate`); sent instead of the banner. */
+export const connectionRateExceeded = (client: string) =>
+  SmtpReply.make(421, "4.7.0", `Error: too many connections from ${client} in the last minute, try again later`)
+/** The client failed AUTH too often recently (`authFailureLimit`); AUTH is refused until its window is over (RFC 4954 §6). */
+export const authThrottled = SmtpReply.make(454, "4.7.0", "Too many failed authentication attempts, try again later")
+/** The client took longer than `dataTimeout` to send a message (RFC 3463 4.4.2: bad connection). */
+export const dataTimeout = SmtpReply.make(421, "4.4.2", "Error: timeout exceeded while receiving the message, closing connection")
+/** The connection lasted longer than `sessionTimeout`. */
+export const sessionTimeout = SmtpReply.make(421, "4.4.2", "Error: session time limit exceeded, closing connection")
 /** The default reply once the queue accepted the message. */
 export const queued = (id: string) => SmtpReply.make(250, "2.6.0", `Message queued as ${id}`)

@@ -14,7 +14,9 @@
  * - `CARTERO_SUBMISSION_PORT` and `CARTERO_SMTPS_PORT` are off unless set: a development server then only
  *   listens on the MX port, and opening an authenticated port is an explicit operator decision;
  * - without `CARTERO_TLS_CERT`/`CARTERO_TLS_KEY`, a self-signed pair is generated in `<CARTERO_DATA_DIR>/tls/`;
- * - messages larger than `CARTERO_SPILL_THRESHOLD` (256K) are spilled to `<CARTERO_DATA_DIR>/spill/`.
+ * - messages larger than `CARTERO_SPILL_THRESHOLD` (256K) are spilled to `<CARTERO_DATA_DIR>/spill/`;
+ * - the connection and session limits (`CARTERO_MAX_CLIENTS` … `CARTERO_AUTH_FAILURE_WINDOW`) are optional: unset
+ *   ones keep `ServerOptions.defaultLimits`, finite all of them (docs/decisions/connection-and-session-limits.md).
  *
  * @since 0.1.0
  */
@@ -42,6 +44,52 @@ const millis: Setting.Parser<number> = (raw) => {
   const ms = duration === undefined ? 0 : Duration.toMillis(duration)
   return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined
 }
+
+/** Like {@link millis}, zero included, at most `max` milliseconds. */
+const millisUpTo = (max: number): Setting.Parser<number> => (raw) => {
+  const duration = Setting.duration(raw)
+  const ms = duration === undefined ? -1 : Duration.toMillis(duration)
+  return Number.isSafeInteger(ms) && ms >= 0 && ms <= max ? ms : undefined
+}
+
+const count = (max: number) => [`an integer 1-${max}`, Setting.int(1, max)] as const
+
+/**
+ * The connection and session limits (docs/configuration.md, "Limits"). Unset ones keep the defaults of
+ * `ServerOptions.defaultLimits`; the soft error limit may not be above the hard one.
+ */
+const loadLimits = Effect.gen(function*() {
+  const maxClients = yield* optional("CARTERO_MAX_CLIENTS", ...count(1_000_000))
+  const maxClientsPerIp = yield* optional("CARTERO_MAX_CLIENTS_PER_IP", ...count(1_000_000))
+  const maxConnectionRate = yield* optional("CARTERO_CONNECTION_RATE_LIMIT", ...count(1_000_000))
+  const hardErrorLimit = yield* optional("CARTERO_HARD_ERROR_LIMIT", ...count(1000))
+  const hard = hardErrorLimit ?? ServerOptions.defaultLimits.hardErrorLimit
+  const softErrorLimit = yield* optional(
+    "CARTERO_SOFT_ERROR_LIMIT",
+    `an integer 1-${hard} (at most CARTERO_HARD_ERROR_LIMIT)`,
+    Setting.int(1, hard)
+  )
+  const errorSleep = yield* optional("CARTERO_ERROR_SLEEP", "a duration of at most 1m such as 1s or 500ms", millisUpTo(60_000))
+  const junkCommandLimit = yield* optional("CARTERO_JUNK_COMMAND_LIMIT", ...count(100_000))
+  const dataTimeout = yield* optional("CARTERO_DATA_TIMEOUT", "a duration such as 10m", millis)
+  const sessionTimeout = yield* optional("CARTERO_SESSION_TIMEOUT", "a duration such as 1h", millis)
+  const authFailureLimit = yield* optional("CARTERO_AUTH_FAILURE_LIMIT", ...count(100_000))
+  const authFailureWindow = yield* optional("CARTERO_AUTH_FAILURE_WINDOW", "a duration such as 10m", millis)
+  const limits: SmtpServerOptions = {
+    ...(maxClients !== undefined ? { maxClients } : {}),
+    ...(maxClientsPerIp !== undefined ? { maxClientsPerIp } : {}),
+    ...(maxConnectionRate !== undefined ? { maxConnectionRate } : {}),
+    ...(softErrorLimit !== undefined ? { softErrorLimit } : {}),
+    ...(hardErrorLimit !== undefined ? { hardErrorLimit } : {}),
+    ...(errorSleep !== undefined ? { errorSleep } : {}),
+    ...(junkCommandLimit !== undefined ? { junkCommandLimit } : {}),
+    ...(dataTimeout !== undefined ? { dataTimeout } : {}),
+    ...(sessionTimeout !== undefined ? { sessionTimeout } : {}),
+    ...(authFailureLimit !== undefined ? { authFailureLimit } : {}),
+    ...(authFailureWindow !== undefined ? { authFailureWindow } : {})
+  }
+  return limits
+})
 
 const optional = Setting.optional
 const bad = (variable: string, expected: string, got: string) => new Setting.InvalidSetting({ variable, expected, got })
@@ -82,6 +130,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const listeners: Array<ListenerOptions> = [{ kind: "mx", host, port: mxPort }]
   if (submissionPort !== undefined) listeners.push({ kind: "submission", host, port: submissionPort })
   if (smtpsPort !== undefined) listeners.push({ kind: "smtps", host, port: smtpsPort })
+  const limits = yield* loadLimits
   const options: SmtpServerOptions = {
     hostname,
     listeners,
@@ -97,7 +146,8 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(maxLineLength !== undefined ? { maxLineLength } : {}),
     ...(socketTimeout !== undefined ? { socketTimeout: socketTimeout } : {}),
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),
-    ...(reverseDns !== undefined ? { reverseDns } : {})
+    ...(reverseDns !== undefined ? { reverseDns } : {}),
+    ...limits
   }
   return options
 })

@@ -10,6 +10,7 @@
  */
 import type { SmtpReply } from "@cartero/smtp"
 import type { SMTPServer, SMTPServerSession } from "smtp-server"
+import type { ListenerLimits } from "./ListenerLimits.ts"
 
 /** The outcome of a phase run before smtp-server handles the command (`helo`, `data`). */
 export type HeloOutcome =
@@ -27,6 +28,8 @@ export interface ServerExtension {
   draining: boolean
   /** Longest accepted command line, octets without the line ending. */
   readonly maxLineLength: number
+  /** The connection and session limits of the listener. */
+  readonly limits: ListenerLimits
   /** Called with every command line before smtp-server dispatches it (MAIL/RCPT parsing needs the raw path). */
   readonly onCommandLine: (session: SMTPServerSession, line: Buffer) => void
   /** Runs the `helo` phase; `resume` is called exactly once. */

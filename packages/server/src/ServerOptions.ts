@@ -83,8 +83,49 @@ export interface SmtpServerOptions {
   readonly shutdownTimeout?: Duration.Input
   /** Look up the PTR name of clients. Default `false` (it costs a DNS round trip per connection). */
   readonly reverseDns?: boolean
-  /** Simultaneous clients per listener; default unlimited. */
+  /**
+   * Connections open at once per listener; beyond, `421 4.7.0` before the banner. Default 1000 (Postfix bounds
+   * the same with its process limit, 100 smtpd processes by default).
+   */
   readonly maxClients?: number
+  /**
+   * Connections open at once per client (an IPv4 address or an IPv6 /64) per listener; beyond, `421 4.7.0` before
+   * the banner. Default 50 (Postfix's `smtpd_client_connection_count_limit`).
+   */
+  readonly maxClientsPerIp?: number
+  /**
+   * New connections per client per minute and listener, refused attempts included; beyond, `421 4.7.0` before
+   * the banner. Default 60 (Postfix's `smtpd_client_connection_rate_limit`, off by default there).
+   */
+  readonly maxConnectionRate?: number
+  /**
+   * Errors (4yz/5yz replies) a session may make before every further reply waits `errorSleep`. Default 10
+   * (Postfix's `smtpd_soft_error_limit`). The counts start over when a message is delivered.
+   */
+  readonly softErrorLimit?: number
+  /** Errors after which the session gets `421 4.7.0` and is closed. Default 20 (`smtpd_hard_error_limit`). */
+  readonly hardErrorLimit?: number
+  /** The delay of every reply once the soft error limit is reached. Default 1 second (`smtpd_error_sleep_time`). */
+  readonly errorSleep?: Duration.Input
+  /**
+   * NOOP, RSET, VRFY and HELP commands a session may send for free; each one beyond counts as an error. Default
+   * 100 (`smtpd_junk_command_limit`).
+   */
+  readonly junkCommandLimit?: number
+  /**
+   * The longest a client may take to send a message, from `354` to the final dot, however steadily it trickles
+   * bytes (the idle timeout restarts with each one); then `421 4.4.2` and close. Default 10 minutes.
+   */
+  readonly dataTimeout?: Duration.Input
+  /** The longest a connection may last; then `421 4.4.2` and close (between replies, never while a reply is pending). Default 1 hour. */
+  readonly sessionTimeout?: Duration.Input
+  /**
+   * Failed AUTH attempts per client (across connections and listeners) within `authFailureWindow`; beyond, AUTH
+   * is refused with `454 4.7.0` until the window is over. Default 10.
+   */
+  readonly authFailureLimit?: number
+  /** The window of `authFailureLimit`, counted from the client's first failure in it. Default 10 minutes. */
+  readonly authFailureWindow?: Duration.Input
   /** Failed AUTH attempts per connection before `421 4.7.0` and close. Default 3. */
   readonly maxAuthFailures?: number
   /**
@@ -120,7 +161,17 @@ export interface ResolvedOptions {
   readonly socketTimeout: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly reverseDns: boolean
-  readonly maxClients: number | undefined
+  readonly maxClients: number
+  readonly maxClientsPerIp: number
+  readonly maxConnectionRate: number
+  readonly softErrorLimit: number
+  readonly hardErrorLimit: number
+  readonly errorSleep: Duration.Duration
+  readonly junkCommandLimit: number
+  readonly dataTimeout: Duration.Duration
+  readonly sessionTimeout: Duration.Duration
+  readonly authFailureLimit: number
+  readonly authFailureWindow: Duration.Duration
   readonly maxAuthFailures: number
   readonly authFailureDelay: Duration.Duration
   readonly authMethods: ReadonlyArray<AuthMethod>
@@ -131,6 +182,24 @@ export const defaultMaxMessageSize = 25 * 1024 * 1024
 export const defaultMaxRecipients = 100
 export const defaultMaxLineLength = 2048
 export const defaultHost = "127.0.0.1"
+
+/**
+ * The defaults of the connection and session limits, an MX operator's choice with Postfix's as the reference
+ * (docs/decisions/connection-and-session-limits.md).
+ */
+export const defaultLimits = {
+  maxClients: 1000,
+  maxClientsPerIp: 50,
+  maxConnectionRate: 60,
+  softErrorLimit: 10,
+  hardErrorLimit: 20,
+  errorSleep: "1 second",
+  junkCommandLimit: 100,
+  dataTimeout: "10 minutes",
+  sessionTimeout: "1 hour",
+  authFailureLimit: 10,
+  authFailureWindow: "10 minutes"
+} as const
 
 /** Whether the process runs as root (may bind port 25). */
 export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0
@@ -164,8 +233,42 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   socketTimeout: Duration.fromInputUnsafe(options.socketTimeout ?? "5 minutes"),
   shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds"),
   reverseDns: options.reverseDns ?? false,
-  maxClients: options.maxClients,
+  maxClients: options.maxClients ?? defaultLimits.maxClients,
+  maxClientsPerIp: options.maxClientsPerIp ?? defaultLimits.maxClientsPerIp,
+  maxConnectionRate: options.maxConnectionRate ?? defaultLimits.maxConnectionRate,
+  softErrorLimit: options.softErrorLimit ?? defaultLimits.softErrorLimit,
+  hardErrorLimit: options.hardErrorLimit ?? defaultLimits.hardErrorLimit,
+  errorSleep: Duration.fromInputUnsafe(options.errorSleep ?? defaultLimits.errorSleep),
+  junkCommandLimit: options.junkCommandLimit ?? defaultLimits.junkCommandLimit,
+  dataTimeout: Duration.fromInputUnsafe(options.dataTimeout ?? defaultLimits.dataTimeout),
+  sessionTimeout: Duration.fromInputUnsafe(options.sessionTimeout ?? defaultLimits.sessionTimeout),
+  authFailureLimit: options.authFailureLimit ?? defaultLimits.authFailureLimit,
+  authFailureWindow: Duration.fromInputUnsafe(options.authFailureWindow ?? defaultLimits.authFailureWindow),
   maxAuthFailures: options.maxAuthFailures ?? 3,
   authFailureDelay: Duration.fromInputUnsafe(options.authFailureDelay ?? "1 second"),
   authMethods: options.authMethods ?? ["PLAIN", "LOGIN"]
+})
+
+/**
+ * Every limit with its value, for the server's start-up log line (debug level): an operator can check what a fresh
+ * start enforces without reading the code. Durations are rendered as `10m`, `1h`.
+ */
+export const describeLimits = (options: ResolvedOptions): Readonly<Record<string, string | number>> => ({
+  maxClients: options.maxClients,
+  maxClientsPerIp: options.maxClientsPerIp,
+  maxConnectionRate: `${options.maxConnectionRate}/min`,
+  softErrorLimit: options.softErrorLimit,
+  hardErrorLimit: options.hardErrorLimit,
+  errorSleep: Duration.format(options.errorSleep),
+  junkCommandLimit: options.junkCommandLimit,
+  dataTimeout: Duration.format(options.dataTimeout),
+  sessionTimeout: Duration.format(options.sessionTimeout),
+  socketTimeout: Duration.format(options.socketTimeout),
+  authFailureLimit: `${options.authFailureLimit}/${Duration.format(options.authFailureWindow)}`,
+  maxAuthFailures: options.maxAuthFailures,
+  maxMessageSize: options.maxMessageSize,
+  maxRecipients: options.maxRecipients,
+  maxLineLength: options.maxLineLength,
+  maxHops: options.maxHops,
+  spillThreshold: options.spillThreshold
 })

@@ -13,11 +13,12 @@
  * @since 0.1.0
  */
 import { Pipeline } from "@cartero/core"
-import { type Config, Context, Effect, Layer } from "effect"
+import { Clock, type Config, Context, Duration, Effect, Layer } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import * as Bridge from "./Bridge.ts"
 import * as Listener from "./Listener.ts"
+import { RateWindow } from "./RateWindow.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 import { SmtpServerError } from "./ServerError.ts"
 import * as ServerOptions from "./ServerOptions.ts"
@@ -51,7 +52,8 @@ export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("
 
   /**
    * A server for tests: one MX listener on 127.0.0.1 port 0, hostname `mx.test`, a short shutdown, no AUTH failure
-   * delay, and never any reverse DNS. Any option can be overridden (e.g. `listeners`, `tls`, `maxMessageSize`).
+   * delay, no error sleep, and never any reverse DNS. The other limits keep their defaults. Any option can be
+   * overridden (e.g. `listeners`, `tls`, `maxMessageSize`, `hardErrorLimit`).
    */
   static readonly layerTest = (
     options: ServerOptions.SmtpServerOptions = {}
@@ -62,6 +64,7 @@ export class SmtpServer extends Context.Service<SmtpServer, SmtpServerShape>()("
       shutdownTimeout: "2 seconds",
       socketTimeout: "30 seconds",
       authFailureDelay: 0,
+      errorSleep: 0,
       ...options,
       reverseDns: false
     })
@@ -91,8 +94,15 @@ export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOption
   // Made before the listeners, so it closes after them: sessions finishing during shutdown still have a runtime.
   const bridge = yield* Bridge.make
   const tls = resolved.tls === undefined ? undefined : yield* TlsMaterial.load(resolved.tls, resolved.hostname)
+  // Failed AUTH are counted per client across every listener (submission and smtps alike).
+  const authFailures = {
+    window: new RateWindow(Duration.toMillis(resolved.authFailureWindow)),
+    limit: resolved.authFailureLimit
+  }
+  const clock = yield* Clock.Clock
   const listeners = yield* Effect.forEach(resolved.listeners, (listener) =>
-    Listener.make(resolved, listener, tls, pipeline, bridge))
+    Listener.make(resolved, listener, tls, pipeline, bridge, authFailures, clock))
+  yield* Effect.logDebug("server limits").pipe(Effect.annotateLogs(ServerOptions.describeLimits(resolved)))
   return SmtpServer.of({
     hostname: resolved.hostname,
     listeners,

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * as ClientKey from "./ClientKey.ts"
 export * as DataReader from "./DataReader.ts"
 export * as ReceivedHeader from "./ReceivedHeader.ts"
 export * as ServerConfig from "./ServerConfig.ts"

@@ -4,7 +4,7 @@ import { ConfigProvider, Effect, Exit, Layer, References } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ServerConfig, SmtpServer } from "../src/index.ts"
+import { ServerConfig, ServerOptions, SmtpServer } from "../src/index.ts"
 import { tls } from "./helpers.ts"
 
 const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
@@ -41,7 +41,18 @@ describe("ServerConfig.load", () => {
         maxLineLength: 4096,
         socketTimeout: 120_000,
         shutdownTimeout: 1_500,
-        reverseDns: true
+        reverseDns: true,
+        maxClients: 500,
+        maxClientsPerIp: 20,
+        maxConnectionRate: 30,
+        softErrorLimit: 5,
+        hardErrorLimit: 8,
+        errorSleep: 250,
+        junkCommandLimit: 40,
+        dataTimeout: 300_000,
+        sessionTimeout: 1_800_000,
+        authFailureLimit: 4,
+        authFailureWindow: 3_600_000
       })
     }).pipe(withEnv({
       CARTERO_SMTP_HOST: "0.0.0.0",
@@ -59,8 +70,51 @@ describe("ServerConfig.load", () => {
       CARTERO_SHUTDOWN_TIMEOUT: "1500ms",
       CARTERO_REVERSE_DNS: "yes",
       CARTERO_TLS_CERT: "/etc/c.pem",
-      CARTERO_TLS_KEY: "/etc/k.pem"
+      CARTERO_TLS_KEY: "/etc/k.pem",
+      CARTERO_MAX_CLIENTS: "500",
+      CARTERO_MAX_CLIENTS_PER_IP: "20",
+      CARTERO_CONNECTION_RATE_LIMIT: "30",
+      CARTERO_SOFT_ERROR_LIMIT: "5",
+      CARTERO_HARD_ERROR_LIMIT: "8",
+      CARTERO_ERROR_SLEEP: "250ms",
+      CARTERO_JUNK_COMMAND_LIMIT: "40",
+      CARTERO_DATA_TIMEOUT: "5m",
+      CARTERO_SESSION_TIMEOUT: "30m",
+      CARTERO_AUTH_FAILURE_LIMIT: "4",
+      CARTERO_AUTH_FAILURE_WINDOW: "1h"
     })))
+
+  it.effect("the limits are finite by default, with Postfix-like values", () =>
+    Effect.gen(function*() {
+      const options = yield* ServerConfig.load
+      const resolved = ServerOptions.resolve(options)
+      assert.deepStrictEqual(ServerOptions.describeLimits(resolved), {
+        maxClients: 1000,
+        maxClientsPerIp: 50,
+        maxConnectionRate: "60/min",
+        softErrorLimit: 10,
+        hardErrorLimit: 20,
+        errorSleep: "1s",
+        junkCommandLimit: 100,
+        dataTimeout: "10m",
+        sessionTimeout: "1h",
+        socketTimeout: "5m",
+        authFailureLimit: "10/10m",
+        maxAuthFailures: 3,
+        maxMessageSize: 25 * 1024 * 1024,
+        maxRecipients: 100,
+        maxLineLength: 2048,
+        maxHops: 100,
+        spillThreshold: 256 * 1024
+      })
+    }).pipe(withEnv({})))
+
+  it.effect("CARTERO_ERROR_SLEEP=0 turns the slow-down off; the soft limit follows a raised hard limit", () =>
+    Effect.gen(function*() {
+      const options = yield* ServerConfig.load
+      assert.strictEqual(options.errorSleep, 0)
+      assert.strictEqual(options.softErrorLimit, 40)
+    }).pipe(withEnv({ CARTERO_ERROR_SLEEP: "0", CARTERO_HARD_ERROR_LIMIT: "50", CARTERO_SOFT_ERROR_LIMIT: "40" })))
 
   for (
     const [variable, value, message] of [
@@ -77,7 +131,22 @@ describe("ServerConfig.load", () => {
       ["CARTERO_MAX_HOPS", "0", `CARTERO_MAX_HOPS: expected an integer 1-1000, got "0"`],
       ["CARTERO_MAX_LINE_LENGTH", "100", `CARTERO_MAX_LINE_LENGTH: expected an integer 512-65536, got "100"`],
       ["CARTERO_SMTP_TIMEOUT", "soon", `CARTERO_SMTP_TIMEOUT: expected a duration such as 300s or 5m, got "soon"`],
-      ["CARTERO_REVERSE_DNS", "maybe", `CARTERO_REVERSE_DNS: expected true or false, got "maybe"`]
+      ["CARTERO_REVERSE_DNS", "maybe", `CARTERO_REVERSE_DNS: expected true or false, got "maybe"`],
+      ["CARTERO_MAX_CLIENTS", "0", `CARTERO_MAX_CLIENTS: expected an integer 1-1000000, got "0"`],
+      ["CARTERO_MAX_CLIENTS_PER_IP", "many", `CARTERO_MAX_CLIENTS_PER_IP: expected an integer 1-1000000, got "many"`],
+      ["CARTERO_CONNECTION_RATE_LIMIT", "60/min", `CARTERO_CONNECTION_RATE_LIMIT: expected an integer 1-1000000, got "60/min"`],
+      [
+        "CARTERO_SOFT_ERROR_LIMIT",
+        "21",
+        `CARTERO_SOFT_ERROR_LIMIT: expected an integer 1-20 (at most CARTERO_HARD_ERROR_LIMIT), got "21"`
+      ],
+      ["CARTERO_HARD_ERROR_LIMIT", "0", `CARTERO_HARD_ERROR_LIMIT: expected an integer 1-1000, got "0"`],
+      ["CARTERO_ERROR_SLEEP", "2m", `CARTERO_ERROR_SLEEP: expected a duration of at most 1m such as 1s or 500ms, got "2m"`],
+      ["CARTERO_JUNK_COMMAND_LIMIT", "-5", `CARTERO_JUNK_COMMAND_LIMIT: expected an integer 1-100000, got "-5"`],
+      ["CARTERO_DATA_TIMEOUT", "0", `CARTERO_DATA_TIMEOUT: expected a duration such as 10m, got "0"`],
+      ["CARTERO_SESSION_TIMEOUT", "forever", `CARTERO_SESSION_TIMEOUT: expected a duration such as 1h, got "forever"`],
+      ["CARTERO_AUTH_FAILURE_LIMIT", "1.5", `CARTERO_AUTH_FAILURE_LIMIT: expected an integer 1-100000, got "1.5"`],
+      ["CARTERO_AUTH_FAILURE_WINDOW", "soon", `CARTERO_AUTH_FAILURE_WINDOW: expected a duration such as 10m, got "soon"`]
     ] as const
   ) {
     it.effect(`${variable}=${value} is refused with a message naming the variable`, () =>

@@ -201,6 +201,59 @@ describe("MAIL FROM / RCPT TO", () => {
       <- 250 2.1.5 Accepted
     `))
 
+  it.live("quoted local parts with a space are accepted in MAIL FROM and RCPT TO (smtp-server's parser refused them)", () => {
+    const rec = recorder()
+    return transcript([acceptDomain("localhost"), rec.plugin], S`
+      ${ehlo}
+      -> MAIL FROM:<"john doe"@example.com> SIZE=20
+      <- 250 2.1.0 Accepted
+      -> RCPT TO:<"john doe"@localhost>
+      <- 250 2.1.5 Accepted
+      -> RCPT TO:<"a>b, c"@localhost>
+      <- 250 2.1.5 Accepted
+      -> DATA
+      <~ 354
+      => hi\r\n.\r\n
+      <~ 250 2.6.0
+    `).pipe(Effect.tap(() =>
+      Effect.sync(() => {
+        const txn = rec.messages[0]?.txn
+        assert.deepStrictEqual(txn?.mailFrom, { localPart: "john doe", domain: "example.com" })
+        assert.deepStrictEqual(txn?.params.size, 20)
+        assert.deepStrictEqual(txn?.recipients.map((r) => r.address), [
+          { localPart: "john doe", domain: "localhost" },
+          { localPart: "a>b, c", domain: "localhost" }
+        ])
+      })
+    ))
+  })
+
+  it.live("unsafe or malformed quoted local parts are still refused", () =>
+    transcript([acceptDomain("localhost")], S`
+      ${ehlo}
+      -> MAIL FROM:<alice@sender.test> SMTPUTF8
+      <- 250 2.1.0 Accepted
+      => RCPT TO:<"john\x01doe"@localhost>\r\n
+      <~ 501
+      -> RCPT TO:<"john${"\u200b"}doe"@localhost>
+      <~ 501
+      -> RCPT TO:<"john doe@localhost>
+      <~ 501
+      -> RCPT TO:<"john doe"@local host>
+      <~ 501
+      -> RCPT TO:<"john doe"@localhost>x
+      <~ 501
+      -> RCPT TO:<"john doe"@localhost> NOTIFY=NEVER
+      <- 555 5.5.4 Unsupported parameter NOTIFY
+    `))
+
+  it.live("client text smtp-server echoes in a reply is made printable ASCII (found by the fuzzer)", () =>
+    transcript([domain], S`
+      ${ehlo}
+      -> MAIL FROM:<alice@sender.test> ${"\u00c9"}=1 ${"\u00c9"}=2
+      <- 501 5.5.4 Error: duplicate ? parameter
+    `))
+
   it.live("an unsupported ESMTP parameter gets 555 5.5.4", () =>
     transcript([domain], S`
       ${ehlo}

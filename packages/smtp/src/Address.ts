@@ -72,6 +72,10 @@ const octets = (s: string): number => {
 }
 
 const controls = /[\u0000-\u001f\u007f-\u009f]/
+// Invisible formatting characters: zero-width space, direction marks and overrides, word joiner, BOM. They have no
+// place in an address and make look-alike ones (smtp-server refuses the same). Zero-width (non-)joiners are kept:
+// some scripts need them in IDNs.
+const invisible = /[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/
 const nonAscii = /[^\u0000-\u007f]/
 // Labels of letters, digits and hyphens, 1–63 long, no hyphen at either end, dot-separated.
 const ldhDomain = /^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/
@@ -169,6 +173,7 @@ export const parseMailbox = (input: string, options?: ParseOptions): Result.Resu
   const utf8 = options?.smtpUtf8 === true
   if (input.length === 0) return fail(input, "Empty", "empty address")
   if (controls.test(input)) return fail(input, "ControlCharacter", "address contains a control character")
+  if (invisible.test(input)) return fail(input, "ControlCharacter", "address contains an invisible formatting character")
   if (!utf8 && nonAscii.test(input)) return fail(input, "Utf8NotAllowed", "non-ASCII address without SMTPUTF8")
   let localPart: string
   let rest: string
@@ -219,6 +224,44 @@ export const parsePath = (
   const sourceRoute = /^@[^:]*:/.exec(inner)
   if (sourceRoute !== null) inner = inner.slice(sourceRoute[0].length)
   return parseMailbox(inner, options)
+}
+
+/** A path and the text after it, as {@link splitPath} finds them. */
+export interface PathSplit {
+  /** The path, `<` to `>` included (or the first word, when the argument does not start with `<`). */
+  readonly path: string
+  /** What follows the path: the ESMTP parameters. */
+  readonly rest: string
+}
+
+/**
+ * Finds the path at the start of the argument of `MAIL FROM:` / `RCPT TO:` (the text after the colon): `<` up to the
+ * `>` that is not inside a quoted local part (`<"a>b c"@example.com>`), and the parameters after it. An argument
+ * that does not start with `<` gives its first word (for {@link parsePath} to refuse); a `<` that is never closed
+ * gives `undefined`.
+ */
+export const splitPath = (argument: string): PathSplit | undefined => {
+  if (!argument.startsWith("<")) {
+    const end = argument.search(/\s/)
+    return end < 0 ? { path: argument, rest: "" } : { path: argument.slice(0, end), rest: argument.slice(end) }
+  }
+  if (!argument.includes("\"")) {
+    const end = argument.indexOf(">")
+    return end < 0 ? undefined : { path: argument.slice(0, end + 1), rest: argument.slice(end + 1) }
+  }
+  let quoted = false
+  for (let i = 1; i < argument.length; i++) {
+    const c = argument.charCodeAt(i)
+    if (quoted) {
+      if (c === 92) i++
+      else if (c === 34) quoted = false
+    } else if (c === 34) {
+      quoted = true
+    } else if (c === 62) {
+      return { path: argument.slice(0, i + 1), rest: argument.slice(i + 1) }
+    }
+  }
+  return undefined
 }
 
 const needsQuoting = (local: string): boolean => !isDotAtom(local, true)

@@ -133,3 +133,77 @@ describe("Address round trip (property)", () => {
     }))
   })
 })
+
+describe("Address.splitPath", () => {
+  it("finds the end of the path, past a quoted > or space, and keeps the parameters", () => {
+    assert.deepStrictEqual(Address.splitPath("<a@x.test> SIZE=10"), { path: "<a@x.test>", rest: " SIZE=10" })
+    assert.deepStrictEqual(Address.splitPath("<\"john doe\"@x.test> BODY=8BITMIME"), {
+      path: "<\"john doe\"@x.test>",
+      rest: " BODY=8BITMIME"
+    })
+    assert.deepStrictEqual(Address.splitPath("<\"a>b \\\" c\"@x.test>"), { path: "<\"a>b \\\" c\"@x.test>", rest: "" })
+    assert.deepStrictEqual(Address.splitPath("a@x.test SIZE=1"), { path: "a@x.test", rest: " SIZE=1" })
+    assert.deepStrictEqual(Address.splitPath("<>"), { path: "<>", rest: "" })
+    assert.isUndefined(Address.splitPath("<\"unterminated@x.test>"))
+    assert.isUndefined(Address.splitPath("<a@x.test"))
+  })
+
+  it("never throws", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
+      const split = Address.splitPath(s)
+      return split === undefined || split.path + split.rest === s
+    }), { numRuns: 500 })
+  })
+})
+
+describe("Address.parsePath on quoted local parts and unsafe characters", () => {
+  it("accepts RFC 5321 quoted local parts with spaces and specials", () => {
+    assert.deepStrictEqual(Result.getOrThrow(Address.parsePath("<\"john doe\"@localhost>")), { localPart: "john doe", domain: "localhost" })
+    assert.deepStrictEqual(Result.getOrThrow(Address.parsePath("<\"a>b,c:d\"@x.test>")), { localPart: "a>b,c:d", domain: "x.test" })
+  })
+
+  it("refuses control and invisible formatting characters, quoted or not", () => {
+    for (const bad of ["<\"a\u0000b\"@x.test>", "<\"a\rb\"@x.test>", "<a\u0085b@x.test>"]) {
+      assert.strictEqual(Result.isFailure(Address.parsePath(bad, { smtpUtf8: true })), true, bad)
+    }
+    for (const bad of ["<\"a\u200bb\"@x.test>", "<pay\u202epal@x.test>", "<a@x\ufeff.test>", "<\u2060a@x.test>"]) {
+      const r = Address.parsePath(bad, { smtpUtf8: true })
+      assert.isTrue(Result.isFailure(r) && r.failure.reason === "ControlCharacter", bad)
+    }
+    // zero-width joiners stay allowed (some scripts need them)
+    assert.isTrue(Result.isSuccess(Address.parsePath("<a\u200db@x.test>", { smtpUtf8: true })))
+  })
+})
+
+describe("Address.parsePath on arbitrary input (property)", () => {
+  const anyText = fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.string({ unit: "binary", maxLength: 300 }),
+    fc.string({ unit: fc.constantFrom(..."<>\"\\@.:,[] aZ09-\u0000\u200b\u00e9"), maxLength: 80 })
+  )
+  const pathLike = fc.tuple(anyText, anyText).map(([a, b]) => `<${a}@${b}>`)
+  // Near-valid paths, so that many inputs are accepted and the round trip is exercised.
+  const piece = fc.string({ unit: fc.constantFrom(..."abcXYZ019.!#+-_=~\u00e9\u00fc\u4e2d"), minLength: 1, maxLength: 12 })
+  const quoted = fc.string({ unit: fc.constantFrom(..." a\"\\<>@,;:()[].\u00e9"), maxLength: 12 }).map((q) => `"${q}"`)
+  const domainish = fc.oneof(
+    fc.array(piece, { minLength: 1, maxLength: 3 }).map((l) => l.join(".")),
+    fc.ipV4().map((ip) => `[${ip}]`),
+    fc.ipV6().map((ip) => `[IPv6:${ip}]`)
+  )
+  const nearValid = fc.tuple(fc.constantFrom("", "@relay.test:", "@a,@b:"), fc.oneof(piece, quoted), domainish)
+    .map(([route, local, dom]) => `<${route}${local}@${dom}>`)
+
+  it("never throws; what it accepts formats and parses back to the same address", () => {
+    fc.assert(
+      fc.property(fc.oneof(anyText, pathLike, nearValid, nearValid), fc.boolean(), (input, smtpUtf8) => {
+        const parsed = Address.parsePath(input, { smtpUtf8, allowNull: true })
+        if (Result.isFailure(parsed)) return typeof parsed.failure.detail === "string"
+        const again = Address.parsePath(Address.formatPath(parsed.success), { smtpUtf8, allowNull: true })
+        assert.isTrue(Result.isSuccess(again), `${JSON.stringify(input)} → ${Address.formatPath(parsed.success)}`)
+        if (Result.isSuccess(again)) assert.deepStrictEqual(again.success, parsed.success)
+        return true
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})

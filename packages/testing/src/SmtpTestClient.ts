@@ -51,6 +51,8 @@ export interface ConnectOptions {
   readonly timeout?: Duration.Input
   /** Defaults for {@link SmtpTestClient.upgradeTls}. */
   readonly tls?: TlsOptions
+  /** The local address to connect from (e.g. `127.0.0.2`, to be another client of a per-address limit). */
+  readonly localAddress?: string
 }
 
 /** One reply as read from the wire: the raw lines (without CRLF) and their parsed form. */
@@ -188,7 +190,11 @@ export const connect: (options: ConnectOptions) => Effect.Effect<SmtpTestClient,
     const stepTimeout = options.timeout ?? defaultTimeout
     const socket = yield* Effect.acquireRelease(
       Effect.callback<net.Socket, SmtpClientError>((resume) => {
-        const s = net.connect({ host: options.host, port: options.port })
+        const s = net.connect({
+          host: options.host,
+          port: options.port,
+          ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {})
+        })
         s.setNoDelay(true)
         const onError = (e: Error) => resume(Effect.fail(fail("ConnectFailed", `${options.host}:${options.port}: ${e.message}`)))
         s.once("error", onError)

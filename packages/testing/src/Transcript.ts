@@ -91,6 +91,8 @@ export interface RunOptions {
   readonly tls?: SmtpTestClient.TlsOptions
   /** Default 5 seconds. `** timeout` changes it for the rest of the script. */
   readonly timeout?: Duration.Input
+  /** The local address to connect from (another loopback address is another client). */
+  readonly localAddress?: string
 }
 
 // Literal text is sent as UTF-8 (SMTPUTF8 addresses); `\xHH` is one raw octet, so any byte can be sent.
@@ -216,7 +218,8 @@ export const run: (
         host: options.host,
         port: options.port,
         timeout,
-        ...(options.tls !== undefined ? { tls: options.tls } : {})
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {})
       }).pipe(
         Effect.mapError((e) =>
           new TranscriptMismatch({

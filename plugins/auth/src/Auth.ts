@@ -3,10 +3,14 @@
  *
  * - `auth`: hashes the password the client sent with the stored user's parameters and compares in constant time.
  *   Right → `Accept` (`235 2.7.0`); wrong → `535 5.7.8 Authentication credentials invalid`. An unknown user is
- *   checked against a dummy hash (same cost, so timing does not reveal who exists) and then left to the next
- *   plugin (`Continue`): the core's default-deny answers the very same `535 5.7.8`, and another auth plugin
- *   placed after this one can still serve its own users. CRAM-MD5 never carries the password, so it cannot be
- *   checked against a hash: such attempts are left to the next plugin (default-deny).
+ *   checked against a dummy hash made with the strongest parameters of the users file (the same cost as the
+ *   costliest user, so timing does not reveal who exists) and then left to the next plugin (`Continue`): the
+ *   core's default-deny answers the very same `535 5.7.8`, and another auth plugin placed after this one can still
+ *   serve its own users. CRAM-MD5 never carries the password, so it cannot be checked against a hash: such
+ *   attempts are left to the next plugin (default-deny).
+ * - At most `maxConcurrentChecks` (default 2) scrypt checks run at once; the others wait their turn. scrypt runs
+ *   on libuv's thread pool, which Maildir's file writes share: an AUTH flood must not take every thread (the app
+ *   also enlarges the pool, see apps/mta/src/ThreadPool.ts).
  * - `mailFrom`: on submission and smtps listeners, an authenticated user of this plugin may only use their own
  *   address or an alias from the users file as the sender: `553 5.7.1 Sender address not owned by user <name>`
  *   otherwise (Postfix's `reject_sender_login_mismatch`). The null sender `<>` impersonates nobody and is allowed
@@ -21,7 +25,7 @@
  */
 import { type Hooks, Plugin, Replies, type Session } from "@cartero/core"
 import { Verdict } from "@cartero/smtp"
-import { type Config, Effect, Redacted } from "effect"
+import { type Config, Effect, Redacted, Semaphore } from "effect"
 import * as AuthConfig from "./AuthConfig.ts"
 import * as PasswordHash from "./PasswordHash.ts"
 import { type AuthConfigError, foldAddress, foldName, type UserDb } from "./Users.ts"
@@ -44,14 +48,27 @@ export interface Options {
   readonly users?: ReadonlyArray<string>
   /** Check MAIL FROM of authenticated submission sessions; default true. */
   readonly enforceSender?: boolean
+  /** scrypt checks running at once (each takes one libuv thread and 16 MiB with the default parameters); default 2. */
+  readonly maxConcurrentChecks?: number
+}
+
+/** The default of {@link Options.maxConcurrentChecks}: half of libuv's default pool of 4 threads. */
+export const defaultConcurrentChecks = 2
+
+/** What the hooks check passwords with. */
+export interface Checks {
+  /** The hash checked for unknown users (see {@link PasswordHash.dummy}). */
+  readonly dummy: PasswordHash.Hash
+  /** Bounds the scrypt checks running at once. */
+  readonly pool: Semaphore.Semaphore
 }
 
 /** Hashes a password for the users file (`scrypt$16384$8$1$salt$key`), e.g. for an admin tool. */
 export const hashPassword = (password: string): Effect.Effect<string, PasswordHash.ScryptError> =>
   PasswordHash.hash(password)
 
-/** Builds the hooks for loaded users. `dummy` is the hash checked for unknown users. */
-export const hooks = (users: UserDb, dummy: PasswordHash.Hash, enforceSender: boolean): Hooks.Hooks => ({
+/** Builds the hooks for loaded users. */
+export const hooks = (users: UserDb, checks: Checks, enforceSender: boolean): Hooks.Hooks => ({
   auth: Effect.fn("Auth.auth")(function*(_connection: Session.Connection, attempt: Session.AuthAttempt) {
     if (attempt.password === undefined) {
       yield* Effect.logDebug("no password in this mechanism; hashed storage cannot check it").pipe(
@@ -62,7 +79,9 @@ export const hooks = (users: UserDb, dummy: PasswordHash.Hash, enforceSender: bo
     const key = foldName(attempt.username)
     const user = key === undefined ? undefined : users.get(key)
     // Always pay for one scrypt, known user or not: the reply time must not tell an attacker who exists.
-    const ok = yield* PasswordHash.verify(Redacted.value(attempt.password), user?.hash ?? dummy)
+    const ok = yield* checks.pool.withPermits(1)(
+      PasswordHash.verify(Redacted.value(attempt.password), user?.hash ?? checks.dummy)
+    )
     yield* Effect.annotateCurrentSpan({ known: user !== undefined, ok: ok && user !== undefined })
     if (user === undefined) return Verdict.next
     return ok ? Verdict.accept() : replies.invalid
@@ -85,13 +104,21 @@ export const hooks = (users: UserDb, dummy: PasswordHash.Hash, enforceSender: bo
   }
 })
 
-const build = Effect.fn("Auth.build")(function*(settings: AuthConfig.Settings) {
+const build = Effect.fn("Auth.build")(function*(settings: AuthConfig.Settings, concurrentChecks: number) {
   const users = yield* UsersSource.load(settings.sources)
-  const dummy = yield* PasswordHash.dummy
+  const hashes = Array.from(users.values(), (u) => u.hash)
+  const dummy = yield* PasswordHash.dummy(PasswordHash.strongest(hashes))
+  const dummyParams = `N=${dummy.N} r=${dummy.r} p=${dummy.p}`
+  if (PasswordHash.mixed(hashes)) {
+    yield* Effect.logWarning(
+      "the users file mixes scrypt parameters: users with cheaper hashes answer faster than unknown names; re-hash them"
+    ).pipe(Effect.annotateLogs({ dummy: dummyParams }))
+  }
+  const pool = yield* Semaphore.make(concurrentChecks)
   yield* Effect.logInfo("auth ready").pipe(
-    Effect.annotateLogs({ users: users.size, enforceSender: settings.enforceSender })
+    Effect.annotateLogs({ users: users.size, enforceSender: settings.enforceSender, concurrentChecks, dummy: dummyParams })
   )
-  return hooks(users, dummy, settings.enforceSender)
+  return hooks(users, { dummy, pool }, settings.enforceSender)
 })
 
 /** The plugin, configured in code. A malformed users file fails the pipeline layer (start-up). */
@@ -104,7 +131,7 @@ export const plugin = (options: Options = {}): Plugin.Plugin<AuthConfigError | P
         ...(options.users === undefined ? [] : [{ _tag: "Lines", source: "users", lines: options.users } as const])
       ],
       enforceSender: options.enforceSender ?? true
-    })
+    }, Math.max(1, options.maxConcurrentChecks ?? defaultConcurrentChecks))
   )
 
 /** The plugin, configured from the environment when the pipeline is built (see `AuthConfig`). */
@@ -112,6 +139,6 @@ export const pluginConfig: Plugin.Plugin<AuthConfigError | PasswordHash.ScryptEr
   .make(
     name,
     Effect.gen(function*() {
-      return yield* build(yield* AuthConfig.config)
+      return yield* build(yield* AuthConfig.config, defaultConcurrentChecks)
     })
   )

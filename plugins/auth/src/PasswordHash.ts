@@ -119,8 +119,36 @@ export const verify = Effect.fn("PasswordHash.verify")(function*(password: strin
   return timingSafeEqual(key, stored.key)
 })
 
+/** The work of one check with these parameters, for comparing them (scrypt's cost grows with N·r·p). */
+const work = (params: { readonly N: number; readonly r: number; readonly p: number }): number => params.N * params.r * params.p
+
 /**
- * A hash of a random password nobody knows, with the default parameters: checked for unknown users so that an
- * unknown name costs the same time as a wrong password (the answer time does not reveal who exists).
+ * The parameters of the costliest of `hashes` (most work, then the longest key and salt), or {@link defaults} when
+ * there are none: what the dummy hash of unknown users must cost so that no user answers slower than a stranger.
  */
-export const dummy: Effect.Effect<Hash, ScryptError> = Effect.suspend(() => make(randomBytes(32).toString("base64")))
+export const strongest = (hashes: Iterable<Hash>): Params => {
+  let best: Params | undefined
+  for (const h of hashes) {
+    const candidate: Params = { N: h.N, r: h.r, p: h.p, saltLength: h.salt.length, keyLength: h.key.length }
+    if (
+      best === undefined || work(candidate) > work(best) ||
+      (work(candidate) === work(best) &&
+        candidate.keyLength + candidate.saltLength > best.keyLength + best.saltLength)
+    ) {
+      best = candidate
+    }
+  }
+  return best ?? defaults
+}
+
+/** Whether the hashes do not all cost the same work (users with cheaper ones answer faster than strangers). */
+export const mixed = (hashes: Iterable<Hash>): boolean => new Set(Array.from(hashes, work)).size > 1
+
+/**
+ * A hash of a random password nobody knows, made with `params` (pass {@link strongest} of the users' hashes):
+ * checked for unknown users so that an unknown name costs the same time as a wrong password, and the answer time
+ * does not reveal who exists. With the defaults only, a user stored with a stronger N would answer measurably
+ * slower than a stranger.
+ */
+export const dummy = (params: Params = defaults): Effect.Effect<Hash, ScryptError> =>
+  Effect.suspend(() => make(randomBytes(32).toString("base64"), params))

@@ -1,11 +1,11 @@
 import { Pipeline, type Plugin, type Session } from "@cartero/core"
 import { SmtpReply, Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, Layer, References } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, References, Result, Semaphore } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import { Auth } from "../src/index.ts"
-import { attempt, connection, hashOf, tempDir, transaction } from "./Session.fixture.ts"
+import { Auth, PasswordHash, Users } from "../src/index.ts"
+import { attempt, connection, fast, hashOf, tempDir, transaction } from "./Session.fixture.ts"
 
 const wire = (verdict: Verdict.Verdict): string =>
   verdict._tag === "Continue" ? "Continue" : verdict._tag === "Accept" ? "Accept" : SmtpReply.toString(verdict.reply)
@@ -62,22 +62,45 @@ describe("Auth.plugin: auth", () => {
       ])
     }))
 
-  it.live("an unknown user costs an scrypt too (the dummy hash), so timing does not reveal existence", () =>
+  it.live("the dummy hash of unknown users has the strongest parameters of the users file, not fixed defaults", () =>
     Effect.gen(function*() {
-      // The dummy has the default cost (N=16384) while these test users have N=1024: an unknown user must be
-      // clearly slower than a known one here, which shows the hash is computed, not skipped.
-      const plugin = Auth.plugin({ users: yield* users })
-      const [known, unknown] = yield* withPipeline([plugin], (p) =>
+      const logs: Array<{ message: string; annotations: Record<string, unknown> }> = []
+      const capture = Logger.make<unknown, void>((options) => {
+        logs.push({
+          message: String(Array.isArray(options.message) ? options.message[0] : options.message),
+          annotations: options.fiber.getRef(References.CurrentLogAnnotations)
+        })
+      })
+      const dummyOf = (lines: ReadonlyArray<string>) =>
         Effect.gen(function*() {
-          const time = (name: string) =>
-            Effect.gen(function*() {
-              const started = performance.now()
-              for (let i = 0; i < 3; i++) yield* p.auth(connection(), attempt(name, "wrong"))
-              return performance.now() - started
-            })
-          return [yield* time("alice@example.test"), yield* time("nobody@example.test")] as const
-        }))
-      assert.isAbove(unknown, known)
+          logs.length = 0
+          yield* Layer.build(Pipeline.Pipeline.layer([Auth.plugin({ users: lines })])).pipe(Effect.scoped)
+          return logs.find((l) => l.message === "auth ready")?.annotations["dummy"]
+        }).pipe(Effect.provide(Logger.layer([capture])), Effect.provideService(References.MinimumLogLevel, "Info"))
+      // Users hashed with N=1024: before, unknown names were checked against N=16384 and answered 16 times slower.
+      assert.strictEqual(yield* dummyOf(yield* users), "N=1024 r=8 p=1")
+      const stronger = yield* PasswordHash.hash("pw", { ...fast, N: 2048 })
+      assert.strictEqual(yield* dummyOf([...(yield* users), `carol@example.test:${stronger}`]), "N=2048 r=8 p=1")
+      assert.isDefined(logs.find((l) => l.message.startsWith("the users file mixes scrypt parameters")))
+      assert.strictEqual(yield* dummyOf([]), "N=16384 r=8 p=1")
+    }))
+
+  it.live("an unknown user costs a check too, and checks wait for a free slot of the pool (an AUTH flood is bounded)", () =>
+    Effect.gen(function*() {
+      const db = Result.getOrThrow(Users.make(Result.getOrThrow(Users.parseLines(yield* users, "users"))))
+      const pool = yield* Semaphore.make(1)
+      const hooks = Auth.hooks(db, { dummy: yield* PasswordHash.dummy(fast), pool }, true)
+      const auth = hooks.auth
+      if (auth === undefined) return assert.fail("no auth hook")
+      yield* pool.take(1)
+      const known = yield* Effect.forkChild(auth(connection(), attempt("alice@example.test", "s3cret")))
+      const unknown = yield* Effect.forkChild(auth(connection(), attempt("nobody@example.test", "s3cret")))
+      yield* Effect.sleep("150 millis")
+      assert.isUndefined(known.pollUnsafe())
+      assert.isUndefined(unknown.pollUnsafe())
+      yield* pool.release(1)
+      assert.strictEqual(wire(yield* Fiber.join(known)), "Accept")
+      assert.strictEqual(wire(yield* Fiber.join(unknown)), "Continue")
     }))
 
   it.live("CRAM-MD5 (no password to hash) is left to the next plugin", () =>

@@ -70,6 +70,21 @@ describe("PasswordHash", () => {
     }
   })
 
+  it.effect("strongest: the costliest parameters of a set of hashes (N·r·p, then key length), the defaults for none", () =>
+    Effect.gen(function*() {
+      const a = parsed(yield* PasswordHash.hash("pw", { ...fast, N: 4096, r: 8, p: 1 }))
+      const b = parsed(yield* PasswordHash.hash("pw", { ...fast, N: 2048, r: 8, p: 4 }))
+      const c = parsed(yield* PasswordHash.hash("pw", { ...fast, N: 4096, r: 8, p: 1, keyLength: 48 }))
+      assert.deepStrictEqual(PasswordHash.strongest([a]), { ...fast, N: 4096 })
+      assert.deepStrictEqual(PasswordHash.strongest([a, b]), { ...fast, N: 2048, p: 4 })
+      assert.deepStrictEqual(PasswordHash.strongest([a, c]), { ...fast, N: 4096, keyLength: 48 })
+      assert.deepStrictEqual(PasswordHash.strongest([]), PasswordHash.defaults)
+      assert.isFalse(PasswordHash.mixed([a, c]))
+      assert.isTrue(PasswordHash.mixed([a, b]))
+      const dummy = yield* PasswordHash.dummy(PasswordHash.strongest([a, b]))
+      assert.deepStrictEqual([dummy.N, dummy.r, dummy.p, dummy.key.length, dummy.salt.length], [2048, 8, 4, 32, 16])
+    }))
+
   it.effect("the parameters of the stored hash are used to verify (old hashes keep working)", () =>
     Effect.gen(function*() {
       const text = yield* PasswordHash.hash("pw", { ...fast, N: 2048, r: 4, p: 2, keyLength: 24 })

@@ -20,6 +20,7 @@ import { type Hooks, Notes, Plugin, Replies, type Session } from "@cartero/core"
 import { Setting } from "@cartero/settings"
 import { Address, type Envelope, Verdict } from "@cartero/smtp"
 import { Config, ConfigProvider, Effect, Option, Result } from "effect"
+import * as os from "node:os"
 import * as RecipientPolicy from "./RecipientPolicy.ts"
 
 /** The plugin's name, as it appears in span names and logs. */
@@ -74,12 +75,15 @@ export const hooks = (policy: RecipientPolicy.Policy): Hooks.Hooks => ({
   })
 })
 
-/** The plugin, configured in code. A bad option fails the pipeline layer (and so start-up) with a `PolicyError`. */
+/**
+ * The plugin, configured in code. A bad option fails the pipeline layer (and so start-up) with a `PolicyError`.
+ * `hostname` defaults to the OS host name, the server's own default.
+ */
 export const plugin = (options: RecipientPolicy.Options): Plugin.Plugin<RecipientPolicy.PolicyError> =>
   Plugin.make(
     name,
     Effect.gen(function*() {
-      const policy = RecipientPolicy.make(options)
+      const policy = RecipientPolicy.make({ ...options, hostname: options.hostname ?? os.hostname() })
       if (Result.isFailure(policy)) return yield* policy.failure
       return hooks(policy.success)
     })
@@ -92,24 +96,37 @@ const list = (name: string) => Config.String(name).pipe(Config.map(Setting.list)
 export const variables = {
   domains: "CARTERO_LOCAL_DOMAINS",
   addresses: "CARTERO_LOCAL_ADDRESSES",
-  trustedNetworks: "CARTERO_TRUSTED_NETWORKS"
+  trustedNetworks: "CARTERO_TRUSTED_NETWORKS",
+  hostname: "CARTERO_HOSTNAME"
 } as const
 
 /** What each variable must contain, for error messages. */
 const expected = {
   domains: "a comma-separated list of domain names",
   addresses: "a comma-separated list of user@domain or @domain entries in CARTERO_LOCAL_DOMAINS",
-  trustedNetworks: "a comma-separated list of CIDR networks such as 127.0.0.0/8,::1/128"
+  trustedNetworks: "a comma-separated list of CIDR networks such as 127.0.0.0/8,::1/128",
+  hostname: "a host name"
 } as const
+
+/**
+ * The server's host name, read as `@cartero/server` reads it (`CARTERO_HOSTNAME`, default the OS host name), so
+ * that the postmaster of the name the server greets with is local.
+ */
+const hostname = Setting.config(
+  variables.hostname,
+  expected.hostname,
+  (s) => (/^[A-Za-z0-9.-]{1,253}$/.test(s.trim()) ? s.trim() : undefined)
+).pipe(Config.withDefault(os.hostname()))
 
 /** A `Config` that reads and validates a whole {@link RecipientPolicy.Policy}; errors name the variable. */
 export const config: Config.Config<RecipientPolicy.Policy> = Config.all({
   domains: list("CARTERO_LOCAL_DOMAINS").pipe(Config.withDefault(["localhost"])),
   addresses: Config.option(list("CARTERO_LOCAL_ADDRESSES")),
-  trustedNetworks: list("CARTERO_TRUSTED_NETWORKS").pipe(Config.withDefault([]))
+  trustedNetworks: list("CARTERO_TRUSTED_NETWORKS").pipe(Config.withDefault([])),
+  hostname
 }).pipe(
-  Config.mapEffect(({ addresses, domains, trustedNetworks }) => {
-    const policy = RecipientPolicy.make({ domains, addresses: Option.getOrUndefined(addresses), trustedNetworks })
+  Config.mapEffect(({ addresses, domains, hostname, trustedNetworks }) => {
+    const policy = RecipientPolicy.make({ domains, addresses: Option.getOrUndefined(addresses), trustedNetworks, hostname })
     if (Result.isSuccess(policy)) return Effect.succeed(policy.success)
     const { field, detail } = policy.failure
     const message = `${variables[field]}: expected ${expected[field]}; ${detail}`
@@ -120,7 +137,8 @@ export const config: Config.Config<RecipientPolicy.Policy> = Config.all({
 /**
  * The plugin, configured from the environment when the pipeline is built:
  * `CARTERO_LOCAL_DOMAINS` (default `localhost`), `CARTERO_LOCAL_ADDRESSES` (default: unset, every local domain is
- * a catch-all), `CARTERO_TRUSTED_NETWORKS` (default: none).
+ * a catch-all), `CARTERO_TRUSTED_NETWORKS` (default: none), and the server's `CARTERO_HOSTNAME` (default the OS
+ * host name), whose postmaster is local.
  */
 export const pluginConfig: Plugin.Plugin<Config.ConfigError> = Plugin.make(
   name,

@@ -12,7 +12,10 @@
  *
  * Matching is case-insensitive for domains (compared in their ASCII/A-label form, so `bücher.example` and
  * `xn--bcher-kva.example` are one domain) and for local parts (see docs/decisions/local-part-case.md).
- * `postmaster` exists in every local domain, as RFC 5321 §4.5.1 requires.
+ * `postmaster` exists in every local domain, as RFC 5321 §4.5.1 requires, and at the server's own host name: the
+ * domainless `RCPT TO:<Postmaster>`, which every SMTP server must accept, reaches the plugins as
+ * `postmaster@<hostname>` (the server's `CARTERO_HOSTNAME`), and is local even when the host name is not one of the
+ * local domains.
  *
  * @since 0.1.0
  */
@@ -32,6 +35,11 @@ export interface Options {
   readonly addresses?: ReadonlyArray<string> | undefined
   /** Client networks allowed to relay without authenticating (CIDR list). Default: none. */
   readonly trustedNetworks?: ReadonlyArray<string> | undefined
+  /**
+   * The server's host name (its `CARTERO_HOSTNAME`): `postmaster@<hostname>`, which is what the server makes of a
+   * domainless `<Postmaster>`, is a local mailbox. Default: none (only the local domains' postmasters).
+   */
+  readonly hostname?: string | undefined
 }
 
 /** A configuration value that cannot be used. `field` names the option (or environment variable). */
@@ -53,6 +61,8 @@ export interface Policy {
   /** Known users, as `folded-local-part@ascii-domain`. */
   readonly users: ReadonlySet<string>
   readonly trustedNetworks: ReadonlyArray<Cidr.Cidr>
+  /** The server's host name, ASCII lower case, whose postmaster is local; undefined when not given. */
+  readonly hostname: string | undefined
 }
 
 /** What the policy says about one recipient of one client. */
@@ -115,7 +125,10 @@ export const make = (options: Options): Result.Result<Policy, PolicyError> => {
   if (Result.isFailure(networks)) {
     return Result.fail(new PolicyError({ field: "trustedNetworks", detail: networks.failure.message }))
   }
-  return Result.succeed({ domains, catchAll, users, trustedNetworks: networks.success })
+  const hostname = options.hostname === undefined || options.hostname.trim() === ""
+    ? undefined
+    : options.hostname.trim().toLowerCase()
+  return Result.succeed({ domains, catchAll, users, trustedNetworks: networks.success, hostname })
 }
 
 /** Whether the address is in a local domain (whether or not the user exists). */
@@ -133,10 +146,17 @@ export const isKnownUser = (policy: Policy, address: Address.Address): boolean =
 export const mayRelay = (policy: Policy, client: Client): boolean =>
   client.user !== undefined || Cidr.containsAny(policy.trustedNetworks, client.remoteAddress)
 
+/** Whether the address is the postmaster of the server's own host name (RFC 5321 §4.5.1: `<Postmaster>`). */
+export const isHostPostmaster = (policy: Policy, address: Address.Address): boolean =>
+  policy.hostname !== undefined && foldLocalPart(address.localPart) === "postmaster" &&
+  Address.asciiDomain(address) === policy.hostname
+
 /** The decision table (see the module documentation). */
 export const decide = (policy: Policy, client: Client, recipient: Address.Address): Decision =>
   isLocalDomain(policy, recipient)
     ? isKnownUser(policy, recipient) ? "Local" : "UnknownUser"
+    : isHostPostmaster(policy, recipient)
+    ? "Local"
     : mayRelay(policy, client)
     ? "Relay"
     : "RelayDenied"

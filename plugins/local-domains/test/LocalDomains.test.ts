@@ -83,7 +83,16 @@ describe("LocalDomains.pluginConfig", () => {
       }))
     ))
 
+  it.effect("the postmaster of CARTERO_HOSTNAME is local: the server's <Postmaster> is accepted", () =>
+    Effect.gen(function*() {
+      const p = yield* Pipeline.Pipeline
+      const txn = transaction(connection({ remoteAddress: "203.0.113.5" }))
+      assert.strictEqual(wire(yield* p.rcptTo(txn, recipient("postmaster@mx.example.net"))), "Accept")
+      assert.strictEqual(wire(yield* p.rcptTo(txn, recipient("root@mx.example.net"))), "550 5.7.1 Relaying denied")
+    }).pipe(Effect.provide(pipeline), Effect.provide(withEnv({ CARTERO_HOSTNAME: "mx.example.net" }))))
+
   it.effect.each([
+    [{ CARTERO_HOSTNAME: "bad host" }, "CARTERO_HOSTNAME"],
     [{ CARTERO_TRUSTED_NETWORKS: "127.0.0.1/8" }, "CARTERO_TRUSTED_NETWORKS"],
     [{ CARTERO_LOCAL_DOMAINS: "exa mple.com" }, "CARTERO_LOCAL_DOMAINS"],
     [{ CARTERO_LOCAL_ADDRESSES: "alice@elsewhere.test" }, "CARTERO_LOCAL_ADDRESSES"]

@@ -58,6 +58,16 @@ describe("RecipientPolicy.decide", () => {
       assert.strictEqual(RecipientPolicy.decide(open, anonymous("127.0.0.1"), address("x@other.test")), "RelayDenied")
     }))
 
+  it.effect("postmaster at the server's host name is local (the domainless <Postmaster>), nobody else there is", () =>
+    Effect.sync(() => {
+      const host = policy({ domains: ["example.com"], hostname: "MX1.Example.NET" })
+      assert.strictEqual(RecipientPolicy.decide(host, anonymous("203.0.113.5"), address("postmaster@mx1.example.net")), "Local")
+      assert.strictEqual(RecipientPolicy.decide(host, anonymous("203.0.113.5"), address("PostMaster@MX1.example.net")), "Local")
+      assert.strictEqual(RecipientPolicy.decide(host, anonymous("203.0.113.5"), address("root@mx1.example.net")), "RelayDenied")
+      const none = policy({ domains: ["example.com"] })
+      assert.strictEqual(RecipientPolicy.decide(none, anonymous("203.0.113.5"), address("postmaster@mx1.example.net")), "RelayDenied")
+    }))
+
   it.effect("international domains match in either form", () =>
     Effect.sync(() => {
       const idn = policy({ domains: ["bücher.example"] })
