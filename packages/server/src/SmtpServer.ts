@@ -77,7 +77,7 @@ export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOption
   const spillDir = yield* Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        await Fs.mkdir(defaults.spillDir, { recursive: true })
+        await Fs.mkdir(defaults.spillDir, { recursive: true, mode: 0o700 })
         return await Fs.mkdtemp(Path.join(defaults.spillDir, "cartero-spill-"))
       },
       catch: (cause) =>
