@@ -29,6 +29,34 @@ type Token =
   | { readonly kind: "comment"; readonly text: string }
   | { readonly kind: "special"; readonly text: string }
 
+/** One token per special character, shared: a value of a million `<` makes no million objects. */
+const specials: Readonly<Record<string, Token>> = Object.fromEntries(["<", ">", ",", ";", ":"].map((c) => [c, Object.freeze({ kind: "special", text: c })]))
+
+/**
+ * `s[start, end)` with each backslash-escaped character taken literally; a backslash that ends the span (which only
+ * happens at the end of the value) is kept. Written into one buffer, not appended a character at a time: a long
+ * quoted string of escapes would otherwise build a rope of a million pieces.
+ */
+const unescape = (s: string, start: number, end: number): string => {
+  // Looked for within the span only: `indexOf` would search on to the end of the value, for every token.
+  let first = start
+  while (first < end && s.charCodeAt(first) !== 92) first++
+  if (first === end) return s.slice(start, end)
+  const utf16 = Buffer.allocUnsafe((end - start) * 2)
+  let n = 0
+  for (let i = start; i < end; i++) {
+    let c = s.charCodeAt(i)
+    if (c === 92 && i + 1 < end) c = s.charCodeAt(++i)
+    utf16[n++] = c & 0xff
+    utf16[n++] = c >>> 8
+  }
+  return utf16.toString("utf16le", 0, n)
+}
+
+/**
+ * Splits a value into words, quoted strings, comments and specials, in one pass: a quoted string or comment is
+ * scanned to its end first, then its text is taken in one piece.
+ */
 const tokenize = (s: string): Array<Token> => {
   const tokens: Array<Token> = []
   let i = 0
@@ -37,34 +65,27 @@ const tokenize = (s: string): Array<Token> => {
     if (c === " " || c === "\t" || c === "\r" || c === "\n") {
       i++
     } else if (c === '"') {
-      let text = ""
+      const start = ++i
+      while (i < s.length && s[i] !== '"') i += s[i] === "\\" && i + 1 < s.length ? 2 : 1
+      tokens.push({ kind: "word", text: unescape(s, start, i), quoted: true })
       i++
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === "\\" && i + 1 < s.length) i++
-        text += s[i] ?? ""
-        i++
-      }
-      i++
-      tokens.push({ kind: "word", text, quoted: true })
     } else if (c === "(") {
       let depth = 1
-      let text = ""
-      i++
+      const start = ++i
       while (i < s.length && depth > 0) {
         const d = s[i] ?? ""
         if (d === "\\" && i + 1 < s.length) {
-          text += s[i + 1] ?? ""
           i += 2
           continue
         }
         if (d === "(") depth++
         else if (d === ")") depth--
-        if (depth > 0) text += d
         i++
       }
-      tokens.push({ kind: "comment", text: text.trim() })
+      // The closing parenthesis, when there is one, is not part of the text.
+      tokens.push({ kind: "comment", text: unescape(s, start, depth === 0 ? i - 1 : i).trim() })
     } else if (c === "<" || c === ">" || c === "," || c === ";" || c === ":") {
-      tokens.push({ kind: "special", text: c })
+      tokens.push(specials[c] ?? { kind: "special", text: c })
       i++
     } else {
       let j = i
@@ -81,12 +102,20 @@ const tokenize = (s: string): Array<Token> => {
   return tokens
 }
 
-const decodeName = (s: string): string => EncodedWord.decode(s).replace(/\s+/g, " ").trim()
+/**
+ * A display name: encoded words decoded, whitespace runs made one space. The replacement runs only when some
+ * whitespace is not already a single space: a regex replacement per word of a long phrase is the slow part.
+ */
+const decodeName = (s: string): string => {
+  const decoded = EncodedWord.decode(s)
+  return (/\s\s|[^\S ]/.test(decoded) ? decoded.replace(/\s+/g, " ") : decoded).trim()
+}
 
+/** The words' text joined by single spaces; empty words before the first non-empty one add no separator. */
 const phraseText = (words: ReadonlyArray<Token>): string => {
-  let out = ""
-  for (const w of words) out += (out === "" ? "" : " ") + w.text
-  return out
+  const texts: Array<string> = []
+  for (const w of words) if (w.text !== "" || texts.length > 0) texts.push(w.text)
+  return texts.join(" ")
 }
 
 const mailboxOf = (phrase: Array<Token>, angle: Array<Token> | undefined, comments: Array<string>): Mailbox | Array<Mailbox> | undefined => {

@@ -7,6 +7,7 @@
  */
 import * as Charset from "./Charset.ts"
 import * as EncodedWord from "./EncodedWord.ts"
+import { stripComments } from "./internal/comments.ts"
 
 /** Parameters by lowercase name. */
 export type Params = Readonly<Record<string, string>>
@@ -29,35 +30,6 @@ export interface Disposition {
   /** Lowercase disposition, e.g. `attachment` or `inline`. */
   readonly type: string
   readonly params: Params
-}
-
-/**
- * Removes comments outside quoted strings (nested ones included; `"` and `\\` mean nothing inside a comment). The
- * text kept is copied a run at a time, not a character at a time: a value may be thousands of characters long.
- */
-const stripComments = (s: string): string => {
-  if (!s.includes("(")) return s
-  let out = ""
-  // Where the run being kept started (meaningful at depth 0).
-  let from = 0
-  let depth = 0
-  let quoted = false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (quoted) {
-      // A backslash keeps the next character as it is, whatever it is.
-      if (c === 92) i++
-      else if (c === 34) quoted = false
-    } else if (depth > 0) {
-      if (c === 40) depth++
-      else if (c === 41 && --depth === 0) from = i + 1
-    } else if (c === 34) quoted = true
-    else if (c === 40) {
-      out += s.slice(from, i)
-      depth = 1
-    }
-  }
-  return depth === 0 ? out + s.slice(from) : out
 }
 
 /** Splits at `;` outside quoted strings; segments keep their quotes so that quoted spaces survive trimming. */
@@ -125,7 +97,7 @@ const knownNames: Readonly<Record<string, string>> = Object.assign(
 export const parseParams = (value: string): { readonly head: string; readonly params: Params } => {
   // Indexed loops and a map made only when needed: this runs for every part, and destructuring with a rest
   // element, iterating and an unused Map cost more than the parsing itself on a typical one-parameter value.
-  const items = splitParams(stripComments(value))
+  const items = splitParams(stripComments(value, ""))
   const head = items[0] ?? ""
   const simple: Record<string, string> = Object.create(null)
   let encoded = false
@@ -181,11 +153,14 @@ export const parseParams = (value: string): { readonly head: string; readonly pa
   return { head: head.trim().toLowerCase(), params: simple }
 }
 
-/** The RFC 2045 §5.2 default, or `message/rfc822` inside multipart/digest (RFC 2046 §5.1.5). */
-export const defaultFor = (parentSubtype?: string): ContentType =>
-  parentSubtype === "digest"
-    ? { type: "message", subtype: "rfc822", mediaType: "message/rfc822", params: {}, valid: false }
-    : { type: "text", subtype: "plain", mediaType: "text/plain", params: { charset: "us-ascii" }, valid: false }
+const textDefault: ContentType = Object.freeze({ type: "text", subtype: "plain", mediaType: "text/plain", params: Object.freeze({ charset: "us-ascii" }), valid: false })
+const digestDefault: ContentType = Object.freeze({ type: "message", subtype: "rfc822", mediaType: "message/rfc822", params: Object.freeze({}), valid: false })
+
+/**
+ * The RFC 2045 §5.2 default, or `message/rfc822` inside multipart/digest (RFC 2046 §5.1.5). One frozen value each,
+ * shared by every part that takes it: a message of many bare parts would otherwise hold one per part.
+ */
+export const defaultFor = (parentSubtype?: string): ContentType => (parentSubtype === "digest" ? digestDefault : textDefault)
 
 /** Parses a Content-Type value; `undefined` when it has no usable `type/subtype`. */
 export const parse = (value: string): ContentType | undefined => {

@@ -6,12 +6,19 @@
  * envelope id) is sanitised before it is placed in a field: CR, LF, NUL and other controls become spaces and
  * non-ASCII becomes `\x{HHHH}` (RFC 6533 §3), so a hostile remote server cannot inject fields or parts.
  *
+ * {@link read} goes the other way, for bounces that arrive: it finds the delivery-status part of a message and
+ * reads its field groups. It takes whatever the network sends, so it never throws and its work is linear in the
+ * message (each group is read once, by the header parser).
+ *
  * @since 0.1.0
  */
 import * as AddressList from "./AddressList.ts"
 import * as Builder from "./Builder.ts"
 import * as Headers from "./Headers.ts"
+import { stripComments } from "./internal/comments.ts"
 import * as MailDate from "./MailDate.ts"
+import * as Parser from "./Parser.ts"
+import * as Part from "./Part.ts"
 
 /** What happened to one recipient (RFC 3464 §2.3.3). */
 export type Action = "failed" | "delayed" | "delivered" | "relayed" | "expanded"
@@ -161,4 +168,88 @@ export const make = (spec: Spec): Uint8Array => {
   ].join("")
   const tail = `\r\n--${b}--\r\n`
   return Buffer.concat([Buffer.from(head, "latin1"), returned, Buffer.from(tail, "latin1")])
+}
+
+/** One recipient's fields as read from a report; typed values (`rfc822; a@b`) without their type. */
+export interface ReportedRecipient {
+  readonly finalRecipient: string
+  readonly originalRecipient: string | undefined
+  /** Lowercase, as written (not checked against {@link Action}). */
+  readonly action: string
+  readonly status: string
+  readonly diagnosticCode: string | undefined
+  readonly remoteMta: string | undefined
+  readonly lastAttemptDate: Date | undefined
+  readonly willRetryUntil: Date | undefined
+}
+
+/** A delivery status report as read: the per-message fields and one entry per recipient group. */
+export interface Report {
+  readonly reportingMta: string | undefined
+  readonly originalEnvelopeId: string | undefined
+  readonly arrivalDate: Date | undefined
+  readonly recipients: ReadonlyArray<ReportedRecipient>
+}
+
+/** The value of a typed field (`type; value`) without its type; a value with no `;` is taken whole. */
+const untyped = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined
+  const semi = value.indexOf(";")
+  return (semi < 0 ? value : value.slice(semi + 1)).trim()
+}
+
+const dateOf = (value: string | undefined): Date | undefined => (value === undefined ? undefined : MailDate.parse(value))
+
+/**
+ * Reads the body of a message/delivery-status part (RFC 3464 §2): groups of fields separated by empty lines, the
+ * first about the message, each of the others about one recipient. Never throws; what is missing is undefined.
+ */
+export const readStatus = (body: Uint8Array | string): Report => {
+  const buf = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const groups: Array<Headers.Headers> = []
+  // Each group is cut out first (up to and including its empty line) and parsed alone: handing the header parser
+  // the rest of the body would have it search all of it for a NUL, group after group (quadratic). Empty lines
+  // between groups make groups with no fields, skipped.
+  for (let pos = 0; pos < buf.length; ) {
+    let end = pos
+    for (;;) {
+      const nl = buf.indexOf(10, end)
+      const lineEnd = nl < 0 ? buf.length : nl
+      const empty = lineEnd === end || (lineEnd === end + 1 && buf[end] === 13)
+      end = nl < 0 ? buf.length : nl + 1
+      if (empty || nl < 0) break
+    }
+    const group = Headers.parseBlock(buf.subarray(pos, end))
+    if (group.fields.length > 0) groups.push(group)
+    pos = end
+  }
+  const [head, ...rest] = groups
+  return {
+    reportingMta: untyped(head?.get("reporting-mta")?.value),
+    originalEnvelopeId: head?.get("original-envelope-id")?.value,
+    arrivalDate: dateOf(head?.get("arrival-date")?.value),
+    recipients: rest.map((g) => ({
+      finalRecipient: untyped(g.get("final-recipient")?.value) ?? "",
+      originalRecipient: untyped(g.get("original-recipient")?.value),
+      action: stripComments(g.get("action")?.value ?? "", "").trim().toLowerCase(),
+      status: stripComments(g.get("status")?.value ?? "", "").trim(),
+      diagnosticCode: untyped(g.get("diagnostic-code")?.value),
+      remoteMta: untyped(g.get("remote-mta")?.value),
+      lastAttemptDate: dateOf(g.get("last-attempt-date")?.value),
+      willRetryUntil: dateOf(g.get("will-retry-until")?.value)
+    }))
+  }
+}
+
+const statusTypes: ReadonlySet<string> = new Set(["message/delivery-status", "message/global-delivery-status"])
+
+/**
+ * Reads a DSN: the first message/delivery-status (or RFC 6533 message/global-delivery-status) part of `message`,
+ * wherever it sits in the tree. `undefined` when there is none. Never throws on malformed input.
+ */
+export const read = (message: Uint8Array | string): Report | undefined => {
+  for (const part of Part.walk(Parser.parse(message))) {
+    if (part.body !== undefined && statusTypes.has(part.contentType.mediaType)) return readStatus(part.body)
+  }
+  return undefined
 }

@@ -168,6 +168,17 @@ export const makeField = (buf: Buffer, start: number, end: number, folded: boole
 }
 
 /**
+ * Builds the field in `buf[start, end)` into `fields`, unless only Content-* fields are wanted and it is not one;
+ * says whether it did. A function of its own rather than a closure in {@link readBlock}, which runs for every part:
+ * a closure made per call costs more than an empty block's parsing.
+ */
+const build = (fields: Array<Field>, buf: Buffer, start: number, end: number, folded: boolean, contentOnly: boolean): boolean => {
+  const built = !contentOnly || isContentPrefix(buf, start)
+  if (built) fields.push(makeField(buf, start, end, folded))
+  return built
+}
+
+/**
  * Parses a header block. `bytes` may be the whole message: parsing stops at the first empty line, and
  * {@link Headers.length} says where the body starts. `offset` is added to defect offsets (for nested parts).
  */
@@ -192,18 +203,11 @@ export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolea
   let fieldEnd = -1
   let colon = -1
   let sawNul = false
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // A Buffer is used as it is: making a view of it allocates, and this runs for every part of a message.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // Searched once and moved forward only: per-line searches to the end of `bytes` would be quadratic.
   let nextNul = buf.indexOf(0)
   let folded = false
-  const finish = () => {
-    if (fieldStart < 0) return
-    count++
-    lastBuilt = !contentOnly || isContentPrefix(buf, fieldStart)
-    if (lastBuilt) fields.push(makeField(buf, fieldStart, fieldEnd, folded))
-    fieldStart = -1
-    folded = false
-  }
   let length = bytes.length
   let first = true
   while (pos < bytes.length) {
@@ -213,7 +217,7 @@ export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolea
     const next = nl < 0 ? bytes.length : nl + 1
     if (contentEnd === pos) {
       length = next
-      finish()
+      if (fieldStart >= 0) build(fields, buf, fieldStart, fieldEnd, folded, contentOnly)
       return new Headers(fields, length, defects)
     }
     if (!sawNul && nextNul >= 0 && nextNul < pos) nextNul = buf.indexOf(0, pos)
@@ -238,7 +242,12 @@ export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolea
         folded = true
       } else if (!first) defects.push(Defect.make("FirstHeaderLineIsContinuation", offset + pos, "continuation line without a field"))
     } else {
-      finish()
+      if (fieldStart >= 0) {
+        count++
+        lastBuilt = build(fields, buf, fieldStart, fieldEnd, folded, contentOnly)
+        fieldStart = -1
+        folded = false
+      }
       colon = colonIn(buf, pos, contentEnd)
       if (colon > pos) {
         fieldStart = pos
@@ -258,8 +267,11 @@ export const readBlock = (bytes: Uint8Array, offset: number, contentOnly: boolea
     first = false
     pos = next
   }
-  finish()
-  defects.push(Defect.make("MissingHeaderBodySeparator", offset + bytes.length, "header block not ended by an empty line"))
+  if (fieldStart >= 0) build(fields, buf, fieldStart, fieldEnd, folded, contentOnly)
+  const missing = Defect.make("MissingHeaderBodySeparator", offset + bytes.length, "header block not ended by an empty line")
+  // Made to size when it is the only defect (a part with no header block at all: there may be thousands of them).
+  if (defects.length === 0) return new Headers(fields.length === 0 ? noFields : fields, length, [missing])
+  defects.push(missing)
   return new Headers(fields, length, defects)
 }
 

@@ -3,8 +3,13 @@
  * years, alphabetic zones, missing seconds or day of week, comments), with `Date.parse` as a last resort for the
  * ISO-ish dates some software writes.
  *
+ * Bounded work: only the first {@link MAX_LENGTH} characters of a value are read (a date-time with its comments is
+ * a few dozen) and comments are removed by a single-pass scanner, so a hostile value (a megabyte of `(`) costs no
+ * more than a short one.
+ *
  * @since 0.1.0
  */
+import { stripComments } from "./internal/comments.ts"
 
 const months: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 }
 const zones: Record<string, number> = { ut: 0, utc: 0, gmt: 0, z: 0, est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420 }
@@ -12,9 +17,13 @@ const zones: Record<string, number> = { ut: 0, utc: 0, gmt: 0, z: 0, est: -300, 
 const pattern =
   /^(?:[a-z]{2,}\s*,?\s*)?(\d{1,2})\s*[\s-]\s*([a-z]{3})[a-z]*\.?\s*[\s-]\s*(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{1,2})(?:\s*:\s*(\d{1,2})(?:\.\d+)?)?\s*([+-]\d{1,4}|[a-z]+)?/i
 
+/** How much of a value is read: a date written after this many characters is not a date anyone meant. */
+export const MAX_LENGTH = 1000
+
 /** Parses a date-time; `undefined` when nothing sensible can be read. */
 export const parse = (value: string): Date | undefined => {
-  const text = value.replace(/\([^)]*\)/g, " ").replace(/\s+/g, " ").trim()
+  const head = value.length > MAX_LENGTH ? value.slice(0, MAX_LENGTH) : value
+  const text = stripComments(head, " ").replace(/\s+/g, " ").trim()
   const m = pattern.exec(text)
   if (m !== null) {
     const month = months[(m[2] ?? "").toLowerCase()]

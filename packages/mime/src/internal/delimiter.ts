@@ -6,6 +6,16 @@
 
 const MAX_PADDING = 998
 
+/**
+ * How long a line (from its first `-`) may grow, without a line break, and still be answered "more" by
+ * {@link matchDelimiter}: `--`, the longest boundary, `--`, the most padding, and a CR. Past this, it is decided.
+ */
+export const undecidedLength = (frames: ReadonlyArray<{ readonly boundary: Buffer }>): number => {
+  let longest = 0
+  for (const frame of frames) longest = Math.max(longest, frame.boundary.length)
+  return 2 + longest + 2 + MAX_PADDING + 2
+}
+
 /** A delimiter found: which frame's boundary, whether it closes the multipart, where the next line starts. */
 export type Match = { readonly frame: number; readonly close: boolean; readonly next: number }
 

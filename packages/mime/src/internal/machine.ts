@@ -9,7 +9,7 @@ import * as Defect from "../Defect.ts"
 import * as Headers from "../Headers.ts"
 import type * as Part from "../Part.ts"
 import * as QuotedPrintable from "../QuotedPrintable.ts"
-import { isHeaderLine, isLostParameter, matchDelimiter, type Match } from "./delimiter.ts"
+import { isHeaderLine, isLostParameter, matchDelimiter, type Match, undecidedLength } from "./delimiter.ts"
 import { dispositionOf, type Frame, Node, Raw, type Sink, transferEncodingOf } from "./node.ts"
 import { scan, scratch } from "./blockScan.ts"
 import { isContentPrefix, multipartBoundary, plainType } from "./typeBytes.ts"
@@ -76,6 +76,15 @@ export class Machine implements PushParser {
   private crOnly: boolean | undefined
   private pendingCr = false
   private ended = false
+  /**
+   * When the input so far ended inside a line that may yet be a delimiter (the carry holds it), the carry length up
+   * to which more input cannot decide it (see `undecidedLength`), else 0. Until that line ends or outgrows this, new
+   * input is only gathered (copied, as the caller may reuse its chunks), not matched again from the line's start
+   * with every chunk, which was quadratic in the line's length when chunks were small.
+   */
+  private undecided = 0
+  private gathered: Array<Buffer> = []
+  private gatheredLength = 0
   /** Whether header blocks may be kept as views of the input (see {@link lazyHeaders}). */
   private readonly views: boolean
   /** The next NUL at or after the last search in `nulBuf`, or -1 (see {@link lazyHeaders}). */
@@ -120,6 +129,12 @@ export class Machine implements PushParser {
       input = Buffer.from(input)
       for (let i = input.indexOf(13); i >= 0; i = input.indexOf(13, i + 1)) input[i] = 10
     }
+    if (this.undecided > 0) {
+      this.gathered.push(Buffer.from(input))
+      this.gatheredLength += input.length
+      if (input.indexOf(10) < 0 && this.carry.length + this.gatheredLength <= this.undecided) return
+      input = this.takeGathered()
+    }
     let buf = input
     if (this.carry.length > 0) {
       buf = Buffer.concat([this.carry, input])
@@ -139,6 +154,12 @@ export class Machine implements PushParser {
       this.write(Buffer.from([10]))
     }
     this.ended = true
+    if (this.undecided > 0) {
+      // The input ended inside the undecided line: joined to the carry, whose bytes `offset` already counts.
+      const rest = this.takeGathered()
+      this.carry = Buffer.concat([this.carry, rest])
+      this.offset += rest.length
+    }
     for (let guard = 0; this.carry.length > 0 && guard < 3; guard++) {
       const buf = this.carry
       this.carry = empty
@@ -168,6 +189,15 @@ export class Machine implements PushParser {
     if (this.frames.length > 0) this.frames.length = 0
     while (this.open.length > 0) this.closeNode(at)
     return this.root
+  }
+
+  /** The input gathered while a line was undecided, as one buffer; nothing is undecided any more. */
+  private takeGathered(): Buffer {
+    const all = this.gathered.length === 1 ? (this.gathered[0] ?? empty) : Buffer.concat(this.gathered, this.gatheredLength)
+    this.gathered = []
+    this.gatheredLength = 0
+    this.undecided = 0
+    return all
   }
 
   /** Runs the machine over `buf`, whose first byte is at `this.offset`; leaves `this.offset` at its end. */
@@ -319,6 +349,7 @@ export class Machine implements PushParser {
       if (m === "more") {
         this.carry = Buffer.from(buf.subarray(bodyEnd))
         this.bol = bodyEnd === ls
+        if (!final) this.undecided = ls - bodyEnd + undecidedLength(this.frames)
         return len
       }
       this.delimiter(m, this.offset + bodyEnd, this.offset + ls)
@@ -416,7 +447,8 @@ export class Machine implements PushParser {
     this.flushSeg()
     const node = this.cur
     const single = this.headerLines.length === 1
-    const block = single ? (this.headerLines[0] ?? empty) : Buffer.concat(this.headerLines)
+    // No line at all (a delimiter right after a delimiter): no new buffer, which would cost more than the part.
+    const block = single ? (this.headerLines[0] ?? empty) : this.headerLines.length === 0 ? empty : Buffer.concat(this.headerLines)
     this.headerLines = []
     // Structure only: the block is checked in full now (its defects and end, which the tree depends on), but of its
     // fields only the Content-* ones are built, for applyHeaders; the whole list is built on first access. When

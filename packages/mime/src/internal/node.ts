@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { stripComments } from "./comments.ts"
 import { Output } from "./output.ts"
 import * as ContentType from "../ContentType.ts"
 import type * as Defect from "../Defect.ts"
@@ -47,7 +48,8 @@ export const dispositionOf = (headers: Headers.Headers): ContentType.Disposition
 
 /** The lowercase Content-Transfer-Encoding `headers` declare, comments removed; `7bit` when absent or empty. */
 export const transferEncodingOf = (headers: Headers.Headers): string => {
-  const cte = headers.get("content-transfer-encoding")?.value.replace(/\(.*?\)/g, "").trim().toLowerCase()
+  const field = headers.get("content-transfer-encoding")
+  const cte = field === undefined ? undefined : stripComments(field.value, "").trim().toLowerCase()
   return cte === undefined || cte === "" ? "7bit" : cte
 }
 

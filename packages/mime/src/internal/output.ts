@@ -20,9 +20,16 @@ export class Output {
   }
 }
 
+/**
+ * What an empty body is: one value for all of them, as a new empty array costs a buffer of its own (some 200 bytes)
+ * for every part of a message made of empty parts. It has no bytes to change.
+ */
+const none = new Uint8Array(0)
+
 /** Concatenates chunks without copying when there is only one. */
 export const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] ?? new Uint8Array(0)
+  if (chunks.length === 1) return chunks[0] ?? none
+  if (size === 0) return none
   const out = new Uint8Array(size)
   let at = 0
   for (const chunk of chunks) {
