@@ -248,12 +248,19 @@ export const isSelfAddress = (settings: Settings, address: string): boolean => s
 
 const wildcards: ReadonlySet<string> = new Set(["0.0.0.0", "::", "::0"])
 
-/** The addresses of this machine's interfaces (loopback included), `::ffff:`-mapped IPv4 unwrapped. */
+let interfaceAddresses: ReadonlySet<string> | undefined
+
+/**
+ * The addresses of this machine's interfaces (loopback included), read once per process: routing asks per message,
+ * and `os.networkInterfaces()` is a system call that builds a fresh object each time.
+ */
 const localAddresses = (): ReadonlySet<string> => {
+  if (interfaceAddresses !== undefined) return interfaceAddresses
   const out = new Set<string>()
   for (const list of Object.values(os.networkInterfaces())) {
     for (const i of list ?? []) out.add(i.address.toLowerCase())
   }
+  interfaceAddresses = out
   return out
 }
 
@@ -270,11 +277,7 @@ const unmapped = (address: string): string => {
 export const isSelfEndpoint = (settings: Settings, address: string, port: number): boolean => {
   if (settings.selfEndpoints.length === 0) return false
   const a = unmapped(address)
-  let local: ReadonlySet<string> | undefined
-  const isLocal = () => {
-    local ??= localAddresses()
-    return local.has(a) || a.startsWith("127.") || a === "::1"
-  }
+  const isLocal = () => localAddresses().has(a) || a.startsWith("127.") || a === "::1"
   return settings.selfEndpoints.some((e) => {
     if (e.port !== port) return false
     const bound = unmapped(e.address)
