@@ -16,6 +16,7 @@
  * @since 0.1.0
  */
 import { Notes, type Session } from "@cartero/core"
+import type { Header } from "@cartero/smtp"
 import { Effect, Option } from "effect"
 import type { ARCResult, DKIMVerifyResult, DMARCResult, SPFResult } from "mailauth"
 
@@ -30,6 +31,12 @@ export const Arc = Notes.make<ARCResult>("mail-auth.arc")
 
 /** The DMARC evaluation (RFC 7489); `false` when the From domain publishes no policy. */
 export const Dmarc = Notes.make<DMARCResult | false>("mail-auth.dmarc")
+
+/**
+ * The `Authentication-Results:` field this server added to the message (written by the DMARC plugin, which adds
+ * it): what an ARC sealer on relay puts in its `ARC-Authentication-Results:` (RFC 8617 §4.1.1).
+ */
+export const Written = Notes.make<Header.Header>("mail-auth.authentication-results")
 
 /** SPF outcomes (RFC 7208 §2.6). */
 export type SpfOutcome = "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror"
