@@ -203,6 +203,7 @@ export const variables = {
   domainZones: "CARTERO_DNSBL_DOMAIN_ZONES",
   domainChecks: "CARTERO_DNSBL_DOMAIN_CHECKS",
   allow: "CARTERO_DNSBL_ALLOW",
+  trustedNetworks: "CARTERO_TRUSTED_NETWORKS",
   listeners: "CARTERO_DNSBL_LISTENERS",
   delayReject: "CARTERO_DNSBL_DELAY_REJECT",
   threshold: "CARTERO_DNSBL_THRESHOLD",
@@ -237,6 +238,7 @@ export const config: Config.Config<Policy.Options> = Config.all({
     Config.withDefault<ReadonlyArray<Zone.DomainCheck>>(["helo", "mailFrom"])
   ),
   allow: list(variables.allow).pipe(Config.withDefault([])),
+  trustedNetworks: list(variables.trustedNetworks).pipe(Config.withDefault([])),
   listeners: Setting.config(variables.listeners, "a comma list of mx, submission, smtps", listenerList).pipe(
     Config.withDefault<ReadonlyArray<Session.ListenerKind>>(["mx"])
   ),
@@ -251,7 +253,8 @@ export const config: Config.Config<Policy.Options> = Config.all({
     zones: c.zones,
     domainZones: c.domainZones,
     domainChecks: c.domainChecks,
-    allow: c.allow,
+    // Networks trusted to relay (local-domains' setting) are never checked either.
+    allow: [...c.allow, ...c.trustedNetworks],
     listeners: c.listeners,
     delayReject: c.delayReject,
     threshold: c.threshold,
@@ -265,7 +268,7 @@ const variableOf: Partial<Record<Policy.Field, string>> = {
   zones: variables.zones,
   domainZones: variables.domainZones,
   domainChecks: variables.domainChecks,
-  allow: variables.allow,
+  allow: `${variables.allow} or ${variables.trustedNetworks}`,
   listeners: variables.listeners,
   threshold: variables.threshold,
   timeout: variables.timeout,

@@ -33,9 +33,19 @@ describe("Dnsbl.pluginConfig", () => {
       assert.strictEqual(wire(yield* p.helo(conn, { verb: "EHLO", domain: "spam.example" })), "Continue")
       const txn = transaction(conn, [], { mailFrom: TestSession.address("x@spam.example") })
       assert.strictEqual(wire(yield* p.mailFrom(txn)), "554 5.7.1 dbl.test lists spam.example")
-      const allowed = connection({ remoteAddress: "192.0.2.2", listener: "submission" })
-      assert.strictEqual(wire(yield* p.connect(allowed)), "Continue")
+      const submission = connection({ remoteAddress: "192.0.2.2", listener: "submission" })
+      assert.strictEqual(wire(yield* p.connect(submission)), "Continue")
+      // CARTERO_DNSBL_ALLOW and CARTERO_TRUSTED_NETWORKS are never checked
+      assert.strictEqual(wire(yield* p.connect(connection({ remoteAddress: "198.51.100.7" }))), "Continue")
+      const trusted = connection({ remoteAddress: "192.0.2.2" })
+      const trustedOnly = yield* Layer.build(Pipeline.Pipeline.layer([Dnsbl.pluginConfig, acceptAll]).pipe(Layer.provide(memory), Layer.provide(withEnv({
+        CARTERO_DNSBL_ZONES: "zen.test",
+        CARTERO_DNSBL_DELAY_REJECT: "false",
+        CARTERO_TRUSTED_NETWORKS: "192.0.2.0/24"
+      })))).pipe(Effect.map((context) => Context.get(context, Pipeline.Pipeline)))
+      assert.strictEqual(wire(yield* trustedOnly.connect(trusted)), "Continue")
     }).pipe(
+      Effect.scoped,
       Effect.provide(pipeline),
       Effect.provide(memory),
       Effect.provide(withEnv({
