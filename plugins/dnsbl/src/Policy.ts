@@ -41,7 +41,10 @@ export interface Options {
   readonly delayReject?: boolean | undefined
   /** Score at which `score` listings refuse (Postfix `postscreen_dnsbl_threshold`). Default 1. */
   readonly threshold?: number | undefined
-  /** Time all zones together may take for one subject; zones without an answer by then count as not listing. Default 5 s. */
+  /**
+   * Time all zones together may take for one subject; zones without an answer by then count as not listing.
+   * Default 5 s, at most 25 s (a hook may take 30 s).
+   */
   readonly timeout?: Duration.Input | undefined
   /** A zone that could not be asked (SERVFAIL, timeout): `pass` (default, fail-open) or `defer` (`451 4.7.1`). */
   readonly onTempFail?: "pass" | "defer" | undefined
@@ -95,6 +98,9 @@ export const privateNetworks: ReadonlyArray<Cidr.Cidr> = [
   return Result.isSuccess(cidr) ? [cidr.success] : []
 })
 
+/** Longest `timeout`: a hook may take 30 s (`Plugin.defaultTimeout`) before the pipeline gives up on it. */
+const maxTimeoutMs = 25_000
+
 const listenerKinds: ReadonlyArray<Session.ListenerKind> = ["mx", "submission", "smtps"]
 
 /** Validates and normalises the options. */
@@ -114,8 +120,9 @@ export const make = (options: Options): Result.Result<Policy, OptionsError> => {
   const threshold = options.threshold ?? 1
   if (!Number.isSafeInteger(threshold) || threshold < 1) return fail("threshold", `${threshold} is not an integer of at least 1`)
   const timeout = Option.getOrUndefined(Duration.fromInput(options.timeout ?? "5 seconds"))
-  if (timeout === undefined || Duration.toMillis(timeout) <= 0 || !Duration.isFinite(timeout)) {
-    return fail("timeout", `${String(options.timeout)} is not a positive, finite duration`)
+  // Under the pipeline's hook timeout (30 s), which would answer 451 4.3.0 for the whole plugin instead.
+  if (timeout === undefined || Duration.toMillis(timeout) <= 0 || Duration.toMillis(timeout) > maxTimeoutMs) {
+    return fail("timeout", `${String(options.timeout)} is not a duration of more than 0 and at most 25 seconds`)
   }
   const onTempFail = options.onTempFail ?? "pass"
   if (onTempFail !== "pass" && onTempFail !== "defer") return fail("onTempFail", `${JSON.stringify(onTempFail)} is not pass or defer`)

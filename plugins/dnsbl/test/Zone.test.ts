@@ -52,6 +52,7 @@ describe("Policy", () => {
     assert.include(policyError({ zones: ["bl.example"], allow: ["10.1.2.3/8"] }), "invalid allow")
     assert.include(policyError({ zones: ["bl.example"], threshold: 0 }), "invalid threshold")
     assert.include(policyError({ zones: ["bl.example"], timeout: "0 seconds" }), "invalid timeout")
+    assert.include(policyError({ zones: ["bl.example"], timeout: "1 minute" }), "at most 25 seconds")
     assert.include(policyError({ zones: ["bl.example"], tagHeader: "X DNSBL" }), "invalid tagHeader")
     assert.include(policyError({ zones: ["bl.example"], maxBodyDomains: 0 }), "invalid maxBodyDomains")
     assert.strictEqual(policyError({ domainZones: ["dbl.example"] }), "valid")
