@@ -50,7 +50,10 @@ export interface SealKey {
   readonly privateKey: string | Buffer
   /** `a=`: RFC 8617 defines only `rsa-sha256`, and mailauth signs ARC-Message-Signature with it only. */
   readonly algorithm?: "rsa-sha256"
-  /** Header fields the ARC-Message-Signature covers; default mailauth's (DKIM-Signature, From, To, Subject, …). */
+  /**
+   * Header fields the ARC-Message-Signature covers. Default mailauth's DKIM list (From, Sender, Reply-To, Subject,
+   * Date, Message-ID, To, Cc, MIME-Version, Content-*, Resent-*, List-*, …).
+   */
   readonly headerList?: ReadonlyArray<string>
 }
 
@@ -176,7 +179,8 @@ export const plugin = (options: Options): Plugin.Plugin<ArcSealConfigError, Dns.
               arc: parse.arc,
               seal: {
                 ...options.seal,
-                ...(options.seal.headerList === undefined ? {} : { headerList: [...options.seal.headerList] }),
+                // mailauth's signer reads the list as a colon-separated string (its .d.ts says an array).
+                ...(options.seal.headerList === undefined ? {} : { headerList: options.seal.headerList.join(":") }),
                 algorithm: options.seal.algorithm ?? "rsa-sha256",
                 i: (typeof chain.i === "number" ? chain.i : 0) + 1,
                 cv,

@@ -202,6 +202,14 @@ describe("ArcSeal", () => {
       assert.deepStrictEqual([arc.status.result, arc.i], ["pass", 2])
     }).pipe(Effect.provide(sealing([fakeDmarc]))))
 
+  it.live("headerList chooses what our ARC-Message-Signature covers; the seal still verifies", () =>
+    Effect.gen(function*() {
+      const message = yield* signed
+      const { headers } = yield* receive(message)
+      assert.match(headers.find((h) => h.name === "ARC-Message-Signature")?.value ?? "", /; h=Subject: From;/)
+      assert.deepStrictEqual((yield* verifyAfresh(relayed(headers, message))).status.result, "pass")
+    }).pipe(Effect.provide(sealing([], { seal: { ...seal, headerList: ["from", "subject"] } }))))
+
   it.live("without the DMARC plugin the AAR is built from the notes (dkim, arc)", () =>
     Effect.gen(function*() {
       const { headers } = yield* receive(yield* signed)

@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+/// <reference path="./mailauth-internals.d.ts" />
 import { Message } from "@cartero/core"
 import { AddressList } from "@cartero/mime"
 import { Data, Effect, Stream } from "effect"
