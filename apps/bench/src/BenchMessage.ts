@@ -94,6 +94,42 @@ export const render = (options: {
   return { bytes, messageSize: message.length, seqOffsets, timeOffset }
 }
 
+/**
+ * Signs a rendered message: returns the header field(s) to put on top of it (each ending in CRLF), e.g. a
+ * `DKIM-Signature:` field. The fields stamped per send (`Message-ID`, `X-Bench-Id`) must not be signed.
+ */
+export type Sign = (message: string) => Promise<string>
+
+/**
+ * {@link render}, with the fields `sign` returns on top, still `size` bytes in all: the body is shortened by the
+ * signature's length. A signature's length does not depend on the body (its `bh=` and `b=` are fixed-width), so
+ * a second pass at the shorter size lands on `size`; a third covers a field folded differently. The offsets of the
+ * stamped fields move down by the signature's length; the stamped fields are not signed, so stamping keeps the
+ * signature valid.
+ */
+export const renderSigned = async (
+  options: Parameters<typeof render>[0] & { readonly sign: Sign }
+): Promise<Template> => {
+  const signedAt = async (size: number): Promise<Template> => {
+    const plain = render({ ...options, size })
+    const fields = await options.sign(plain.bytes.subarray(0, plain.messageSize).toString("latin1"))
+    return {
+      bytes: Buffer.concat([Buffer.from(fields, "latin1"), plain.bytes]),
+      messageSize: fields.length + plain.messageSize,
+      seqOffsets: plain.seqOffsets.map((offset) => offset + fields.length),
+      timeOffset: plain.timeOffset + fields.length
+    }
+  }
+  let size = options.size
+  let signed = await signedAt(size)
+  // Bounded: at most two more passes (see above). A size below the header's cannot be met; the header is sent.
+  for (let pass = 0; pass < 2 && signed.messageSize !== options.size; pass++) {
+    size = Math.max(1, size - (signed.messageSize - options.size))
+    signed = await signedAt(size)
+  }
+  return signed
+}
+
 /** Stamps sequence number and send time into `template.bytes`. Only call when the previous send is acknowledged. */
 export const stamp = (template: Template, seq: number, sentMicros: number): void => {
   const s = String(seq).padStart(seqWidth, "0")

@@ -12,6 +12,10 @@
  * - every relayed message goes to the tool's sink: `CARTERO_SMARTHOST=127.0.0.1:<sinkport>`,
  *   `CARTERO_OUTBOUND_TLS=none`.
  *
+ * `--recipe bare-mx` and `--recipe mx` (src/Recipe.ts) make it an inbound MX instead: no trusted network, the
+ * recipients' domain local (stored in Maildir, no queue), the bench's FakeDns as `CARTERO_DNS_SERVERS`, and for
+ * `mx` the recipe's config file (`CARTERO_CONFIG`, given to the build that compiles it in as well).
+ *
  * `accept` and `e2e` run the same app and the same path; they differ in what is timed and in the delivery
  * workers: `accept` ("accept with durable queueing", nothing delivered, as issue 6 defines it and as Haraka's
  * discard peer does) times end of DATA → `250` with no delivery worker (`CARTERO_DELIVERY_WORKERS=0`, a
@@ -28,7 +32,8 @@ import * as os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, type Scope } from "effect"
-import type { HostPort, Store } from "./Cli.ts"
+import { type HostPort, isMx, type Recipe as RecipeName, type Store } from "./Cli.ts"
+import * as Recipe from "./Recipe.ts"
 import * as RedisKeys from "./RedisKeys.ts"
 import * as ServerProcess from "./ServerProcess.ts"
 
@@ -43,13 +48,21 @@ const defaultMain = fileURLToPath(new URL("../../mta/dist/main.mjs", import.meta
 export const mainPath = process.env["BENCH_CARTERO_MAIN"] || defaultMain
 const appDir = Path.dirname(Path.dirname(mainPath))
 
-/** Builds `apps/mta/dist/` (the app's own build script, bounded) when the default entry point is used. */
-const build = (): Effect.Effect<void, ServerProcess.ServerError> =>
+/**
+ * Builds `apps/mta/dist/` (the app's own build script, bounded) when the default entry point is used, with the
+ * `CARTERO_CONFIG` the app will run with: the bundle holds the config it was built with and refuses any other.
+ */
+const build = (config: string): Effect.Effect<void, ServerProcess.ServerError> =>
   mainPath !== defaultMain
     ? Effect.void
     : Effect.suspend(() => {
       const script = Path.join(appDir, "scripts", "build.mjs")
-      const result = spawnSync(process.execPath, [script], { cwd: appDir, encoding: "utf8", timeout: 120_000 })
+      const result = spawnSync(process.execPath, [script], {
+        cwd: appDir,
+        env: { ...process.env, CARTERO_CONFIG: config },
+        encoding: "utf8",
+        timeout: 120_000
+      })
       return result.status === 0
         ? Effect.void
         : Effect.fail(
@@ -65,6 +78,10 @@ export interface Options {
   readonly redisUrl: string | undefined
   readonly recipientsDomain: string
   readonly size: number
+  /** `relay`, or an inbound MX (src/Recipe.ts). */
+  readonly recipe: RecipeName
+  /** `CARTERO_DNS_SERVERS` (the MX recipes' FakeDns); undefined: the app's default. */
+  readonly dnsServers: string | undefined
   /** Where every relayed message goes (the tool's sink). */
   readonly relayTo: HostPort
   /** `CARTERO_DELIVERY_WORKERS`; undefined = 0 for accept (receive only), the app's default for e2e. */
@@ -85,9 +102,19 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_LOG_LEVEL: "warn",
     CARTERO_MAX_MESSAGE_SIZE: String(Math.max(options.size * 2, 1024 * 1024)),
     CARTERO_SHUTDOWN_TIMEOUT: "2s",
-    // The recipients' domain is remote: relayed (trusted loopback), queued, delivered to the sink.
-    CARTERO_LOCAL_DOMAINS: "localhost",
-    CARTERO_TRUSTED_NETWORKS: "127.0.0.0/8",
+    CARTERO_CONFIG: Recipe.configSetting(options.recipe),
+    ...(isMx(options.recipe)
+      ? {
+        // An inbound MX: the client is a stranger (no trusted network: empty counts as unset), the recipients are
+        // ours, stored in Maildir.
+        CARTERO_LOCAL_DOMAINS: options.recipientsDomain,
+        CARTERO_TRUSTED_NETWORKS: ""
+      }
+      : {
+        // The recipients' domain is remote: relayed (trusted loopback), queued, delivered to the sink.
+        CARTERO_LOCAL_DOMAINS: "localhost",
+        CARTERO_TRUSTED_NETWORKS: "127.0.0.0/8"
+      }),
     CARTERO_SMARTHOST: `${options.relayTo.host}:${options.relayTo.port}`,
     CARTERO_OUTBOUND_TLS: "none",
     CARTERO_OUTBOUND_ADDRESS_PREFERENCE: "ipv4",
@@ -103,6 +130,7 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_MAX_CLIENTS_PER_IP: "1000000",
     CARTERO_CONNECTION_RATE_LIMIT: "1000000"
   }
+  if (options.dnsServers !== undefined) env["CARTERO_DNS_SERVERS"] = options.dnsServers
   const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 0 : undefined)
   if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)
   return env
@@ -112,7 +140,7 @@ export const environment = (options: Options, port: number, dataDir: string): Re
 export interface Running {
   readonly target: HostPort
   readonly pid: number
-  /** A description for the table's store column: `sqlite`, `redis`. */
+  /** A description for the table's store column: `sqlite`, `redis`, `maildir` (the MX recipes store locally). */
   readonly store: string
 }
 
@@ -121,7 +149,7 @@ export const spawn = (
   options: Omit<Options, "queuePrefix">
 ): Effect.Effect<Running, ServerProcess.ServerError, Scope.Scope> =>
   Effect.gen(function*() {
-    yield* build()
+    yield* build(Recipe.configSetting(options.recipe))
     if (!existsSync(mainPath)) {
       return yield* new ServerProcess.ServerError({
         message: `${mainPath} does not exist: the reference app is not runnable here. ` +
@@ -159,5 +187,5 @@ export const spawn = (
       readiness: { _tag: "Greets", host: "127.0.0.1", port },
       startTimeoutMs: 60_000
     })
-    return { target: { host: "127.0.0.1", port }, pid: running.pid, store: options.store }
+    return { target: { host: "127.0.0.1", port }, pid: running.pid, store: isMx(options.recipe) ? "maildir" : options.store }
   })

@@ -20,6 +20,17 @@ export type Scenario = (typeof scenarios)[number]
 export const stores = ["sqlite", "redis"] as const
 export type Store = (typeof stores)[number]
 
+/**
+ * What a spawned Cartero is for `accept` (src/Recipe.ts): `relay` (trusted client, recipients relayed: queued),
+ * `bare-mx` (an inbound MX: untrusted client, local recipients stored in Maildir, the app's default plugins), `mx`
+ * (`bare-mx` with the filtering plugins of `recipes/mx/cartero.config.ts`).
+ */
+export const recipes = ["relay", "bare-mx", "mx"] as const
+export type Recipe = (typeof recipes)[number]
+
+/** An inbound MX recipe: untrusted client, local recipients, Maildir. */
+export const isMx = (recipe: Recipe): boolean => recipe !== "relay"
+
 export interface HostPort {
   readonly host: string
   readonly port: number
@@ -42,6 +53,8 @@ export interface Options {
   readonly pipelineAfterData: boolean
   readonly newConnection: boolean
   readonly store: Store
+  /** What the spawned Cartero is (`accept`): `relay`, or an inbound MX, bare or filtering (src/Recipe.ts). */
+  readonly recipe: Recipe
   readonly redisUrl: string | undefined
   /** Spawned Cartero: `CARTERO_DELIVERY_WORKERS` (undefined = accept 0, e2e the app's default). */
   readonly deliveryWorkers: number | undefined
@@ -80,6 +93,7 @@ export const defaults: Omit<Options, "scenario"> = {
   pipelineAfterData: false,
   newConnection: false,
   store: "sqlite",
+  recipe: "relay",
   redisUrl: undefined,
   deliveryWorkers: undefined,
   processes: 1,
@@ -120,6 +134,9 @@ options
                          full: also the next MAIL/RCPT/DATA (or QUIT) behind the end of DATA; off: lock-step
   --new-connection       one connection per message (default: reuse a connection for all M)
   --store S              Cartero queue store: sqlite, redis (default ${defaults.store}); both durable
+  --recipe R             accept, spawned Cartero: relay (default; trusted client, relayed, queued), bare-mx (inbound
+                         MX, untrusted client, local recipients in Maildir, default plugins), mx (bare-mx with the
+                         filtering plugins of apps/bench/recipes/mx/cartero.config.ts; DKIM-signed mail, FakeDns)
   --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL; a unique key prefix per run, deleted after)
   --delivery-workers N   spawned Cartero's CARTERO_DELIVERY_WORKERS (default: accept 0, e2e the app's default)
   --processes N          spawned Cartero's CARTERO_PROCESSES: N cluster workers sharing the port and the queue
@@ -138,6 +155,7 @@ options
 
 const isScenario = (s: string): s is Scenario => (scenarios as ReadonlyArray<string>).includes(s)
 const isStore = (s: string): s is Store => (stores as ReadonlyArray<string>).includes(s)
+const isRecipe = (s: string): s is Recipe => (recipes as ReadonlyArray<string>).includes(s)
 
 const int = (flag: string, raw: string | undefined, min: number, max: number): Result.Result<number, string> => {
   if (raw === undefined) return Result.fail(`${flag} needs a value`)
@@ -227,6 +245,14 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
           (store) => ({ ...o, store })
         )
         break
+      case "--recipe":
+        error = take(
+          value !== undefined && isRecipe(value)
+            ? Result.succeed(value)
+            : Result.fail(`--recipe: expected one of ${recipes.join(", ")}`),
+          (recipe) => ({ ...o, recipe })
+        )
+        break
       case "--redis-url":
         error = take(value === undefined ? Result.fail("--redis-url needs a value") : Result.succeed(value), (redisUrl) => ({ ...o, redisUrl }))
         break
@@ -283,6 +309,10 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
         error = `unknown option ${JSON.stringify(flag)}`
     }
     if (error !== undefined) return Result.fail(error)
+  }
+  if (isMx(o.recipe) && (o.scenario !== "accept" || o.target !== undefined)) {
+    // e2e counts arrivals at the sink, but an MX stores its mail; an external server has its own configuration.
+    return Result.fail(`--recipe ${o.recipe}: only for accept against a spawned Cartero (no --target)`)
   }
   return Result.succeed(o)
 }

@@ -41,6 +41,8 @@ export interface Options {
   readonly deadlineMs: number
   readonly runId?: string
   readonly ehlo?: string
+  /** Signs the message once per run, before the clock starts (e.g. DKIM for the inbound MX recipes). */
+  readonly sign?: BenchMessage.Sign
   /** Aborting stops the run like the deadline does (Ctrl-C, Effect interruption). */
   readonly signal?: AbortSignal
 }
@@ -76,7 +78,10 @@ const isPositive = (r: Reply): boolean => r.code >= 200 && r.code < 300
 export const run = async (options: Options): Promise<Result> => {
   const runId = options.runId ?? BenchMessage.makeRunId()
   const planned = options.concurrency * options.messagesPerConnection
-  const base = BenchMessage.render({ size: options.size, runId, from: options.from, to: options.to })
+  const message = { size: options.size, runId, from: options.from, to: options.to }
+  const base = options.sign === undefined
+    ? BenchMessage.render(message)
+    : await BenchMessage.renderSigned({ ...message, sign: options.sign })
   const ehlo = Buffer.from(`EHLO ${options.ehlo ?? "localhost"}\r\n`, "latin1")
   const mail = Buffer.from(`MAIL FROM:<${options.from}>\r\n`, "latin1")
   const rcpt = Buffer.from(`RCPT TO:<${options.to}>\r\n`, "latin1")

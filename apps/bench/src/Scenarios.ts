@@ -22,12 +22,13 @@ import { fileURLToPath } from "node:url"
 import { Effect, type Scope } from "effect"
 import * as BenchMessage from "./BenchMessage.ts"
 import * as Cartero from "./Cartero.ts"
-import { defaults, type HostPort, type Options } from "./Cli.ts"
+import { defaults, type HostPort, isMx, type Options } from "./Cli.ts"
 import { CountingSink } from "./CountingSink.ts"
 import * as Holders from "./Holders.ts"
 import * as LargeMessages from "./LargeMessages.ts"
 import * as LoadGenerator from "./LoadGenerator.ts"
 import * as ProcessSampler from "./ProcessSampler.ts"
+import * as Recipe from "./Recipe.ts"
 import * as ServerProcess from "./ServerProcess.ts"
 import * as Stats from "./Stats.ts"
 
@@ -46,24 +47,28 @@ interface UnderTest {
   readonly pid: number | undefined
   /** Sample descendants too (external servers such as Postfix are process trees). */
   readonly followChildren: boolean
+  /** The MX recipes' DNS and DKIM signer (src/Recipe.ts); absent for the relay and external servers. */
+  readonly world?: Recipe.World
 }
 
 const sender = "bench@client.bench.invalid"
 
-const generatorOptions = (o: Options, target: HostPort, signal: AbortSignal): LoadGenerator.Options => ({
-  host: target.host,
-  port: target.port,
+const generatorOptions = (o: Options, server: UnderTest, signal: AbortSignal): LoadGenerator.Options => ({
+  host: server.target.host,
+  port: server.target.port,
   concurrency: o.concurrency,
   messagesPerConnection: o.messages,
   size: o.size,
   pipelining: o.pipelining,
   pipelineAfterData: o.pipelineAfterData,
   newConnectionPerMessage: o.newConnection,
-  from: sender,
   to: `rcpt@${o.recipientsDomain}`,
   readTimeoutMs: o.readTimeoutSeconds * 1000,
   deadlineMs: o.timeoutSeconds * 1000,
-  signal
+  signal,
+  ...(server.world === undefined
+    ? { from: sender }
+    : { from: Recipe.sender, ehlo: Recipe.helo, sign: server.world.sign })
 })
 
 const describeRun = (o: Options, server: UnderTest): string =>
@@ -83,7 +88,7 @@ const measure = (
       const concurrency = Math.min(o.concurrency, o.warmup)
       const messages = Math.ceil(o.warmup / concurrency)
       const warm = yield* Effect.promise((signal) =>
-        LoadGenerator.run({ ...generatorOptions(o, server.target, signal), concurrency, messagesPerConnection: messages }))
+        LoadGenerator.run({ ...generatorOptions(o, server, signal), concurrency, messagesPerConnection: messages }))
       note(`warm-up: ${warm.accepted} of ${warm.planned} accepted in ${(warm.elapsedMs / 1000).toFixed(2)} s`)
       if (sink !== undefined) yield* Effect.promise(() => sink.waitFor(warm.runId, warm.accepted, o.timeoutSeconds * 1000))
     }
@@ -124,7 +129,7 @@ const oneRun = async (o: Options, server: UnderTest, sink: CountingSink | undefi
   const sampler = server.pid === undefined ? undefined : ProcessSampler.start(server.pid, { followChildren: server.followChildren })
   const runId = BenchMessage.makeRunId()
   const startMicros = BenchMessage.nowMicros()
-  const result = await LoadGenerator.run({ ...generatorOptions(o, server.target, signal), runId })
+  const result = await LoadGenerator.run({ ...generatorOptions(o, server, signal), runId })
   let arrivals: ReturnType<CountingSink["arrivals"]> | undefined
   if (sink !== undefined) {
     const left = Math.max(1000, o.timeoutSeconds * 1000 - result.elapsedMs)
@@ -134,6 +139,11 @@ const oneRun = async (o: Options, server: UnderTest, sink: CountingSink | undefi
     if (arrivals.duplicates > 0) note(`e2e: ${arrivals.duplicates} duplicate deliveries (counted once)`)
   }
   const usage = sampler?.stop()
+  if (server.world !== undefined) {
+    // After the first lookups the app's cache answers: a count that grows from run to run means it does not.
+    const log = await server.world.queryLog()
+    note(`dns: ${log.length} queries answered by FakeDns since the start${log.length === 0 ? "" : `: ${log.join(", ")}`}`)
+  }
   for (const sample of result.errorSamples) note(`error: ${sample}`)
   const kinds = Object.entries(result.errors).map(([k, n]) => `${k} x${n}`)
   if (kinds.length > 0) note(`errors by kind: ${kinds.join(", ")}`)
@@ -185,6 +195,12 @@ const underTest = (
       return yield* new ServerProcess.ServerError({ message: "a spawned Cartero relays to the tool's sink: start it first" })
     }
     const scenario = o.scenario === "e2e" ? "e2e" : "accept"
+    const world = isMx(o.recipe)
+      ? yield* Recipe.start.pipe(
+        Effect.mapError((e) => new ServerProcess.ServerError({ message: e.message }))
+      )
+      : undefined
+    if (world !== undefined) note(`recipe ${o.recipe}: FakeDns on ${world.nameserver}, mail from ${Recipe.sender}, DKIM-signed`)
     const redisUrl = o.redisUrl ?? process.env["CARTERO_REDIS_URL"]
     const running = yield* Cartero.spawn({
       scenario,
@@ -193,12 +209,16 @@ const underTest = (
       recipientsDomain: o.recipientsDomain,
       size: o.size,
       relayTo,
+      recipe: o.recipe,
+      dnsServers: world?.nameserver,
       deliveryWorkers: o.deliveryWorkers,
       processes: o.processes
     })
     note(`cartero started (pid ${running.pid}${o.processes > 1 ? `, ${o.processes} processes` : ""}) on ${running.target.host}:${running.target.port}, store ${running.store}`)
     // A cluster is a process tree: sample the primary and its workers (summed PSS).
-    return { target: running.target, label: o.label ?? "cartero", store: running.store, pid: running.pid, followChildren: o.processes > 1 }
+    const label = o.label ?? (o.recipe === "relay" ? "cartero" : o.recipe)
+    const common = { target: running.target, label, store: running.store, pid: running.pid, followChildren: o.processes > 1 }
+    return world === undefined ? common : { ...common, world }
   })
 
 const startSink = (host: string, port: number): Effect.Effect<CountingSink, ServerProcess.ServerError, Scope.Scope> =>

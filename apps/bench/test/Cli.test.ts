@@ -53,6 +53,19 @@ describe("Cli.parse", () => {
     assert.isTrue(on.pipelining && !on.pipelineAfterData)
   })
 
+  it("reads --recipe, for accept against a spawned Cartero only", () => {
+    assert.strictEqual(ok(["accept"]).recipe, "relay")
+    assert.strictEqual(ok(["accept", "--recipe", "bare-mx"]).recipe, "bare-mx")
+    assert.strictEqual(ok(["accept", "--recipe", "mx", "--runs", "3"]).recipe, "mx")
+    assert.strictEqual(ok(["e2e", "--recipe", "relay"]).recipe, "relay")
+    assert.strictEqual(error(["accept", "--recipe", "submission"]), "--recipe: expected one of relay, bare-mx, mx")
+    assert.strictEqual(error(["e2e", "--recipe", "mx"]), "--recipe mx: only for accept against a spawned Cartero (no --target)")
+    assert.strictEqual(
+      error(["accept", "--recipe", "bare-mx", "--target", "127.0.0.1:25"]),
+      "--recipe bare-mx: only for accept against a spawned Cartero (no --target)"
+    )
+  })
+
   it("names what is wrong", () => {
     assert.strictEqual(error(["bogus"]), "unknown scenario \"bogus\"")
     assert.strictEqual(error(["accept", "--concurrency", "0"]), "--concurrency: expected an integer 1-10000, got \"0\"")
