@@ -141,9 +141,14 @@ const oneRun = async (o: Options, server: UnderTest, sink: CountingSink | undefi
   const usage = sampler?.stop()
   if (server.world !== undefined) {
     // After the first lookups the app's cache answers: a count that grows from run to run means it does not.
+    // (Concurrent first lookups of one name are not merged by the cache: each connection asks once at the start.)
     const log = await server.world.queryLog()
-    note(`dns: ${log.length} queries answered by FakeDns since the start${log.length === 0 ? "" : `: ${log.join(", ")}`}`)
+    const counts = new Map<string, number>()
+    for (const q of log) counts.set(q, (counts.get(q) ?? 0) + 1)
+    const list = [...counts].map(([q, n]) => n === 1 ? q : `${q} x${n}`).join(", ")
+    note(`dns: ${log.length} queries answered by FakeDns since the start${log.length === 0 ? "" : ` (${list})`}`)
   }
+
   for (const sample of result.errorSamples) note(`error: ${sample}`)
   const kinds = Object.entries(result.errors).map(([k, n]) => `${k} x${n}`)
   if (kinds.length > 0) note(`errors by kind: ${kinds.join(", ")}`)
