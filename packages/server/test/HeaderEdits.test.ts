@@ -71,7 +71,7 @@ describe("header removal (HeaderEdits)", () => {
       <~ 250 2.6.0
     `, { spillThreshold: 16 * 1024, spillDir: parent }).pipe(
       Effect.tap(() =>
-        Effect.gen(function*() {
+        Effect.sync(() => {
           const got = rec.messages[0]
           if (got === undefined) return assert.fail("nothing stored")
           const edited = "Authentication-Results: other.example; spf=fail\r\nSubject: hi\r\n\r\n"
@@ -115,7 +115,7 @@ describe("header removal (HeaderEdits)", () => {
     })))
   })
 
-  it.live("where: both, 8-bit octets kept as sent; a request that matches nothing leaves the message as it was", () => {
+  it.live("where: both removes from the received block and from prepend; 8-bit octets are kept as sent", () => {
     const rec = recorder()
     const plugin = hooks("strip", {
       data: () => Effect.succeed(Verdict.continueWith([Header.make("X-Strip", "added")])),
@@ -140,11 +140,12 @@ describe("header removal (HeaderEdits)", () => {
     `).pipe(Effect.tap(() =>
       Effect.gen(function*() {
         const got = rec.messages[0]
+        if (got === undefined) return assert.fail("nothing stored")
         const expected = Buffer.concat([Buffer.from("Subject: caf"), Buffer.from([0xe9]), Buffer.from("\r\n\r\n\u00e9t\u00e9\r\n", "utf8")])
-        assert.isTrue(Buffer.from(got?.raw ?? []).equals(expected), text(got?.raw))
-        assert.notInclude(got?.message.prepend ?? "", "X-Strip")
-        const all = yield* Stream.runCollect(Message.streamAll(got?.message ?? { headers: { get: () => undefined, getAll: () => [] }, prepend: "", data: { _tag: "InMemory", bytes: new Uint8Array() } }))
-        assert.isTrue(Buffer.concat(all).subarray(Buffer.byteLength(got?.message.prepend ?? "")).equals(expected))
+        assert.isTrue(Buffer.from(got.raw).equals(expected), text(got.raw))
+        assert.notInclude(got.message.prepend, "X-Strip")
+        const all = yield* Stream.runCollect(Message.streamAll(got.message))
+        assert.isTrue(Buffer.concat(all).equals(Buffer.concat([Buffer.from(got.message.prepend), expected])))
       })
     ))
   })
