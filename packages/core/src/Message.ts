@@ -18,6 +18,7 @@
  */
 import { Data as EffectData, Effect, Stream } from "effect"
 import * as Fs from "node:fs"
+import * as Util from "node:util"
 
 /** Read access to the header block (implemented by `@cartero/mime`'s parsed headers). */
 export interface HeaderView {
@@ -76,7 +77,18 @@ export class MessageReadError extends EffectData.TaggedError("MessageReadError")
   readonly cause: unknown
 }> {
   override get message(): string {
-    return `cannot read the spilled message ${this.path}: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
+    return `cannot read the spilled message ${this.path}: ${describe(this.cause)}`
+  }
+}
+
+/** A cause as text; objects without a usable `toString` (null prototypes) are inspected rather than thrown on. */
+const describe = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message
+  if (typeof cause === "object" && cause !== null && "message" in cause && typeof cause.message === "string") return cause.message
+  try {
+    return String(cause)
+  } catch {
+    return Util.inspect(cause, { depth: 2 })
   }
 }
 

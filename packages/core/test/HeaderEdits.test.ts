@@ -98,3 +98,12 @@ describe("Message.Spilled with a replaced head", () => {
         assert.strictEqual(Message.dataSize(whole), 2)
       })))
 })
+
+describe("MessageReadError", () => {
+  it("describes any cause without throwing: errors, plain objects, null-prototype objects", () => {
+    const e = (cause: unknown) => new Message.MessageReadError({ path: "/spill/x", cause }).message
+    assert.strictEqual(e(new Error("ENOENT: gone")), "cannot read the spilled message /spill/x: ENOENT: gone")
+    assert.strictEqual(e({ message: "odd" }), "cannot read the spilled message /spill/x: odd")
+    assert.match(e(Object.assign(Object.create(null), { code: 1 })), /cannot read the spilled message \/spill\/x: .*code: 1/)
+  })
+})
