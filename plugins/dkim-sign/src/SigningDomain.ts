@@ -17,7 +17,8 @@ import * as SigningKey from "./SigningKey.ts"
 export const fromDomain = (message: Uint8Array): string | undefined => {
   const from = Headers.parse(message).get("From")
   if (from === undefined) return undefined
-  const mailbox = AddressList.mailboxes(AddressList.parseList(from.decoded))[0]
+  // The raw value: the parser decodes encoded words in names itself, after splitting (a decoded name may hold a comma).
+  const mailbox = AddressList.mailboxes(AddressList.parseList(from.value))[0]
   const at = mailbox?.address.lastIndexOf("@") ?? -1
   if (mailbox === undefined || at < 0) return undefined
   return SigningKey.normalizeDomain(mailbox.address.slice(at + 1))

@@ -10,6 +10,8 @@ describe("SigningDomain", () => {
     assert.strictEqual(from("Alice <alice@Example.TEST>"), "example.test")
     assert.strictEqual(from("\"Smith, Alice\" <alice@a.example.test>, bob@b.example.test"), "a.example.test")
     assert.strictEqual(from("=?utf-8?q?J=C3=BCrgen?= <j@bücher.example>"), "xn--bcher-kva.example")
+    // An encoded name that decodes to text with a comma and angle brackets is still one name.
+    assert.strictEqual(from("=?utf-8?q?Smith=2C_John_=3Cceo=40evil=2Etest=3E?= <john@example.test>"), "example.test")
     assert.strictEqual(from("Team: carol@team.example.test;"), "team.example.test")
     assert.strictEqual(from("alice@example.test (Alice)"), "example.test")
     assert.strictEqual(from("undisclosed"), undefined)
