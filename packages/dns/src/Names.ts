@@ -43,3 +43,25 @@ export const reverseName = (ip: string): string | undefined => {
       return undefined
   }
 }
+
+/**
+ * The address a PTR question name stands for (the inverse of {@link reverseName}), or `undefined` when `name` is
+ * not a complete `in-addr.arpa` / `ip6.arpa` name. Libraries that build reverse names themselves (mailauth's SPF
+ * `ptr` mechanism) hand us the name; the resolver wants the address.
+ */
+export const fromReverseName = (name: string): string | undefined => {
+  const labels = normalize(name).split(".")
+  const tail = labels.slice(-2).join(".")
+  const body = labels.slice(0, -2).reverse()
+  if (tail === "in-addr.arpa") {
+    const ip = body.join(".")
+    return body.length === 4 && net.isIP(ip) === 4 ? ip : undefined
+  }
+  if (tail === "ip6.arpa") {
+    if (body.length !== 32 || !body.every((n) => /^[0-9a-f]$/.test(n))) return undefined
+    const groups: Array<string> = []
+    for (let i = 0; i < 32; i += 4) groups.push(body.slice(i, i + 4).join(""))
+    return groups.join(":")
+  }
+  return undefined
+}

@@ -34,4 +34,19 @@ describe("Mx", () => {
     assert.isTrue(Mx.isNullMx([{ exchange: ".", preference: 0, ttl: 1 }]))
     assert.isFalse(Mx.isNullMx(sorted))
   })
+
+  it("reads the address back from a reverse name, and nothing from anything else", () => {
+    for (const ip of ["192.0.2.10", "2001:db8::567:89ab", "::1"]) {
+      const name = Names.reverseName(ip)
+      assert.isDefined(name)
+      const back = Names.fromReverseName(name ?? "")
+      assert.isDefined(back)
+      assert.strictEqual(Names.reverseName(back ?? ""), name)
+    }
+    assert.strictEqual(Names.fromReverseName("10.2.0.192.IN-ADDR.ARPA."), "192.0.2.10")
+    assert.isUndefined(Names.fromReverseName("2.0.192.in-addr.arpa"))
+    assert.isUndefined(Names.fromReverseName("300.2.0.192.in-addr.arpa"))
+    assert.isUndefined(Names.fromReverseName("x.ip6.arpa"))
+    assert.isUndefined(Names.fromReverseName("example.test"))
+  })
 })
