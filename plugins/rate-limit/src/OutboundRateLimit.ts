@@ -8,6 +8,8 @@
  * - `deferred`: for a claim this plugin deferred, the next attempt is when the window has room again
  *   (`OutboundHooks.retryAt`), not whenever the retry policy's back-off would say (minutes to hours).
  *
+ * A retry time past the queue's maximum age (`maxAge`) is left to the retry policy, which gives the message up.
+ *
  * The `route` → `deferred` hand-over stays in this process (the delivery worker runs both for one claim), in a map
  * bounded to 10 000 claims.
  *
@@ -16,11 +18,11 @@
  *
  * @since 0.1.0
  */
-import { OutboundHooks } from "@cartero/delivery"
+import { OutboundHooks, RetryPolicy } from "@cartero/delivery"
 import { PolicyStore, type PolicyStoreError } from "@cartero/policy-store"
 import { Setting } from "@cartero/settings"
 import { Verdict } from "@cartero/smtp"
-import { Clock, Config, Effect, Option } from "effect"
+import { Clock, Config, Duration, Effect, Option } from "effect"
 import * as Rate from "./Rate.ts"
 
 /** The outbound plugin's name; it shares the inbound plugin's store namespace (`rate-limit`, keys `dest:…`). */
@@ -32,6 +34,12 @@ export interface Options {
   readonly perDestination?: Rate.Rate | undefined
   /** Rates of particular destination domains (lower case), e.g. `{ "gmail.com": { count: 500, per: "1 hour" } }`. */
   readonly destinations?: Readonly<Record<string, Rate.Rate>> | undefined
+  /**
+   * The queue's maximum age (default the retry policy's, 5 days; `pluginConfig` reads `CARTERO_MAX_QUEUE_AGE`): a
+   * retry time past it is left to the retry policy, which then gives the message up, so that a destination that
+   * never has room does not keep a message forever.
+   */
+  readonly maxAge?: Duration.Input | undefined
 }
 
 /** The reply of a claim deferred by this plugin. */
@@ -55,6 +63,7 @@ export const plugin = (options: Options): OutboundHooks.OutboundPlugin<never, Po
           { rate, window: Rate.toWindow(rate, `destinations[${domain}]`) }
         ])
       )
+      const maxAgeMillis = Duration.toMillis(Duration.fromInputUnsafe(options.maxAge ?? RetryPolicy.defaultPolicy.maxAge))
       const counters = (yield* PolicyStore.PolicyStore).counters("rate-limit")
       // Claims this plugin deferred: `<messageId> <domain>` → the time the window has room again.
       const pending = new Map<string, number>()
@@ -90,7 +99,7 @@ export const plugin = (options: Options): OutboundHooks.OutboundPlugin<never, Po
             const key = `${event.messageId} ${event.domain}`
             const at = Option.fromUndefinedOr(pending.get(key))
             pending.delete(key)
-            return Option.isSome(at) ? OutboundHooks.retryAt(at.value) : Verdict.next
+            return Option.isSome(at) && at.value - event.arrivedAt <= maxAgeMillis ? OutboundHooks.retryAt(at.value) : Verdict.next
           })
       }
     })
@@ -115,8 +124,12 @@ const parseDestinations: Setting.Parser<Record<string, Rate.Rate>> = (raw) => {
   return out
 }
 
-/** {@link Options} from the settings: `CARTERO_RATE_LIMIT_DESTINATION` (`500/1h`), `CARTERO_RATE_LIMIT_DESTINATIONS`. */
+/**
+ * {@link Options} from the settings: `CARTERO_RATE_LIMIT_DESTINATION` (`500/1h`), `CARTERO_RATE_LIMIT_DESTINATIONS`,
+ * and the queue's `CARTERO_MAX_QUEUE_AGE` (as delivery reads it).
+ */
 export const config: Config.Config<Options> = Config.all({
+  maxAge: Config.map(RetryPolicy.config, (policy) => policy.maxAge),
   perDestination: Config.option(Setting.config(variables.perDestination, "a rate such as 500/1h", Rate.parse)).pipe(
     Config.map(Option.getOrUndefined)
   ),

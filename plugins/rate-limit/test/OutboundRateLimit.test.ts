@@ -3,7 +3,7 @@ import { PolicyStore } from "@cartero/policy-store"
 import { SmtpReply } from "@cartero/smtp"
 import { TestSession } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { OutboundRateLimit } from "../src/index.ts"
 
@@ -14,7 +14,8 @@ const deferredEvent = (messageId: string, domain: string) => ({
   ...TestSession.claim([`bob@${domain}`], { messageId }),
   results: [],
   attempts: 1,
-  arrivedAt: 0
+  // Queued at the start of the tests' clock.
+  arrivedAt: 1_080_000_000_000
 })
 
 describe("OutboundRateLimit", () => {
@@ -44,6 +45,17 @@ describe("OutboundRateLimit", () => {
       assert.strictEqual((yield* pipeline.route(TestSession.claim(["carol@gmail.test"], { messageId: "m3" })))._tag, "Continue")
     }).pipe(Effect.provide(pipelineWith({ destinations: { "Gmail.test": { count: 2, per: "1 hour" } } }))))
 
+  it.effect("a retry time past the queue's maximum age is left to the retry policy (which gives the message up)", () =>
+    Effect.gen(function*() {
+      const pipeline = yield* OutboundPipeline.OutboundPipeline
+      yield* TestClock.setTime(1_080_000_000_000)
+      yield* pipeline.route(TestSession.claim(["a@slow.test"], { messageId: "old" }))
+      assert.strictEqual((yield* pipeline.route(TestSession.claim(["a@slow.test"], { messageId: "old" })))._tag, "Defer")
+      // Arrived 23 h 50 min ago; the window has room in 1.5 h, past the 1-day maximum age.
+      const event = { ...deferredEvent("old", "slow.test"), arrivedAt: 1_080_000_000_000 - 85_800_000 }
+      assert.strictEqual((yield* pipeline.deferred(event))._tag, "Continue")
+    }).pipe(Effect.provide(pipelineWith({ perDestination: { count: 1, per: "1 hour" }, maxAge: "1 day" }))))
+
   it.effect("perDestination applies to every domain without its own rate", () =>
     Effect.gen(function*() {
       const pipeline = yield* OutboundPipeline.OutboundPipeline
@@ -62,6 +74,7 @@ describe("OutboundRateLimit", () => {
         CARTERO_RATE_LIMIT_DESTINATIONS: "gmail.com=500/1h, yahoo.com=50/10m"
       }))
       assert.strictEqual(options.perDestination?.count, 100)
+      assert.deepStrictEqual(options.maxAge, Duration.days(5))
       assert.deepStrictEqual(Object.keys(options.destinations ?? {}), ["gmail.com", "yahoo.com"])
       const error = yield* Effect.flip(OutboundRateLimit.config.pipe(withEnv({ CARTERO_RATE_LIMIT_DESTINATIONS: "gmail.com:500/1h" })))
       assert.include(String(error), `CARTERO_RATE_LIMIT_DESTINATIONS: expected a list of domain=rate such as gmail.com=500/1h,yahoo.com=100/1h, got "gmail.com:500/1h"`)
