@@ -11,7 +11,8 @@
  * Headers that plugins and the server add (the `Received:` trace header, `Authentication-Results:`, …) are not
  * spliced into the message; they are kept in `prepend`, already rendered, and written before the message by whoever
  * stores or relays it. That keeps the original bytes intact (so DKIM signatures stay valid) and avoids copying a
- * large body.
+ * large body. Fields are removed only on request (`HeaderEdits`), and then only from the header block: the server
+ * builds a new header block (in memory) instead of rewriting a spilled file ({@link Spilled.head}).
  *
  * @since 0.1.0
  */
@@ -33,12 +34,27 @@ export interface InMemory {
   readonly bytes: Uint8Array
 }
 
-/** The message in a temporary file (the server's spill directory, mode 0600), removed once the transaction is answered. */
+/**
+ * The message in a temporary file (the server's spill directory, mode 0600), removed once the transaction is
+ * answered. When header fields were removed (`HeaderEdits`), the file is not rewritten: {@link Spilled.head}
+ * stands for its first octets. Read it with {@link stream}, {@link bytes} and {@link sizeOf}, which apply `head`;
+ * code that reads `path` itself must apply it too.
+ */
 export interface Spilled {
   readonly _tag: "Spilled"
   readonly path: string
   /** Octets in the file. */
   readonly size: number
+  /** The message's first `replaces` octets are `bytes`, not the file's (its header block, edited). */
+  readonly head?: SpilledHead | undefined
+}
+
+/** What replaces the first octets of a spill file. */
+export interface SpilledHead {
+  /** The octets read instead. */
+  readonly bytes: Uint8Array
+  /** How many octets of the file they replace (at most the file's size). */
+  readonly replaces: number
 }
 
 /** Where the message's octets are. */
@@ -76,9 +92,16 @@ export const inMemory = (headers: HeaderView, prepend: string, bytes: Uint8Array
   data: { _tag: "InMemory", bytes }
 })
 
+/** Octets of the message's data (a spilled message's edited head counted instead of the octets it replaces). */
+export const sizeOf = (data: Data): number =>
+  data._tag === "InMemory"
+    ? data.bytes.length
+    : data.head === undefined
+    ? data.size
+    : data.size - data.head.replaces + data.head.bytes.length
+
 /** Octets of the message as received (without `prepend`). */
-export const dataSize = (message: Message): number =>
-  message.data._tag === "InMemory" ? message.data.bytes.length : message.data.size
+export const dataSize = (message: Message): number => sizeOf(message.data)
 
 /** Total size in octets of the message as it will be stored (prepended headers + the message). */
 export const size = (message: Message): number => encoder.encode(message.prepend).length + dataSize(message)
@@ -87,10 +110,12 @@ export const size = (message: Message): number => encoder.encode(message.prepend
 export const stream = (message: Message): Stream.Stream<Uint8Array, MessageReadError> => {
   const data = message.data
   if (data._tag === "InMemory") return Stream.make(data.bytes)
-  return Stream.fromAsyncIterable(
-    Fs.createReadStream(data.path, { highWaterMark: readChunk }) as AsyncIterable<Buffer>,
+  const head = data.head
+  const file = Stream.fromAsyncIterable(
+    Fs.createReadStream(data.path, { highWaterMark: readChunk, start: head?.replaces ?? 0 }) as AsyncIterable<Buffer>,
     (cause) => new MessageReadError({ path: data.path, cause })
   )
+  return head === undefined ? file : Stream.concat(Stream.make(head.bytes), file)
 }
 
 /** The message as it will be stored: `prepend`, then the message. */
@@ -101,8 +126,17 @@ export const streamAll = (message: Message): Stream.Stream<Uint8Array, MessageRe
 export const bytes = (message: Message): Effect.Effect<Uint8Array, MessageReadError> => {
   const data = message.data
   if (data._tag === "InMemory") return Effect.succeed(data.bytes)
+  const head = data.head
   return Effect.tryPromise({
-    try: () => Fs.promises.readFile(data.path).then((b): Uint8Array => b),
+    try: () =>
+      Fs.promises.readFile(data.path).then((file): Uint8Array => {
+        if (head === undefined) return file
+        const rest = file.subarray(Math.min(head.replaces, file.length))
+        const out = new Uint8Array(head.bytes.length + rest.length)
+        out.set(head.bytes, 0)
+        out.set(rest, head.bytes.length)
+        return out
+      }),
     catch: (cause) => new MessageReadError({ path: data.path, cause })
   })
 }
