@@ -32,7 +32,10 @@ import * as Evaluate from "./Evaluate.ts"
 export const name = "dmarc"
 
 /** The `Authentication-Results:` entry for a message without a From domain (RFC 8601 §2.7.1 `permerror`). */
-export const missingFromInfo = "dmarc=permerror (no From address with a domain)"
+export const noFromInfo = "dmarc=permerror (no From address with a domain)"
+
+/** The entry for a message with more From domains than DMARC evaluates. */
+export const tooManyFromInfo = `dmarc=permerror (more than ${DmarcPolicy.maxFromDomains} From domains)`
 
 /** Asks the server to remove the incoming `Authentication-Results:` fields that claim our `authserv-id`. */
 export const removeForged = (transaction: Session.Transaction, authservId: string): Effect.Effect<void> =>
@@ -48,6 +51,13 @@ const recorded = (inputs: Evaluate.Inputs): Array<string> => [
   ...(Option.isSome(inputs.arc) && inputs.arc.value.info !== undefined ? [inputs.arc.value.info] : [])
 ]
 
+/** What the evaluation of the message asks for: an action, the evaluation behind it, the reply of a refusal. */
+interface Outcome {
+  readonly action: DmarcPolicy.Action
+  readonly evaluation: Evaluate.Evaluation | undefined
+  readonly refusal: Verdict.Reject | Verdict.Defer | undefined
+}
+
 /** The hooks for a validated policy, answering DNS through `resolver`. */
 export const hooks = (policy: DmarcPolicy.Policy, resolver: DNSResolver): Hooks.Hooks => ({
   message: Effect.fnUntraced(function*(transaction: Session.Transaction, message: Message.Message) {
@@ -60,31 +70,50 @@ export const hooks = (policy: DmarcPolicy.Policy, resolver: DNSResolver): Hooks.
     }
     const infos = recorded(inputs)
     const domains = Evaluate.fromDomains(message.headers)
-    let action: DmarcPolicy.Action = "tag"
-    let decided: Evaluate.Evaluation | undefined
-    if (domains.length === 0) {
-      infos.push(missingFromInfo)
-      action = DmarcPolicy.decideMissingFrom(policy)
+    // The most severe outcome so far; a later one replaces it only when it is more severe.
+    let outcome: Outcome = { action: "tag", evaluation: undefined, refusal: undefined }
+    const consider = (next: Outcome) => {
+      if (DmarcPolicy.worst(outcome.action, next.action) !== outcome.action) outcome = next
     }
-    for (const domain of domains) {
+    if (domains.length === 0 || domains.length > DmarcPolicy.maxFromDomains) {
+      const none = domains.length === 0
+      infos.push(none ? noFromInfo : tooManyFromInfo)
+      const refusal = none ? DmarcPolicy.replies.noFrom : DmarcPolicy.replies.tooManyFrom
+      consider({ action: DmarcPolicy.decideBadFrom(policy), evaluation: undefined, refusal })
+    }
+    // Past the limit only the first domains are evaluated (for the field); the message is refused anyway when
+    // `badFrom` says so, so no domain can hide behind the limit.
+    let first: Evaluate.Evaluation | undefined
+    for (const domain of domains.slice(0, DmarcPolicy.maxFromDomains)) {
       const evaluation = yield* Evaluate.evaluate(resolver, domain, inputs)
+      first ??= evaluation
       infos.push(evaluation.result.info)
-      const next = DmarcPolicy.decide(policy, evaluation.result.status.result, evaluation.effective)
-      if (decided === undefined || DmarcPolicy.worst(action, next) !== action) decided = evaluation
-      action = DmarcPolicy.worst(action, next)
+      const action = DmarcPolicy.decide(policy, evaluation.result.status.result, evaluation.effective)
+      const refusal = action === "reject"
+        ? DmarcPolicy.replies.reject(domain)
+        : action === "defer"
+        ? DmarcPolicy.replies.temperror(domain)
+        : undefined
+      consider({ action, evaluation, refusal })
     }
+    const decided = outcome.evaluation ?? first
     if (decided !== undefined) yield* Results.Dmarc.set(transaction, decided.result)
-    const field = AuthenticationResults.make(policy.authservId, infos)
-    if (action === "reject" || action === "defer") {
+    if (outcome.refusal !== undefined) {
       yield* Effect.logInfo("DMARC refused the message").pipe(
-        Effect.annotateLogs({ client: transaction.connection.remoteAddress, from: decided?.domain ?? "", dmarc: decided?.result.status.result ?? "permerror", action })
+        Effect.annotateLogs({
+          client: transaction.connection.remoteAddress,
+          from: outcome.evaluation?.domain ?? domains.join(","),
+          dmarc: outcome.evaluation?.result.status.result ?? "permerror",
+          action: outcome.action
+        })
       )
-      if (decided === undefined) return DmarcPolicy.replies.missingFrom
-      return action === "reject" ? DmarcPolicy.replies.reject(decided.domain) : DmarcPolicy.replies.temperror(decided.domain)
+      return outcome.refusal
     }
+    const field = AuthenticationResults.make(policy.authservId, infos)
     yield* Results.Written.set(transaction, field)
-    if (action === "quarantine" && decided !== undefined) {
-      const why = `dmarc=${decided.result.status.result} policy=${decided.effective} header.from=${decided.domain}`
+    if (outcome.action === "quarantine" && outcome.evaluation !== undefined) {
+      const { domain, effective, result } = outcome.evaluation
+      const why = `dmarc=${result.status.result} policy=${effective} header.from=${domain}`
       return Verdict.continueWith([field, Header.make(policy.quarantineHeader, why)])
     }
     return Verdict.continueWith([field])
@@ -110,7 +139,7 @@ export const variables = {
   reject: "CARTERO_DMARC_REJECT",
   quarantine: "CARTERO_DMARC_QUARANTINE",
   temperror: "CARTERO_DMARC_TEMPERROR",
-  missingFrom: "CARTERO_DMARC_MISSING_FROM"
+  badFrom: "CARTERO_DMARC_BAD_FROM"
 } as const
 
 const oneOf = <A extends string>(variable: string, allowed: ReadonlyArray<A>) =>
@@ -127,7 +156,7 @@ export const config: Config.Config<DmarcPolicy.Policy> = Config.all({
   reject: oneOf(variables.reject, DmarcPolicy.rejectActions),
   quarantine: oneOf(variables.quarantine, DmarcPolicy.quarantineActions),
   temperror: oneOf(variables.temperror, DmarcPolicy.tempActions),
-  missingFrom: oneOf(variables.missingFrom, DmarcPolicy.missingFromActions)
+  badFrom: oneOf(variables.badFrom, DmarcPolicy.badFromActions)
 }).pipe(
   Config.mapEffect((read) => {
     const policy = DmarcPolicy.make({
@@ -136,7 +165,7 @@ export const config: Config.Config<DmarcPolicy.Policy> = Config.all({
       reject: Option.getOrUndefined(read.reject),
       quarantine: Option.getOrUndefined(read.quarantine),
       temperror: Option.getOrUndefined(read.temperror),
-      missingFrom: Option.getOrUndefined(read.missingFrom)
+      badFrom: Option.getOrUndefined(read.badFrom)
     })
     return Result.isSuccess(policy)
       ? Effect.succeed(policy.success)
@@ -147,7 +176,7 @@ export const config: Config.Config<DmarcPolicy.Policy> = Config.all({
 /**
  * The plugin, configured from the environment when the pipeline is built: `CARTERO_AUTHSERV_ID` (default
  * `CARTERO_HOSTNAME`, else the OS host name), `CARTERO_DMARC_MODE` (`enforce`), `CARTERO_DMARC_REJECT` (`reject`),
- * `CARTERO_DMARC_QUARANTINE` (`quarantine`), `CARTERO_DMARC_TEMPERROR` (`accept`), `CARTERO_DMARC_MISSING_FROM`
+ * `CARTERO_DMARC_QUARANTINE` (`quarantine`), `CARTERO_DMARC_TEMPERROR` (`accept`), `CARTERO_DMARC_BAD_FROM`
  * (`reject`).
  */
 export const pluginConfig: Plugin.Plugin<Config.ConfigError, Dns.Dns> = Plugin.make(

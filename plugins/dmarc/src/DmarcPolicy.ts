@@ -9,7 +9,7 @@
  * | `fail`, policy `quarantine`                  | `quarantine` (header) \| `tag`                   | `quarantine`   |
  * | `fail`, policy `none` or not a valid policy  | tag                                              |                |
  * | `temperror` (the policy lookup failed)       | `defer` (`451 4.4.3`) \| `accept`                | `accept`       |
- * | no From domain (RFC 5322 requires one)       | `reject` (`550 5.7.1`) \| `accept`               | `reject`       |
+ * | no From domain, or over 10 From domains      | `reject` (`550 5.7.1`) \| `accept`               | `reject`       |
  * | `pass`, `none` (no policy published)         | tag                                              |                |
  *
  * "tag" means the result is only written in `Authentication-Results:`; `quarantine` adds the quarantine header
@@ -32,8 +32,8 @@ export type RejectAction = "reject" | "quarantine" | "tag"
 export type QuarantineAction = "quarantine" | "tag"
 /** What a message gets when the policy could not be looked up. */
 export type TempAction = "defer" | "accept"
-/** What a message without a From domain gets. */
-export type MissingFromAction = "reject" | "accept"
+/** What a message gets whose From field DMARC cannot evaluate: no domain, or more than {@link maxFromDomains}. */
+export type BadFromAction = "reject" | "accept"
 
 /** The plugin's options, as written in code or `cartero.config.ts`. Every member is optional. */
 export interface Options {
@@ -50,8 +50,11 @@ export interface Options {
   readonly quarantine?: QuarantineAction | undefined
   /** The policy lookup failed (SERVFAIL, timeout): default `accept` with `dmarc=temperror`; `defer` answers `451 4.4.3`. */
   readonly temperror?: TempAction | undefined
-  /** No From address with a domain (or none at all): default `reject` (`550 5.7.1`). */
-  readonly missingFrom?: MissingFromAction | undefined
+  /**
+   * A From field DMARC cannot evaluate: no address with a domain (or no From at all), or more than
+   * {@link maxFromDomains} distinct domains. Default `reject` (`550 5.7.1`); `accept` writes `dmarc=permerror`.
+   */
+  readonly badFrom?: BadFromAction | undefined
   /** The header added to quarantined messages. Default `X-Cartero-Quarantine`. */
   readonly quarantineHeader?: string | undefined
 }
@@ -63,7 +66,7 @@ export interface Policy {
   readonly reject: RejectAction
   readonly quarantine: QuarantineAction
   readonly temperror: TempAction
-  readonly missingFrom: MissingFromAction
+  readonly badFrom: BadFromAction
   readonly quarantineHeader: string
 }
 
@@ -81,7 +84,7 @@ export const modes: ReadonlyArray<Mode> = ["enforce", "monitor"]
 export const rejectActions: ReadonlyArray<RejectAction> = ["reject", "quarantine", "tag"]
 export const quarantineActions: ReadonlyArray<QuarantineAction> = ["quarantine", "tag"]
 export const tempActions: ReadonlyArray<TempAction> = ["defer", "accept"]
-export const missingFromActions: ReadonlyArray<MissingFromAction> = ["reject", "accept"]
+export const badFromActions: ReadonlyArray<BadFromAction> = ["reject", "accept"]
 
 const authservIdPattern = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/
 
@@ -97,7 +100,7 @@ export const make = (options: Options & { readonly authservId: string }): Result
     ["reject", check(options.reject, rejectActions)],
     ["quarantine", check(options.quarantine, quarantineActions)],
     ["temperror", check(options.temperror, tempActions)],
-    ["missingFrom", check(options.missingFrom, missingFromActions)]
+    ["badFrom", check(options.badFrom, badFromActions)]
   ]
   for (const [field, problem] of problems) if (problem !== undefined) return bad(field, problem)
   if (!authservIdPattern.test(options.authservId)) {
@@ -111,7 +114,7 @@ export const make = (options: Options & { readonly authservId: string }): Result
     reject: options.reject ?? "reject",
     quarantine: options.quarantine ?? "quarantine",
     temperror: options.temperror ?? "accept",
-    missingFrom: options.missingFrom ?? "reject",
+    badFrom: options.badFrom ?? "reject",
     quarantineHeader
   })
 }
@@ -149,9 +152,15 @@ export const decide = (policy: Policy, result: string, effective: Published): Ac
   }
 }
 
-/** The action for a message without a From domain. */
-export const decideMissingFrom = (policy: Policy): Action =>
-  policy.mode === "enforce" && policy.missingFrom === "reject" ? "reject" : "tag"
+/**
+ * The most distinct From domains evaluated: each costs DNS lookups, and a message naming hundreds of domains is an
+ * attack on the receiver, not correspondence (RFC 5322 allows several authors; real mail names one or two).
+ */
+export const maxFromDomains = 10
+
+/** The action for a message whose From field cannot be evaluated (no domain, or too many). */
+export const decideBadFrom = (policy: Policy): Action =>
+  policy.mode === "enforce" && policy.badFrom === "reject" ? "reject" : "tag"
 
 /** The refusal replies (exported for tests and documentation). */
 export const replies = {
@@ -159,5 +168,6 @@ export const replies = {
     Verdict.reject("5.7.1", `Message rejected by the DMARC policy of ${domain}: not authenticated by an aligned SPF or DKIM result`),
   temperror: (domain: string) =>
     Verdict.defer("4.4.3", `DMARC policy of ${domain} could not be looked up, please try again later`),
-  missingFrom: Verdict.reject("5.7.1", "Message rejected: no From address with a domain (RFC 5322 section 3.6.2)")
+  noFrom: Verdict.reject("5.7.1", "Message rejected: no From address with a domain (RFC 5322 section 3.6.2)"),
+  tooManyFrom: Verdict.reject("5.7.1", `Message rejected: more than ${maxFromDomains} From domains`)
 } as const

@@ -137,14 +137,14 @@ describe("Dmarc plugin: policy", () => {
       }
     }).pipe(Effect.provide(pipelineOf())))
 
-  it.live("From: none → 550 5.7.1 (or accepted with dmarc=permerror); several domains → each evaluated, the strictest wins", () =>
+  it.live("From: none or over 10 domains → 550 5.7.1 (or accepted with dmarc=permerror); several → each evaluated, the strictest wins", () =>
     Effect.gen(function*() {
       const none = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom([]) })
       assert.strictEqual(none.reply, "550 5.7.1 Message rejected: no From address with a domain (RFC 5322 section 3.6.2)")
       const noDomain = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom(["undisclosed"]) })
       assert.match(noDomain.reply, /^550 5\.7\.1 Message rejected: no From/)
       const accepted = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom([]) }).pipe(
-        Effect.provide(pipelineOf({ missingFrom: "accept" }))
+        Effect.provide(pipelineOf({ badFrom: "accept" }))
       )
       assert.deepStrictEqual(resultOf(accepted.ar, "dmarc"), ["permerror"])
       const several = yield* deliver({
@@ -155,9 +155,16 @@ describe("Dmarc plugin: policy", () => {
       assert.deepStrictEqual(resultOf(several.ar, "dmarc"), ["pass", "fail"])
       const strictest = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom(["carol@none.test", "alice@reject.test"]) })
       assert.match(strictest.reply, /^550 5\.7\.1 Message rejected by the DMARC policy of reject\.test/)
+      const eleven = Array.from({ length: 11 }, (_, i) => `u${i}@d${i}.nopolicy.test`).join(", ")
+      const tooMany = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom([eleven]) })
+      assert.strictEqual(tooMany.reply, "550 5.7.1 Message rejected: more than 10 From domains")
+      const tooManyAccepted = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom([eleven]) }).pipe(
+        Effect.provide(pipelineOf({ badFrom: "accept" }))
+      )
+      assert.deepStrictEqual(resultOf(tooManyAccepted.ar, "dmarc"), ["permerror", ...Array.from({ length: 10 }, () => "none")])
       const sameDomain = yield* deliver({ mailFrom: "bounces@bounce.reject.test", raw: messageFrom(["alice@reject.test, bob@REJECT.test"]) })
       assert.deepStrictEqual(resultOf(sameDomain.ar, "dmarc"), ["pass"])
-    }).pipe(Effect.provide(pipelineOf({ missingFrom: "reject" }))))
+    }).pipe(Effect.provide(pipelineOf({ badFrom: "reject" }))))
 })
 
 describe("Dmarc plugin: Authentication-Results", () => {
@@ -217,7 +224,7 @@ describe("Dmarc plugin: Authentication-Results", () => {
         CARTERO_DMARC_REJECT: "quarantine",
         CARTERO_DMARC_QUARANTINE: "tag",
         CARTERO_DMARC_TEMPERROR: "defer",
-        CARTERO_DMARC_MISSING_FROM: "accept"
+        CARTERO_DMARC_BAD_FROM: "accept"
       })
       assert.deepStrictEqual(full, {
         authservId: "auth.example.test",
@@ -225,7 +232,7 @@ describe("Dmarc plugin: Authentication-Results", () => {
         reject: "quarantine",
         quarantine: "tag",
         temperror: "defer",
-        missingFrom: "accept",
+        badFrom: "accept",
         quarantineHeader: "X-Cartero-Quarantine"
       })
       assert.include(yield* policyOf({ CARTERO_DMARC_MODE: "enforcing" }), `CARTERO_DMARC_MODE: expected one of enforce, monitor, got "enforcing"`)
