@@ -168,7 +168,7 @@ describe("Dmarc plugin: policy", () => {
 })
 
 describe("Dmarc plugin: Authentication-Results", () => {
-  it.live("one field with our authserv-id listing spf, each dkim signature, and dmarc; kept in Results.Written", () =>
+  it.live("one field with our authserv-id listing spf, each dkim signature, arc and dmarc; kept in Results.Written", () =>
     Effect.gen(function*() {
       const once = yield* sign(messageFrom(["Alice <alice@passing.test>"]), "reject.test")
       const raw = yield* sign(once, "mail.reject.test")
@@ -178,9 +178,19 @@ describe("Dmarc plugin: Authentication-Results", () => {
       assert.deepStrictEqual(resultOf(ar, "dkim"), ["pass", "pass"])
       assert.include(ar, "dkim=pass header.i=@reject.test header.s=s1 header.a=rsa-sha256")
       assert.include(ar, "dkim=pass header.i=@mail.reject.test header.s=s1 header.a=rsa-sha256")
-      assert.match(ar, /; dmarc=pass \(p=REJECT\) header\.from=passing\.test header\.d=passing\.test$/)
+      assert.match(ar, /; dmarc=pass \(p=REJECT arc=none\) header\.from=passing\.test header\.d=passing\.test$/)
       assert.notInclude(ar, "\n")
       assert.deepStrictEqual(out.written, { name: "Authentication-Results", value: ar })
+    }).pipe(Effect.provide(pipelineOf())))
+
+  it.live("a method whose plugin did not run is absent (no ARC result: no arc entry); an unsigned message: dkim=none", () =>
+    Effect.gen(function*() {
+      const out = yield* deliver({ mailFrom: "alice@passing.test", raw: messageFrom(["alice@passing.test"]), arc: false })
+      assert.deepStrictEqual(resultOf(out.ar, "arc"), [])
+      assert.notMatch(out.ar ?? "", /[ (;]arc=/)
+      assert.include(out.ar, "dkim=none (message not signed)")
+      assert.deepStrictEqual(resultOf(out.ar, "dkim"), ["none"])
+      assert.deepStrictEqual(resultOf(out.ar, "dmarc"), ["pass"])
     }).pipe(Effect.provide(pipelineOf())))
 
   it.live("forged fields with our authserv-id are asked to be removed (every client); authenticated clients get no field", () =>

@@ -1,8 +1,8 @@
 /**
  * Shared test setup: DNS zones with SPF, DKIM keys and DMARC records; a DKIM key pair made for the run; a pipeline of
  * the real SPF plugin and the DMARC plugin; and a helper that drives one transaction through MAIL FROM (SPF), the
- * DKIM verification a verifier plugin would do (mailauth's dkimVerify on a message mailauth's dkimSign signed) and
- * the `message` phase.
+ * DKIM and ARC verification the verifier plugins would do (mailauth's dkimVerify on a message mailauth's dkimSign
+ * signed, its arc()) and the `message` phase.
  */
 import { Pipeline, type Session } from "@cartero/core"
 import { AuthenticationResults, Resolver, Results } from "@cartero/mail-auth"
@@ -11,7 +11,7 @@ import { Spf } from "@cartero/plugin-spf"
 import { Verdict } from "@cartero/smtp"
 import { type FakeDns, TestSession } from "@cartero/testing"
 import { Effect, Layer, Option } from "effect"
-import { dkimSign, dkimVerify } from "mailauth"
+import { arc, dkimSign, dkimVerify } from "mailauth"
 import * as Crypto from "node:crypto"
 import * as Dmarc from "../src/Dmarc.ts"
 import type * as DmarcPolicy from "../src/DmarcPolicy.ts"
@@ -76,6 +76,8 @@ export interface Delivery {
   readonly mailFrom: string | null
   readonly raw: string
   readonly connection?: Partial<Omit<Session.Connection, "notes">>
+  /** Record an ARC result too (default true). */
+  readonly arc?: boolean
 }
 
 /** MAIL FROM (the SPF plugin), DKIM verification of the message, then the `message` phase. */
@@ -90,6 +92,10 @@ export const deliver = (delivery: Delivery) =>
     const resolver = yield* Resolver.fromContext
     const dkim = yield* Effect.promise(() => dkimVerify(delivery.raw, { resolver }))
     yield* Results.Dkim.set(txn, dkim)
+    // What an ARC verifier records, as mailauth's authenticate() computes it.
+    // (dkimVerify's `arc` is what arc() takes; the declarations disagree on `chain: false` for "no chain".)
+    const chain = dkim.arc as unknown as Parameters<typeof arc>[0]
+    if (delivery.arc !== false) yield* Results.Arc.set(txn, yield* Effect.promise(() => arc(chain, { resolver })))
     const verdict = yield* pipeline.message(txn, TestSession.message("", delivery.raw))
     const headers = Verdict.headersOf(verdict)
     const ar = headers.filter((h) => h.name === AuthenticationResults.name)
