@@ -69,7 +69,7 @@ export const hooks = (policy: DmarcPolicy.Policy, resolver: DNSResolver): Hooks.
       arc: yield* Results.Arc.get(transaction)
     }
     const infos = recorded(inputs)
-    const domains = Evaluate.fromDomains(message.headers)
+    const domains = Evaluate.fromDomains(yield* Evaluate.fromValues(message))
     // The most severe outcome so far; a later one replaces it only when it is more severe.
     let outcome: Outcome = { action: "tag", evaluation: undefined, refusal: undefined }
     const consider = (next: Outcome) => {

@@ -13,9 +13,9 @@
  *
  * @since 0.1.0
  */
-import type { Message } from "@cartero/core"
-import { AddressList } from "@cartero/mime"
-import { Data, Effect, Option, Random } from "effect"
+import { Message } from "@cartero/core"
+import { AddressList, Headers } from "@cartero/mime"
+import { Data, Effect, Option, Random, Stream } from "effect"
 import { type ARCResult, type DKIMVerifyResult, dmarc, type DMARCResult, type DNSResolver, type SPFResult } from "mailauth"
 import { domainToASCII } from "node:url"
 import * as DmarcPolicy from "./DmarcPolicy.ts"
@@ -28,12 +28,24 @@ export class DmarcCheckError extends Data.TaggedError("DmarcCheckError")<{ reado
 }
 
 /**
- * The distinct domains of the From header field(s), lower case, in ASCII (A-label) form, in order of appearance.
- * Empty when there is no From field or no address in it has a domain.
+ * The From field values as written, encoded words left as they are: the address parser decodes display names
+ * itself, while a decoded value (`Message.headers`) could turn `=?utf-8?q?<bob@bank.example>?=` into an address.
+ * Read from the message's first chunk (the header block is at its start); a From field beyond it (a header block
+ * larger than a chunk, 256 KiB) falls back to the decoded values.
  */
-export const fromDomains = (headers: Message.HeaderView): ReadonlyArray<string> => {
+export const fromValues = (message: Message.Message): Effect.Effect<ReadonlyArray<string>, Message.MessageReadError> =>
+  Effect.map(Stream.runHead(Message.stream(message)), (chunk) => {
+    const raw = Option.isSome(chunk) ? Headers.parse(chunk.value).getAll("From").map((field) => field.value) : []
+    return raw.length > 0 ? raw : message.headers.getAll("From")
+  })
+
+/**
+ * The distinct domains of the From field values, lower case, in ASCII (A-label) form, in order of appearance. Empty
+ * when there is no From field or no address in it has a domain.
+ */
+export const fromDomains = (values: ReadonlyArray<string>): ReadonlyArray<string> => {
   const out: Array<string> = []
-  for (const value of headers.getAll("From")) {
+  for (const value of values) {
     for (const mailbox of AddressList.mailboxes(AddressList.parseList(value))) {
       const at = mailbox.address.lastIndexOf("@")
       if (at === -1) continue

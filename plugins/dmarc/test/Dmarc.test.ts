@@ -162,6 +162,11 @@ describe("Dmarc plugin: policy", () => {
         Effect.provide(pipelineOf({ badFrom: "accept" }))
       )
       assert.deepStrictEqual(resultOf(tooManyAccepted.ar, "dmarc"), ["permerror", ...Array.from({ length: 10 }, () => "none")])
+      // An encoded word in the display name is a name, not an address: only none.test is evaluated.
+      const encoded = yield* deliver({ mailFrom: "alice@spoof.test", raw: messageFrom(["=?utf-8?q?Bob_=3Cbob=40reject=2Etest=3E?= <alice@none.test>"]) })
+      assert.strictEqual(encoded.verdict._tag, "Continue")
+      assert.deepStrictEqual(resultOf(encoded.ar, "dmarc"), ["fail"])
+      assert.include(encoded.ar, "header.from=none.test")
       const sameDomain = yield* deliver({ mailFrom: "bounces@bounce.reject.test", raw: messageFrom(["alice@reject.test, bob@REJECT.test"]) })
       assert.deepStrictEqual(resultOf(sameDomain.ar, "dmarc"), ["pass"])
     }).pipe(Effect.provide(pipelineOf({ badFrom: "reject" }))))
