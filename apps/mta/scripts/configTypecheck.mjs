@@ -61,6 +61,14 @@ export const pathsFor = (nodeModules) => {
       }
     }
   }
+  // A package without declarations of its own (better-sqlite3) takes those of its `@types` package: mapped to its
+  // JavaScript, the compiler would not look for them (TS7016), as soon as a config imports a package that uses it.
+  for (const [key, targets] of Object.entries(paths)) {
+    if (!key.startsWith("@types/") || key.endsWith("/*")) continue
+    const typed = key.slice("@types/".length).replace(/^(.+)__(.+)$/, "@$1/$2")
+    const own = paths[typed]?.[0]
+    if (own !== undefined && !/\.(m|c)?ts$/.test(own)) paths[typed] = targets
+  }
   return paths
 }
 

@@ -28,6 +28,7 @@
 import type { Plugin } from "@cartero/core"
 import type { DeliveryConfig, OutboundHooks } from "@cartero/delivery"
 import type { Dns } from "@cartero/dns"
+import type { PolicyStore } from "@cartero/policy-store"
 import type { MailQueue, QueueStore } from "@cartero/queue"
 import type { SmtpServer } from "@cartero/server"
 import { ConfigProvider, Data } from "effect"
@@ -51,6 +52,11 @@ export const settingNames = [
   "CARTERO_DNS_SERVERS",
   "CARTERO_DNS_TIMEOUT",
   "CARTERO_ERROR_SLEEP",
+  "CARTERO_GREYLIST_AUTHENTICATED_SENDERS",
+  "CARTERO_GREYLIST_AUTO_WHITELIST_CLIENTS",
+  "CARTERO_GREYLIST_DELAY",
+  "CARTERO_GREYLIST_EXPIRY",
+  "CARTERO_GREYLIST_RETRY_WINDOW",
   "CARTERO_HARD_ERROR_LIMIT",
   "CARTERO_HOSTNAME",
   "CARTERO_JUNK_COMMAND_LIMIT",
@@ -67,6 +73,17 @@ export const settingNames = [
   "CARTERO_MAX_QUEUE_AGE",
   "CARTERO_MAX_RECIPIENTS",
   "CARTERO_MAX_HOPS",
+  "CARTERO_POLICY_PREFIX",
+  "CARTERO_RATE_LIMIT_CLIENT_CONNECTIONS",
+  "CARTERO_RATE_LIMIT_CLIENT_MESSAGES",
+  "CARTERO_RATE_LIMIT_CLIENT_RECIPIENTS",
+  "CARTERO_RATE_LIMIT_DESTINATION",
+  "CARTERO_RATE_LIMIT_DESTINATIONS",
+  "CARTERO_RATE_LIMIT_RECIPIENTS_PER_MESSAGE",
+  "CARTERO_RATE_LIMIT_SENDER_DOMAIN_MESSAGES",
+  "CARTERO_RATE_LIMIT_SENDER_DOMAIN_RECIPIENTS",
+  "CARTERO_RATE_LIMIT_USER_MESSAGES",
+  "CARTERO_RATE_LIMIT_USER_RECIPIENTS",
   "CARTERO_SPILL_THRESHOLD",
   "CARTERO_OUTBOUND_ADDRESS_PREFERENCE",
   "CARTERO_OUTBOUND_PORT",
@@ -107,8 +124,12 @@ export type SettingValue = string | number | boolean | ReadonlyArray<string>
 /** Settings by variable name. */
 export type Settings = { readonly [K in SettingName]?: SettingValue }
 
-/** The services the app provides to inbound plugins. */
-export type InboundServices = MailQueue.MailQueue | QueueStore.QueueStore | Dns.Dns | AppConfig
+/**
+ * The services the app provides to inbound plugins. `PolicyStore` is where policy plugins (rate limits,
+ * greylisting) keep their state: on the queue's Redis under `CARTERO_POLICY_PREFIX`, else SQLite in the data
+ * directory (`@cartero/policy-store`).
+ */
+export type InboundServices = MailQueue.MailQueue | QueueStore.QueueStore | Dns.Dns | PolicyStore.PolicyStore | AppConfig
 
 /** The services the app provides to outbound plugins. */
 export type OutboundServices = InboundServices | DeliveryConfig.DeliveryConfig | SmtpServer.SmtpServer

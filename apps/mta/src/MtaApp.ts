@@ -22,6 +22,7 @@
 import { Pipeline } from "@cartero/core"
 import { DeliveryWorker, OutboundPipeline } from "@cartero/delivery"
 import { Dns } from "@cartero/dns"
+import { PolicyStore } from "@cartero/policy-store"
 import { SmtpServer } from "@cartero/server"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./AppConfig.ts"
@@ -49,8 +50,9 @@ const announce = (configFile: string | undefined) =>
   }))
 
 const make = (config: CarteroConfig, configFile: string | undefined) => {
-  // One queue and one resolver, shared by the inbound plugins, the workers and the outbound plugins.
-  const shared = Layer.mergeAll(AppQueue.AppQueue.layer, Dns.Dns.layerConfig)
+  // One queue, one resolver and one policy store (Redis beside the queue, else SQLite in the data directory),
+  // shared by the inbound plugins, the workers and the outbound plugins.
+  const shared = Layer.mergeAll(AppQueue.AppQueue.layer, Dns.Dns.layerConfig, PolicyStore.PolicyStore.layerConfig)
   const server = SmtpServer.SmtpServer.layerConfig.pipe(Layer.provide(Pipeline.Pipeline.layer(config.plugins ?? Defaults.plugins)))
   // Loop detection knows our listeners without a setting: a next hop at one of their endpoints is us.
   const self = Effect.map(SmtpServer.SmtpServer, (s) => ({

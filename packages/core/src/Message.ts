@@ -11,12 +11,14 @@
  * Headers that plugins and the server add (the `Received:` trace header, `Authentication-Results:`, …) are not
  * spliced into the message; they are kept in `prepend`, already rendered, and written before the message by whoever
  * stores or relays it. That keeps the original bytes intact (so DKIM signatures stay valid) and avoids copying a
- * large body.
+ * large body. Fields are removed only on request (`HeaderEdits`), and then only from the header block: the server
+ * builds a new header block (in memory) instead of rewriting a spilled file ({@link Spilled.head}).
  *
  * @since 0.1.0
  */
 import { Data as EffectData, Effect, Stream } from "effect"
 import * as Fs from "node:fs"
+import * as Util from "node:util"
 
 /** Read access to the header block (implemented by `@cartero/mime`'s parsed headers). */
 export interface HeaderView {
@@ -33,12 +35,27 @@ export interface InMemory {
   readonly bytes: Uint8Array
 }
 
-/** The message in a temporary file (the server's spill directory, mode 0600), removed once the transaction is answered. */
+/**
+ * The message in a temporary file (the server's spill directory, mode 0600), removed once the transaction is
+ * answered. When header fields were removed (`HeaderEdits`), the file is not rewritten: {@link Spilled.head}
+ * stands for its first octets. Read it with {@link stream}, {@link bytes} and {@link sizeOf}, which apply `head`;
+ * code that reads `path` itself must apply it too.
+ */
 export interface Spilled {
   readonly _tag: "Spilled"
   readonly path: string
   /** Octets in the file. */
   readonly size: number
+  /** The message's first `replaces` octets are `bytes`, not the file's (its header block, edited). */
+  readonly head?: SpilledHead | undefined
+}
+
+/** What replaces the first octets of a spill file. */
+export interface SpilledHead {
+  /** The octets read instead. */
+  readonly bytes: Uint8Array
+  /** How many octets of the file they replace (at most the file's size). */
+  readonly replaces: number
 }
 
 /** Where the message's octets are. */
@@ -60,7 +77,18 @@ export class MessageReadError extends EffectData.TaggedError("MessageReadError")
   readonly cause: unknown
 }> {
   override get message(): string {
-    return `cannot read the spilled message ${this.path}: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
+    return `cannot read the spilled message ${this.path}: ${describe(this.cause)}`
+  }
+}
+
+/** A cause as text; objects without a usable `toString` (null prototypes) are inspected rather than thrown on. */
+const describe = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message
+  if (typeof cause === "object" && cause !== null && "message" in cause && typeof cause.message === "string") return cause.message
+  try {
+    return String(cause)
+  } catch {
+    return Util.inspect(cause, { depth: 2 })
   }
 }
 
@@ -76,9 +104,16 @@ export const inMemory = (headers: HeaderView, prepend: string, bytes: Uint8Array
   data: { _tag: "InMemory", bytes }
 })
 
+/** Octets of the message's data (a spilled message's edited head counted instead of the octets it replaces). */
+export const sizeOf = (data: Data): number =>
+  data._tag === "InMemory"
+    ? data.bytes.length
+    : data.head === undefined
+    ? data.size
+    : data.size - data.head.replaces + data.head.bytes.length
+
 /** Octets of the message as received (without `prepend`). */
-export const dataSize = (message: Message): number =>
-  message.data._tag === "InMemory" ? message.data.bytes.length : message.data.size
+export const dataSize = (message: Message): number => sizeOf(message.data)
 
 /** Total size in octets of the message as it will be stored (prepended headers + the message). */
 export const size = (message: Message): number => encoder.encode(message.prepend).length + dataSize(message)
@@ -87,10 +122,12 @@ export const size = (message: Message): number => encoder.encode(message.prepend
 export const stream = (message: Message): Stream.Stream<Uint8Array, MessageReadError> => {
   const data = message.data
   if (data._tag === "InMemory") return Stream.make(data.bytes)
-  return Stream.fromAsyncIterable(
-    Fs.createReadStream(data.path, { highWaterMark: readChunk }) as AsyncIterable<Buffer>,
+  const head = data.head
+  const file = Stream.fromAsyncIterable(
+    Fs.createReadStream(data.path, { highWaterMark: readChunk, start: head?.replaces ?? 0 }) as AsyncIterable<Buffer>,
     (cause) => new MessageReadError({ path: data.path, cause })
   )
+  return head === undefined ? file : Stream.concat(Stream.make(head.bytes), file)
 }
 
 /** The message as it will be stored: `prepend`, then the message. */
@@ -101,8 +138,17 @@ export const streamAll = (message: Message): Stream.Stream<Uint8Array, MessageRe
 export const bytes = (message: Message): Effect.Effect<Uint8Array, MessageReadError> => {
   const data = message.data
   if (data._tag === "InMemory") return Effect.succeed(data.bytes)
+  const head = data.head
   return Effect.tryPromise({
-    try: () => Fs.promises.readFile(data.path).then((b): Uint8Array => b),
+    try: () =>
+      Fs.promises.readFile(data.path).then((file): Uint8Array => {
+        if (head === undefined) return file
+        const rest = file.subarray(Math.min(head.replaces, file.length))
+        const out = new Uint8Array(head.bytes.length + rest.length)
+        out.set(head.bytes, 0)
+        out.set(rest, head.bytes.length)
+        return out
+      }),
     catch: (cause) => new MessageReadError({ path: data.path, cause })
   })
 }

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as HeaderEdits from "./HeaderEdits.ts"
 export * as Hooks from "./Hooks.ts"
 export * as Message from "./Message.ts"
 export * as Notes from "./Notes.ts"

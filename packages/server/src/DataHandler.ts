@@ -7,12 +7,14 @@
  * - The `Received:` header is rendered first and put in `Message.prepend`; headers that `data` and `message`
  *   verdicts add are prepended above it, each phase's on top of the previous ones (newest first, as trace and
  *   authentication headers are meant to be read, RFC 5321 §4.4, RFC 8601 §5), in the order the verdict lists them.
+ * - Header fields that hooks asked to remove (`HeaderEdits`) are removed after the `message` phase, before the
+ *   `message` verdict's headers are prepended and before `queue` (`RemoveFields`).
  * - `queue` must `Accept` (the message is stored) for the client to get `250`; its reply, if it has one, is sent,
  *   else `250 2.6.0 Message queued as <id>`.
  *
  * @since 0.1.0
  */
-import type { Message, Pipeline, Session } from "@cartero/core"
+import { HeaderEdits, type Message, type Pipeline, type Session } from "@cartero/core"
 import { LogGate } from "@cartero/hotpath"
 import { Headers } from "@cartero/mime"
 import { type Header, HopCount, Verdict } from "@cartero/smtp"
@@ -22,6 +24,7 @@ import { DataReader, type Result } from "./DataReader.ts"
 import type { Context } from "./Handlers.ts"
 import { succeed } from "./Handlers.ts"
 import * as ReceivedHeader from "./ReceivedHeader.ts"
+import * as RemoveFields from "./RemoveFields.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as SessionState from "./SessionState.ts"
@@ -64,6 +67,10 @@ export const deliver = Effect.fnUntraced(function*(
   let message: Message.Message = { headers: Headers.view(head), prepend: render(added, utf8) + received, data }
   const verdict = yield* pipeline.message(txn, message)
   if (!Verdict.isSuccess(verdict)) return verdict
+  // Removals hooks asked for (HeaderEdits) go before the message verdict's headers are added, so that a hook can
+  // remove forged fields and add its own in one verdict.
+  const removals = yield* HeaderEdits.requested(txn)
+  if (removals.length > 0) message = RemoveFields.apply(message, head, removals)
   const more = Verdict.headersOf(verdict)
   if (more.length > 0) message = { ...message, prepend: render(more, utf8) + message.prepend }
   return yield* pipeline.queue(txn, message)

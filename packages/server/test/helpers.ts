@@ -26,8 +26,8 @@ export interface Recorded {
   readonly raw: Uint8Array
 }
 
-/** A store that keeps every message in memory (and accepts it). */
-export const recorder = () => {
+/** A store that keeps every message in memory (and accepts it); `inspect` sees each message inside the hook. */
+export const recorder = (inspect?: (message: Message.Message) => void) => {
   const messages: Array<Recorded> = []
   const plugin = Plugin.make(
     "record-queue",
@@ -37,6 +37,7 @@ export const recorder = () => {
         prepare: (txn) => Effect.succeed(txn),
         write: (txn, message) =>
           Effect.map(Effect.orDie(Message.bytes(message)), (raw) => {
+            inspect?.(message)
             messages.push({ txn, message, raw })
             return Verdict.accept()
           }),

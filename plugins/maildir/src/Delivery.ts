@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import type { Message } from "@cartero/core"
+import { Message } from "@cartero/core"
 import type { Address } from "@cartero/smtp"
 import { Data, Effect, Exit } from "effect"
 import * as Fs from "node:fs/promises"
@@ -105,14 +105,19 @@ const writeAll = async (file: Fs.FileHandle, buffers: ReadonlyArray<Uint8Array>)
 /** Copy buffer size for a spilled message. */
 const copyChunk = 256 * 1024
 
-/** Appends the file at `source` to `file`, a chunk at a time (a spilled message is never read whole into memory). */
-const copyFrom = async (file: Fs.FileHandle, source: string): Promise<void> => {
+/**
+ * Appends the file at `source`, from octet `start` on, to `file`, a chunk at a time (a spilled message is never
+ * read whole into memory).
+ */
+const copyFrom = async (file: Fs.FileHandle, source: string, start: number): Promise<void> => {
   const input = await Fs.open(source, "r")
   try {
     const buffer = Buffer.allocUnsafe(copyChunk)
+    let position = start
     for (;;) {
-      const { bytesRead } = await input.read(buffer, 0, copyChunk, null)
+      const { bytesRead } = await input.read(buffer, 0, copyChunk, position)
       if (bytesRead === 0) return
+      position += bytesRead
       await writeAll(file, [buffer.subarray(0, bytesRead)])
     }
   } finally {
@@ -129,8 +134,9 @@ const writeFile = async (path: string, head: Uint8Array, data: Message.Data): Pr
   try {
     if (data._tag === "InMemory") await writeAll(file, [head, data.bytes])
     else {
-      await writeAll(file, [head])
-      await copyFrom(file, data.path)
+      // An edited header block (header fields removed) stands for the spill file's first octets.
+      await writeAll(file, data.head === undefined ? [head] : [head, data.head.bytes])
+      await copyFrom(file, data.path, data.head?.replaces ?? 0)
     }
     await file.sync()
   } finally {
@@ -155,7 +161,7 @@ const syncDir = async (dir: string): Promise<void> => {
 export const write = Effect.fnUntraced(function*(delivery: Delivery, prepend: string, message: Uint8Array | Message.Data) {
   const data: Message.Data = message instanceof Uint8Array ? { _tag: "InMemory", bytes: message } : message
   const head = Buffer.from(prepend, "utf8")
-  const size = head.length + (data._tag === "InMemory" ? data.bytes.length : data.size)
+  const size = head.length + Message.sizeOf(data)
   for (const mailbox of delivery.mailboxes) {
     for (const sub of ["tmp", "new", "cur"]) {
       const dir = Path.join(mailbox, sub)

@@ -56,6 +56,25 @@ describe("Delivery.deliver", () => {
       for (const p of paths) assert.strictEqual(yield* read(p), prepend + big)
     }))
 
+  it.live("a spilled message with an edited header block: the block in place of the file's first octets, size to match", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const spill = Path.join(yield* tempDir, "spilled.eml")
+      const block = "Bcc: carol@example.com\r\nSubject: big\r\n\r\n"
+      const body = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"x".repeat(60)}\r\n`).join("")
+      yield* Effect.promise(() => Fs.writeFile(spill, block + body))
+      const edited = "Subject: big\r\n\r\n"
+      const paths = yield* Delivery.deliver({ root }, [address("alice@example.com")], prepend, {
+        _tag: "Spilled",
+        path: spill,
+        size: Buffer.byteLength(block + body),
+        head: { bytes: Buffer.from(edited), replaces: block.length }
+      })
+      const expected = prepend + edited + body
+      assert.strictEqual(yield* read(paths[0] ?? ""), expected)
+      assert.match(Path.basename(paths[0] ?? ""), new RegExp(`,S=${Buffer.byteLength(expected)}$`))
+    }))
+
   it.live("one copy per mailbox when two addresses fold to the same one", () =>
     Effect.gen(function*() {
       const root = yield* tempDir

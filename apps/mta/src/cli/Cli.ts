@@ -1,5 +1,5 @@
 /**
- * The `cartero` command line: `cartero queue ...` today, other command groups later. `run(args)` is what the entry
+ * The `cartero` command line: `cartero queue ...` and `cartero dkim ...`. `run(args)` is what the entry
  * point (`src/cli.ts`) and the in-process tests call.
  *
  * Output contract for operators and scripts: results go to stdout; an expected failure (unknown id, store
@@ -11,6 +11,7 @@
  */
 import { Cause, Config, Effect, Exit } from "effect"
 import { CliError, Command } from "effect/cli"
+import * as DkimCommands from "./DkimCommands.ts"
 import * as QueueCommands from "./QueueCommands.ts"
 
 export const version = "0.1.0"
@@ -18,7 +19,7 @@ export const version = "0.1.0"
 /** The root command. */
 export const command = Command.make("cartero").pipe(
   Command.withDescription("Operate a Cartero mail server"),
-  Command.withSubcommands([QueueCommands.command])
+  Command.withSubcommands([QueueCommands.command, DkimCommands.command])
 )
 
 /**
