@@ -121,6 +121,9 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     // Redis selected by the URL alone (the app's rule); empty = SQLite under the data directory.
     CARTERO_REDIS_URL: options.store === "redis" ? (options.redisUrl ?? "") : "",
     CARTERO_QUEUE_PREFIX: options.queuePrefix,
+    // Policy plugins' counters and records (rate limits, greylisting) follow the queue to Redis: under the spawn's
+    // prefix too, so they are deleted with its keys.
+    CARTERO_POLICY_PREFIX: `${options.queuePrefix}policy:`,
     CARTERO_PROCESSES: String(options.processes),
     // The load generator is one client (127.0.0.1) with up to `--concurrency` + `--hold` connections, and with
     // `--new-connection` hundreds of new ones per second: the per-client limits an MX needs against abuse (50 at

@@ -43,6 +43,11 @@ describe("Cartero.environment per recipe", () => {
     assert.strictEqual(env["CARTERO_DNS_SERVERS"], "127.0.0.1:5353")
   })
 
+  it("policy plugins' Redis keys live under the spawn's prefix, deleted with it", () => {
+    const env = Cartero.environment({ ...options, recipe: "mx", dnsServers: undefined }, 2525, "/tmp/x")
+    assert.strictEqual(env["CARTERO_POLICY_PREFIX"], "cartero-bench-test:policy:")
+  })
+
   it("mx: the same, with the recipe's config file", () => {
     const env = Cartero.environment({ ...options, recipe: "mx", dnsServers: "127.0.0.1:5353" }, 2525, "/tmp/x")
     assert.strictEqual(env["CARTERO_TRUSTED_NETWORKS"], "")
@@ -171,7 +176,14 @@ describe("the mx recipe, built and run as the bench runs it", () => {
       const inbox = Path.join(dataDir, "mail", "bench.test", "rcpt", "Maildir", "new")
       const stored = readdirSync(inbox).map((f) => readFileSync(Path.join(inbox, f), "latin1"))
       assert.strictEqual(stored.length, 6)
-      for (const message of stored) assert.include(message, "DKIM-Signature: ")
+      for (const message of stored) {
+        // The DMARC plugin's one field, with what SPF, the DKIM verifier and DMARC found: the full path ran.
+        const results = /^Authentication-Results: cartero\.bench\.invalid;[^]*?\r\n(?=\S)/m.exec(message)?.[0] ?? "(none)"
+        assert.match(results, /\bspf=pass\b/)
+        assert.match(results, /\bdkim=pass\b/)
+        assert.match(results, /\bdmarc=pass\b/)
+        assert.match(message, /^Received-SPF: pass /m)
+      }
       // The plugins asked: the blocklist for the loopback client (checkPrivate) and the DKIM key.
       const asked = yield* Effect.promise(() => world.queryLog())
       assert.include(asked, "A 1.0.0.127.bl.bench.test")
