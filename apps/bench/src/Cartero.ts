@@ -78,10 +78,10 @@ export interface Options {
   readonly redisUrl: string | undefined
   readonly recipientsDomain: string
   readonly size: number
-  /** `relay`, or an inbound MX (src/Recipe.ts). */
-  readonly recipe: RecipeName
-  /** `CARTERO_DNS_SERVERS` (the MX recipes' FakeDns); undefined: the app's default. */
-  readonly dnsServers: string | undefined
+  /** `relay` (absent: relay), or an inbound MX (src/Recipe.ts). */
+  readonly recipe?: RecipeName | undefined
+  /** `CARTERO_DNS_SERVERS` (the MX recipes' FakeDns); absent: the app's default. */
+  readonly dnsServers?: string | undefined
   /** Where every relayed message goes (the tool's sink). */
   readonly relayTo: HostPort
   /** `CARTERO_DELIVERY_WORKERS`; undefined = 0 for accept (receive only), the app's default for e2e. */
@@ -94,6 +94,7 @@ export interface Options {
 
 /** The environment for one Cartero process. Exposed so the README and tests can show it. */
 export const environment = (options: Options, port: number, dataDir: string): Record<string, string> => {
+  const recipe = options.recipe ?? "relay"
   const env: Record<string, string> = {
     CARTERO_SMTP_HOST: "127.0.0.1",
     CARTERO_SMTP_PORT: String(port),
@@ -102,8 +103,8 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_LOG_LEVEL: "warn",
     CARTERO_MAX_MESSAGE_SIZE: String(Math.max(options.size * 2, 1024 * 1024)),
     CARTERO_SHUTDOWN_TIMEOUT: "2s",
-    CARTERO_CONFIG: Recipe.configSetting(options.recipe),
-    ...(isMx(options.recipe)
+    CARTERO_CONFIG: Recipe.configSetting(recipe),
+    ...(isMx(recipe)
       ? {
         // An inbound MX: the client is a stranger (no trusted network: empty counts as unset), the recipients are
         // ours, stored in Maildir.
@@ -152,7 +153,7 @@ export const spawn = (
   options: Omit<Options, "queuePrefix">
 ): Effect.Effect<Running, ServerProcess.ServerError, Scope.Scope> =>
   Effect.gen(function*() {
-    yield* build(Recipe.configSetting(options.recipe))
+    yield* build(Recipe.configSetting(options.recipe ?? "relay"))
     if (!existsSync(mainPath)) {
       return yield* new ServerProcess.ServerError({
         message: `${mainPath} does not exist: the reference app is not runnable here. ` +
@@ -190,5 +191,5 @@ export const spawn = (
       readiness: { _tag: "Greets", host: "127.0.0.1", port },
       startTimeoutMs: 60_000
     })
-    return { target: { host: "127.0.0.1", port }, pid: running.pid, store: isMx(options.recipe) ? "maildir" : options.store }
+    return { target: { host: "127.0.0.1", port }, pid: running.pid, store: isMx(options.recipe ?? "relay") ? "maildir" : options.store }
   })
