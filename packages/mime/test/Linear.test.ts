@@ -1,13 +1,14 @@
 /**
  * Linear time on hostile input (issue 12): for each family of adversarial messages, one of 64 KiB and one of 1 MiB
- * of the same shape are read, and the larger must take less than 32 times as long (16 would be linear; quadratic
- * work gives 256). This compares growth, not speed, so it holds on a slow or busy machine; absolute figures are the
- * benchmark's business.
+ * of the same shape are read, and the larger must take less than 64 times as long (16 would be linear; quadratic
+ * work gives 256). This compares growth, not speed; absolute figures are the benchmark's business. The margin (4x
+ * over linear, 4x under quadratic) is what a loaded CI machine needs: at 32x, one family failed now and then while
+ * other test files ran beside it (a collection or a descheduled tick inflates the single large read).
  *
  * The time of a 64 KiB read is measured over 16 reads back to back, their results kept until the end, so that it
  * pays for the memory it fills as a 1 MiB read does: a tree of a million bytes outgrows the young generation and
  * is collected at a cost a single small tree never meets, which would count as non-linear work on the large side
- * only. Each side takes the fastest of 3 measurements, after a warm-up.
+ * only. Each side takes the fastest of 5 measurements, after a warm-up.
  *
  * Each family took seconds or more (or threw) before the rewrite noted with it, or is a shape that could.
  */
@@ -82,16 +83,16 @@ const families: ReadonlyArray<Family> = [
   family("a windows-1252 body of C1 bytes", (n) => bytes(`Content-Type: text/plain; charset=windows-1252\r\n\r\n${"\x80".repeat(n)}`), (b) => Charset.decode(b, "windows-1252"))
 ]
 
-describe("parse time grows linearly on adversarial input (64 KiB against 1 MiB: under 32x)", () => {
+describe("parse time grows linearly on adversarial input (64 KiB against 1 MiB: under 64x)", () => {
   for (const f of families) {
     it(f.name, () => {
       const small = f.prepare(64 * KiB)
       const large = f.prepare(MiB)
       // Warm up on the small input, so that compiling the code is not counted against it.
       fastest(small, 4, 1)
-      const a = fastest(small, 16, 3)
-      const b = fastest(large, 1, 3)
-      expect(b / a, `${f.name}: 64 KiB in ${a.toFixed(2)} ms, 1 MiB in ${b.toFixed(2)} ms`).toBeLessThan(32)
+      const a = fastest(small, 16, 5)
+      const b = fastest(large, 1, 5)
+      expect(b / a, `${f.name}: 64 KiB in ${a.toFixed(2)} ms, 1 MiB in ${b.toFixed(2)} ms`).toBeLessThan(64)
     }, 30_000)
   }
 })

@@ -13,14 +13,15 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Option } from "effect"
-import { Redis } from "ioredis"
+import { RedisClient } from "@cartero/queue-redis"
+import type { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import type { Counters } from "./Counters.ts"
 import { PolicyStoreError } from "./PolicyStoreError.ts"
 import * as Records from "./Records.ts"
 import * as SlidingWindow from "./SlidingWindow.ts"
 
-export { Redis }
+export type { Redis }
 
 /** Key prefixes may only use these characters (no braces: they would change Redis Cluster hash slots). */
 export const isValidPrefix = (prefix: string): boolean => /^[A-Za-z0-9:_.-]{0,64}$/.test(prefix)
@@ -129,27 +130,11 @@ export const make = (client: Redis, prefix: string) => {
   return { counters, records }
 }
 
-/** Opens a client for the backend, connected, closed when the scope closes. */
+/** Opens a client for the backend (`@cartero/queue-redis`'s `RedisClient`), connected, closed when the scope closes. */
 export const connect = (options: Options) =>
   Effect.gen(function*() {
-    const socket: { lastError: unknown } = { lastError: undefined }
-    const client = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const c = new Redis(options.url ?? "redis://127.0.0.1:6379", {
-          lazyConnect: true,
-          // Fail fast while disconnected: a policy check must not hold an SMTP reply hostage.
-          enableOfflineQueue: false,
-          enableAutoPipelining: true,
-          maxRetriesPerRequest: 1,
-          commandTimeout: options.commandTimeoutMillis ?? 2000
-        })
-        c.on("error", (e: unknown) => {
-          socket.lastError = e
-        })
-        return c
-      }),
-      (c) => Effect.promise(() => c.quit().then(() => undefined, () => c.disconnect()))
-    )
-    yield* Effect.tryPromise({ try: () => client.connect(), catch: (e) => unavailable("connect")(socket.lastError ?? e) })
-    return client
+    // Fail fast while disconnected: a policy check must not hold an SMTP reply hostage.
+    const tracked = yield* RedisClient.acquire({ url: options.url, commandTimeoutMillis: options.commandTimeoutMillis ?? 2000 })
+    yield* RedisClient.connect(tracked, unavailable("connect"))
+    return tracked.client
   })

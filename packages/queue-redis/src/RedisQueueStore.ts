@@ -28,6 +28,7 @@ import { Cluster, Redis } from "ioredis"
 import { Clock, Config, Duration, Effect, Layer, Redacted, Result, Stream } from "effect"
 import type { Scope } from "effect"
 import * as Keys from "./Keys.ts"
+import * as RedisClient from "./RedisClient.ts"
 import * as Scripts from "./Scripts.ts"
 
 /** Options of the Redis store. */
@@ -79,36 +80,14 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
     const retain = options.retainFinishedMillis ?? 0
     const shards = Array.from({ length: shardCount }, (_, n) => Keys.shard(prefix, n))
     const channel = Keys.channel(prefix)
-    // ioredis rejects a failed connect with "Connection is closed."; the socket error (ECONNREFUSED, ENOTFOUND,
-    // NOAUTH) only reaches the "error" listener, and it is what an operator needs to read.
-    const socket: { lastError: unknown } = { lastError: undefined }
-    const connect = (c: Client) =>
-      Effect.tryPromise({
-        try: () => (c instanceof Redis && c.status === "wait" ? c.connect() : Promise.resolve()),
-        catch: (e) => unavailable("connect")(socket.lastError ?? e)
-      })
-
-    const client: Client = options.client ?? (yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const c = new Redis(options.url ?? "redis://127.0.0.1:6379", {
-          lazyConnect: true,
-          // Fail fast while disconnected, so the SMTP server can answer 451 instead of hanging.
-          enableOfflineQueue: false,
-          // Concurrent operations share one write per event-loop tick: several times the throughput under load.
-          enableAutoPipelining: true,
-          maxRetriesPerRequest: 1,
-          commandTimeout: options.commandTimeoutMillis ?? 5000
-        })
-        // Errors surface through failed commands; the listener keeps ioredis from reporting them twice and
-        // remembers the last one for a failed connect.
-        c.on("error", (e: unknown) => {
-          socket.lastError = e
-        })
-        return c
-      }),
-      (c) => Effect.promise(() => c.quit().then(() => undefined, () => c.disconnect()))
-    ))
-    yield* connect(client)
+    // A client of our own (RedisClient: fail-fast, auto-pipelined); a given one is connected if it is not yet.
+    const tracked: RedisClient.Tracked | undefined = options.client === undefined
+      ? yield* RedisClient.acquire({ url: options.url, commandTimeoutMillis: options.commandTimeoutMillis ?? 5000 })
+      : options.client instanceof Redis
+      ? { client: options.client, lastError: () => undefined }
+      : undefined
+    const client: Client = tracked?.client ?? options.client ?? (yield* Effect.die(new Error("unreachable: no Redis client")))
+    if (tracked !== undefined) yield* RedisClient.connect(tracked, unavailable("connect"))
 
     const attempt = <A>(operation: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: unavailable(operation) })
 

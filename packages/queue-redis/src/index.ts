@@ -5,5 +5,6 @@
  */
 export * as Keys from "./Keys.ts"
 export * as Purge from "./Purge.ts"
+export * as RedisClient from "./RedisClient.ts"
 export * as RedisQueueStore from "./RedisQueueStore.ts"
 export * as Scripts from "./Scripts.ts"

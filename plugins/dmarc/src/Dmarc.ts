@@ -48,7 +48,8 @@ export const removeForged = (transaction: Session.Transaction, authservId: strin
 const recorded = (inputs: Evaluate.Inputs): Array<string> => [
   ...(Option.isSome(inputs.spf) ? [inputs.spf.value.info] : []),
   ...(Option.isSome(inputs.dkim) ? inputs.dkim.value.results.map((r) => r.info) : []),
-  ...(Option.isSome(inputs.arc) && inputs.arc.value.info !== undefined ? [inputs.arc.value.info] : [])
+  // mailauth gives no `info` for a message without a chain; the verifier ran, so say so (`arc=none`, RFC 8617 §7.1).
+  ...(Option.isSome(inputs.arc) ? [inputs.arc.value.info ?? `arc=${inputs.arc.value.status.result}`] : [])
 ]
 
 /** What the evaluation of the message asks for: an action, the evaluation behind it, the reply of a refusal. */

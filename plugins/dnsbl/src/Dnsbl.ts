@@ -208,7 +208,8 @@ export const variables = {
   delayReject: "CARTERO_DNSBL_DELAY_REJECT",
   threshold: "CARTERO_DNSBL_THRESHOLD",
   timeout: "CARTERO_DNSBL_TIMEOUT",
-  onTempFail: "CARTERO_DNSBL_ON_TEMPFAIL"
+  onTempFail: "CARTERO_DNSBL_ON_TEMPFAIL",
+  checkPrivate: "CARTERO_DNSBL_CHECK_PRIVATE"
 } as const
 
 const list = (variable: string) => Config.String(variable).pipe(Config.map(Setting.list))
@@ -247,7 +248,8 @@ export const config: Config.Config<Policy.Options> = Config.all({
   timeout: Setting.config(variables.timeout, "a duration such as 5s", Setting.duration).pipe(Config.option),
   onTempFail: Setting.config(variables.onTempFail, "pass or defer", Setting.oneOf(["pass", "defer"] as const)).pipe(
     Config.withDefault<"pass" | "defer">("pass")
-  )
+  ),
+  checkPrivate: Setting.config(variables.checkPrivate, "true or false", Setting.boolean).pipe(Config.withDefault(false))
 }).pipe(
   Config.map((c): Policy.Options => ({
     zones: c.zones,
@@ -259,7 +261,8 @@ export const config: Config.Config<Policy.Options> = Config.all({
     delayReject: c.delayReject,
     threshold: c.threshold,
     timeout: Option.getOrUndefined(c.timeout),
-    onTempFail: c.onTempFail
+    onTempFail: c.onTempFail,
+    checkPrivate: c.checkPrivate
   }))
 )
 
