@@ -135,6 +135,7 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_CONNECTION_RATE_LIMIT: "1000000"
   }
   if (options.dnsServers !== undefined) env["CARTERO_DNS_SERVERS"] = options.dnsServers
+  if (recipe === "mx") Object.assign(env, Recipe.mxSettings)
   const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 0 : undefined)
   if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)
   return env

@@ -23,7 +23,7 @@ export type Store = (typeof stores)[number]
 /**
  * What a spawned Cartero is for `accept` (src/Recipe.ts): `relay` (trusted client, recipients relayed: queued),
  * `bare-mx` (an inbound MX: untrusted client, local recipients stored in Maildir, the app's default plugins), `mx`
- * (`bare-mx` with the filtering plugins of `recipes/mx/cartero.config.ts`).
+ * (`bare-mx` with the inbound MX recipe of docs/filtering.md, `apps/mta/recipes/inbound-mx.config.ts`).
  */
 export const recipes = ["relay", "bare-mx", "mx"] as const
 export type Recipe = (typeof recipes)[number]
@@ -136,7 +136,7 @@ options
   --store S              Cartero queue store: sqlite, redis (default ${defaults.store}); both durable
   --recipe R             accept, spawned Cartero: relay (default; trusted client, relayed, queued), bare-mx (inbound
                          MX, untrusted client, local recipients in Maildir, default plugins), mx (bare-mx with the
-                         filtering plugins of apps/bench/recipes/mx/cartero.config.ts; DKIM-signed mail, FakeDns)
+                         inbound MX recipe, apps/mta/recipes/inbound-mx.config.ts; DKIM-signed mail, FakeDns)
   --redis-url URL        for --store redis (default: $CARTERO_REDIS_URL; a unique key prefix per run, deleted after)
   --delivery-workers N   spawned Cartero's CARTERO_DELIVERY_WORKERS (default: accept 0, e2e the app's default)
   --processes N          spawned Cartero's CARTERO_PROCESSES: N cluster workers sharing the port and the queue

@@ -6,7 +6,8 @@
  *   trusted clients, so this is the path of a submission relay, not of an MX.
  * - `bare-mx`: an inbound MX with the app's default plugins: the client is not trusted, the recipients' domain is
  *   local, every message is stored in Maildir (no queue). No config file.
- * - `mx`: the same MX with the filtering plugins of `recipes/mx/cartero.config.ts` in front of the defaults.
+ * - `mx`: the same MX with the inbound MX recipe of docs/filtering.md, `apps/mta/recipes/inbound-mx.config.ts`, as it
+ *   is, its settings overridden by the environment (which wins) where a benchmark needs it: {@link mxSettings}.
  *
  * Both MX recipes get the same DNS (a {@link FakeDns} server in the bench process, real UDP on loopback, through
  * `CARTERO_DNS_SERVERS`) and the same message: signed once per run with a fresh RSA 2048 key whose record the
@@ -32,11 +33,33 @@ export const sender = `bench@${senderDomain}`
 export const helo = `mail.${senderDomain}`
 export const selector = "bench"
 
-/** The blocklist zones of `recipes/mx/cartero.config.ts`: nothing listed, every query NXDOMAIN. */
-export const blocklistZones = ["bl.bench.test", "dbl.bench.test"] as const
+/** The blocklist zone given to the recipe's DNSBL plugin: nothing listed, every query NXDOMAIN. */
+export const blocklistZone = "bl.bench.test"
 
-/** The `mx` recipe's config file. */
-export const configFile = fileURLToPath(new URL("../recipes/mx/cartero.config.ts", import.meta.url))
+/** The `mx` recipe's config file: the inbound MX recipe of docs/filtering.md. */
+export const configFile = fileURLToPath(new URL("../../mta/recipes/inbound-mx.config.ts", import.meta.url))
+
+/** A rate the benchmark never reaches: the counting is paid, nothing is refused. */
+const unreached = "1000000000/1h"
+
+/**
+ * What the `mx` recipe's own settings become for a benchmark (the environment wins over a config's settings):
+ *
+ * - the blocklist is the FakeDns zone, with the recipe's return-code filter, and the loopback client is checked
+ *   (`CARTERO_DNSBL_CHECK_PRIVATE`; the plugin skips private addresses by default), so the lookup is paid;
+ * - the recipe's rate limits (60 connections a minute, 200 messages an hour per client) would refuse the benchmark
+ *   after its first 200 messages: raised out of reach, still counted;
+ * - our own `authserv-id` in `Authentication-Results:` (the recipe's is `mx.example.com`).
+ *
+ * Everything else is the recipe's: SPF `fail` refused, DMARC enforced, greylisting with its 5-minute delay.
+ */
+export const mxSettings: Readonly<Record<string, string>> = {
+  CARTERO_DNSBL_ZONES: `${blocklistZone}=127.0.0.[2..11]`,
+  CARTERO_DNSBL_CHECK_PRIVATE: "true",
+  CARTERO_RATE_LIMIT_CLIENT_CONNECTIONS: unreached,
+  CARTERO_RATE_LIMIT_CLIENT_MESSAGES: unreached,
+  CARTERO_AUTHSERV_ID: "cartero.bench.invalid"
+}
 
 /**
  * `CARTERO_CONFIG` for the recipe, for the app's build (which compiles the config in) and the app alike: the

@@ -53,6 +53,10 @@ describe("Cartero.environment per recipe", () => {
     assert.strictEqual(env["CARTERO_TRUSTED_NETWORKS"], "")
     assert.strictEqual(env["CARTERO_CONFIG"], Recipe.configFile)
     assert.isTrue(existsSync(Recipe.configFile))
+    // The recipe's own limits (200 messages an hour per client) would refuse the run: out of reach, still counted.
+    assert.strictEqual(env["CARTERO_RATE_LIMIT_CLIENT_MESSAGES"], "1000000000/1h")
+    assert.strictEqual(env["CARTERO_DNSBL_ZONES"], "bl.bench.test=127.0.0.[2..11]")
+    assert.strictEqual(env["CARTERO_DNSBL_CHECK_PRIVATE"], "true")
   })
 })
 
@@ -134,7 +138,7 @@ const buildWithRecipe = (outdir: string) =>
     () => Effect.sync(() => rmSync(Path.join(appDir, outdir), { recursive: true, force: true }))
   )
 
-describe("the mx recipe, built and run as the bench runs it", () => {
+describe("the mx recipe (docs/filtering.md's inbound MX), built and run as the bench runs it", () => {
   it.live("type-checks, bundles, and stores every signed message in Maildir", () =>
     Effect.gen(function*() {
       const main = yield* buildWithRecipe(`dist-bench-recipe-${process.pid}`)
