@@ -24,7 +24,11 @@ describe("RedisQueueStore behind the queue store plugin: a write that completes 
     Effect.gen(function*() {
       const redis = yield* PrivateRedis.make
       yield* redis.start
-      const store = RedisQueueStore.RedisQueueStore.layer({ url: redis.url, prefix: "cartero-late:", commandTimeoutMillis: 200 })
+      // The new server answers once before the store connects: the store's connect (its ready check) is bound by
+      // the same short command timeout, which a just-started Redis on a loaded machine could miss.
+      const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      yield* Effect.promise(() => admin.connect().then(() => admin.ping()))
+      const store = RedisQueueStore.RedisQueueStore.layer({ url: redis.url, prefix: "cartero-late:", commandTimeoutMillis: 300 })
       const app = Pipeline.Pipeline.layer([QueueHandoff.plugin]).pipe(Layer.provideMerge(MailQueue.MailQueue.layer.pipe(Layer.provideMerge(store))))
       yield* Effect.gen(function*() {
         const pipeline = yield* Pipeline.Pipeline
@@ -39,14 +43,13 @@ describe("RedisQueueStore behind the queue store plugin: a write that completes 
         const [first] = (yield* queue.list()).items
         if (first !== undefined) yield* queue.delete(first.id)
 
-        // Writes stall for 800 ms: the enqueue (and the undo behind it) wait in Redis past the 200 ms timeout.
-        const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
-        yield* Effect.promise(() => admin.connect().then(() => admin.call("CLIENT", "PAUSE", "800", "WRITE")))
+        // Writes stall for 1.2 s: the enqueue (and the undo behind it) wait in Redis past the 300 ms timeout.
+        yield* Effect.promise(() => admin.call("CLIENT", "PAUSE", "1200", "WRITE"))
         const verdict = yield* pipeline.queue(txn, message)
         assert.strictEqual(verdict._tag === "Defer" ? SmtpReply.toString(verdict.reply) : verdict._tag, "451 4.3.0 Queue temporarily unavailable, try again later")
 
         // After the pause Redis applies the enqueue, then the delete.
-        yield* ChildProcess.sleepReal(1200)
+        yield* ChildProcess.sleepReal(1800)
         const listed = yield* queue.list()
         assert.deepStrictEqual(listed.items, [], "the late enqueue was undone")
         assert.strictEqual((yield* queue.stats).messages, 0)
