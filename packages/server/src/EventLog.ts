@@ -67,6 +67,24 @@ export interface Refusal {
 /** The plugin a verdict names, or `server`. */
 export const pluginOf = (verdict: object): string => Runner.decidedBy(verdict) ?? server
 
+/**
+ * The line of a refusal before the server knows the session (the connection limits, the AUTH throttle): only the
+ * client's address; `txn helo user from to` are empty.
+ */
+export const refusedClient = (client: string, phase: Phase, reply: SmtpReply.SmtpReply): Effect.Effect<void> =>
+  LogGate.whenEnabled("Info", () =>
+    Effect.logInfo("refused").pipe(Effect.annotateLogs({
+      txn: "",
+      client,
+      helo: "",
+      user: "",
+      from: "",
+      to: "",
+      phase,
+      plugin: server,
+      reply: SmtpReply.toString(reply)
+    })))
+
 /** The line of a refusal. */
 export const refused = (state: SessionState.ConnState, refusal: Refusal): Effect.Effect<void> =>
   LogGate.whenEnabled("Info", () => {
