@@ -1,6 +1,6 @@
 /**
  * What the app said during a fault, read from its own log lines (logfmt on stdout, `CARTERO_LOG_LEVEL=info`): the
- * replies of deferred delivery attempts (`outcome=Deferred reply="451 4.4.3 …"`) and the messages of its warnings
+ * replies of deferred delivery attempts (`status=deferred reply="451 4.4.3 …"`) and the messages of its warnings
  * and errors (`cannot record delivery outcome`, `queue unavailable; answering 451`…).
  *
  * The lines come from the benchmark's `ServerProcess`, which keeps the last 40 a child printed; they are read every
@@ -29,7 +29,7 @@ const normalise = (text: string): string => text.replace(/(127\.0\.0\.1\]?):\d+/
 /** Reads one line into `findings`. */
 const read = (line: string, deferrals: Set<string>, problems: Set<string>): void => {
   const level = field(line, "level")
-  if (field(line, "outcome") === "Deferred") {
+  if (field(line, "status") === "deferred") {
     const reply = field(line, "reply")
     if (reply !== undefined) deferrals.add(normalise(reply))
   } else if (level === "WARN" || level === "ERROR") {

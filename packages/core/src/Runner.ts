@@ -8,6 +8,10 @@
  * - {@link observe}: every hook runs; failures are logged and ignored.
  * - {@link collect}: every hook runs and its items are concatenated in plugin order; a failing hook fails the phase.
  *
+ * A refusal a plugin decided (its verdict, or the phase's `onFailure` when its hook failed) remembers that plugin:
+ * {@link decidedBy} names it, for the log line of the refusal. A refusal no plugin decided (a phase's default,
+ * such as `rcptTo`'s default-deny) has no name: the server's own rule.
+ *
  * @since 0.1.0
  */
 import type { Header, Verdict } from "@cartero/smtp"
@@ -41,6 +45,7 @@ export const decide = <H, V extends Verdict.Verdict<unknown>>(
           if (verdict._tag === "Continue") {
             return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers)
           }
+          if (verdict._tag !== "Accept") return Effect.succeed(attribute(verdict, entry.plugin.name))
           return Effect.succeed(
             verdict._tag === "Accept" && headers.length > 0 ? { ...verdict, headers: [...headers, ...verdict.headers] } : verdict
           )
@@ -53,6 +58,24 @@ export const decide = <H, V extends Verdict.Verdict<unknown>>(
 }
 
 const continued: Verdict.Continue = { _tag: "Continue", headers: [] }
+
+// Keyed by a copy made for this one decision: verdicts are often shared constants (a plugin's `Reject` value, the
+// core's `Replies`), which must not carry a name from one decision into another. Only refusals are copied, so the
+// path of mail that goes through pays nothing.
+const deciders = new WeakMap<object, string>()
+
+/**
+ * A copy of `verdict` that {@link decidedBy} attributes to `plugin` (the plugin whose verdict, or whose failed hook,
+ * refused).
+ */
+export const attribute = <V extends object>(verdict: V, plugin: string): V => {
+  const own = { ...verdict }
+  deciders.set(own, plugin)
+  return own
+}
+
+/** The plugin that decided this refusal (see {@link attribute}), or `undefined` when no plugin did. */
+export const decidedBy = (verdict: object): string | undefined => deciders.get(verdict)
 
 /** Runs an observing phase: every hook, in order; failures are logged (by `Plugin.guard`) and ignored. */
 export const observe = <H>(

@@ -37,6 +37,7 @@ import type { Hooks } from "./Hooks.ts"
 import type { Message } from "./Message.ts"
 import * as Plugin from "./Plugin.ts"
 import * as Replies from "./Replies.ts"
+import * as Runner from "./Runner.ts"
 import type { Transaction } from "./Session.ts"
 
 /** What a store's `write` answers: stored (with an optional `2yz` reply for the client), or refused. */
@@ -105,12 +106,15 @@ export const run = (
 ): Effect.Effect<Verdict.Verdict> =>
   Effect.suspend(() => {
     const undos: Array<Undo> = []
+    // The store at work, to whom a failure is attributed (Runner.decidedBy).
+    let current: string | undefined
     const store = Effect.gen(function*() {
       let remaining = transaction.recipients
       let stored: Verdict.Accept | undefined
       for (const { hooks, plugin } of built) {
         const spec = hooks.queue
         if (spec === undefined || remaining.length === 0) continue
+        current = plugin.name
         const mine: Array<Envelope.Recipient> = []
         const rest: Array<Envelope.Recipient> = []
         for (const recipient of remaining) {
@@ -121,14 +125,16 @@ export const run = (
         const delivery = yield* Plugin.guard(plugin, "queue", spec.begin(transaction, mine))
         undos.push({ plugin, undo: delivery.undo })
         const verdict = yield* Plugin.guard(plugin, "queue", delivery.write(message))
-        if (verdict._tag !== "Accept") return verdict
+        if (verdict._tag !== "Accept") return Runner.attribute(verdict, plugin.name)
         stored = verdict
         remaining = rest
       }
       return remaining.length > 0 || stored === undefined ? Replies.notStored : stored
     })
     return store.pipe(
-      Effect.catch(() => Effect.succeed<Verdict.Verdict>(Replies.tempFail)),
+      Effect.catch(() =>
+        Effect.succeed<Verdict.Verdict>(current === undefined ? Replies.tempFail : Runner.attribute(Replies.tempFail, current))
+      ),
       Effect.tap((verdict) => (verdict._tag === "Accept" ? Effect.void : rollback(transaction, undos))),
       Effect.onInterrupt(() => rollback(transaction, undos))
     )

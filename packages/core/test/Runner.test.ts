@@ -16,6 +16,21 @@ const built = (plugins: ReadonlyArray<Plugin.Plugin<never, never, TestHooks>>) =
   Effect.scoped(Plugin.buildAll<TestHooks, typeof plugins>(plugins))
 
 describe("Runner", () => {
+  it.effect("decidedBy: names the plugin of each refusal, even when plugins share one verdict value", () =>
+    Effect.gen(function*() {
+      const shared = Verdict.reject("5.7.1", "no")
+      const entries = yield* built([
+        make("a", Effect.succeed({ decide: (n) => Effect.succeed(n === 1 ? shared : Verdict.next) })),
+        make("b", Effect.succeed({ decide: (n) => n === 3 ? Effect.fail("down") : Effect.succeed(shared) }))
+      ])
+      const byA = yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(1), undefined)
+      const byB = yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(2), undefined)
+      const failed = yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(3), Verdict.reject("5.3.0", "failed"))
+      assert.deepStrictEqual([byA, byB], [shared, shared])
+      assert.deepStrictEqual([Runner.decidedBy(byA), Runner.decidedBy(byB), Runner.decidedBy(failed)], ["a", "b", "b"])
+      assert.strictEqual(Runner.decidedBy(shared), undefined)
+    }))
+
   it.effect("decide: first non-Continue wins, Accept carries the phase's value and the headers before it", () =>
     Effect.gen(function*() {
       const h = Header.make("X-Seen", "1")

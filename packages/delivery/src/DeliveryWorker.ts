@@ -23,11 +23,11 @@
  *
  * @since 0.1.0
  */
-import { LogGate } from "@cartero/hotpath"
 import { type Claim, MailQueue, type QueueError } from "@cartero/queue"
-import { Address, type Envelope, HopCount, SmtpReply, Verdict } from "@cartero/smtp"
+import { type Envelope, HopCount, SmtpReply, Verdict } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
 import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Random } from "effect"
+import * as AttemptLog from "./AttemptLog.ts"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Endpoint, type Settings, tlsFor } from "./DeliveryConfig.ts"
@@ -149,7 +149,7 @@ const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"],
         yield* waitForIdle
         const claimed = yield* Effect.result(queue.claimNext({ limit: Math.min(idle, maxClaimBatch), leaseMillis, maxWaitMillis: 30_000 }))
         if (claimed._tag === "Failure") {
-          yield* Effect.logWarning("cannot claim work from the queue; retrying", claimed.failure)
+          yield* Effect.logWarning("cannot claim work from the queue; retrying", Cause.fail(claimed.failure))
           yield* Effect.sleep("1 second")
           continue
         }
@@ -193,6 +193,12 @@ export const make = Effect.gen(function*() {
 
   const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
 
+  /** `relay=` of an attempt: the server that answered (or was last tried), `none` when no host was tried. */
+  const relayOf = (route: Route.Route, sent: Sent | undefined): string =>
+    route._tag !== "Hosts" || sent === undefined || (sent.host === undefined && sent.result.remote.address === undefined)
+      ? "none"
+      : AttemptLog.relay(sent.result.remote)
+
   /** The route of a claim: a `route` hook's, else the {@link Router}'s. */
   const routeOf = (context: ClaimContext): Effect.Effect<Route.Route> =>
     Effect.flatMap(pipeline.route(context), (verdict): Effect.Effect<Route.Route> => {
@@ -227,7 +233,9 @@ export const make = Effect.gen(function*() {
         }))
         if (attempt._tag === "Success") return { result: attempt.success, host, address }
         last = attempt.failure
-        yield* Effect.logInfo("connect failed, trying the next address", describeHost(host, address), attempt.failure.message)
+        yield* Effect.logInfo("connect failed, trying the next address").pipe(
+          Effect.annotateLogs({ relay: describeHost(host, address), error: attempt.failure.message })
+        )
       }
     }
     const reply = last?.toReply() ?? Replies.noHostTried(route.domain)
@@ -255,7 +263,7 @@ export const make = Effect.gen(function*() {
     if (headers._tag === "Failure") return all(headers.failure)
     const original = yield* Effect.result(body)
     if (original._tag === "Failure") {
-      yield* Effect.logError("cannot read the queued message", original.failure)
+      yield* Effect.logError("cannot read the queued message", Cause.fail(original.failure))
       return all(Replies.queuedMessageUnreadable)
     }
     // A message queued with more hops than allowed (received under a higher limit, or queued by code that skipped
@@ -275,7 +283,7 @@ export const make = Effect.gen(function*() {
   const bounce = Effect.fnUntraced(function*(claim: Claim.Claim, bounces: ReadonlyArray<BouncedRecipient>, original: Uint8Array) {
     const decision = yield* pipeline.bounced({ messageId: claim.messageId, envelope: claim.envelope, recipients: bounces })
     if (decision._tag === "Reject") {
-      yield* Effect.logInfo("bounce suppressed by a plugin", SmtpReply.text(decision.reply))
+      yield* Effect.logInfo("bounce suppressed by a plugin").pipe(Effect.annotateLogs({ reply: SmtpReply.toString(decision.reply) }))
       return false
     }
     const dsn = Bounce.make({
@@ -291,7 +299,7 @@ export const make = Effect.gen(function*() {
     if (dsn === undefined) return false
     const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId }))
     if (queued._tag === "Failure") {
-      yield* Effect.logError("cannot queue the bounce", queued.failure)
+      yield* Effect.logError("cannot queue the bounce", Cause.fail(queued.failure))
       return false
     }
     yield* DeliveryMetrics.incrementDsn
@@ -317,21 +325,6 @@ export const make = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const millis = now - started
 
-    // One log line per recipient and attempt; built only when Info is logged (the annotations were formatted per
-    // recipient even when the level filtered the line out).
-    yield* LogGate.whenEnabled("Info", () => {
-      const where = sent?.host !== undefined && sent.address !== undefined ? describeHost(sent.host, sent.address) : Route.describe(route)
-      return Effect.forEach(results, (r) =>
-        Effect.logInfo("delivery attempt").pipe(Effect.annotateLogs({
-          queueId: claim.messageId,
-          recipient: Address.format(r.recipient.address),
-          outcome: r._tag,
-          host: where,
-          reply: SmtpReply.toString(r.reply),
-          durationMs: millis
-        })), { discard: true })
-    })
-
     const delivered = results.filter((r): r is DeliveryResult.Delivered => r._tag === "Delivered")
     const deferred = results.filter((r): r is DeliveryResult.Deferred => r._tag === "Deferred")
     if (delivered.length > 0) yield* pipeline.delivered({ ...context, results: delivered, remote: sent?.result.remote })
@@ -348,13 +341,15 @@ export const make = Effect.gen(function*() {
       remoteMta: sent?.host?.name
     })
 
+    yield* AttemptLog.attempts({ claim, results, outcomes, relay: relayOf(route, sent), now, started })
+
     // The body may be gone once every recipient is final: load it now if a bounce may be needed.
     const original = bounces.length > 0 && claim.envelope.mailFrom !== null ? yield* Effect.option(body) : undefined
 
     const report = yield* Effect.result(queue.complete(claim, outcomes))
     if (report._tag === "Failure") {
       // Nothing recorded: the lease expires and the recipients are tried again (the at-least-once window).
-      yield* Effect.logError("cannot record delivery outcome", report.failure)
+      yield* Effect.logError("cannot record delivery outcome", Cause.fail(report.failure))
       yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis)
       return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: [], dsn: false }
     }

@@ -15,12 +15,12 @@
  * @since 0.1.0
  */
 import { HeaderEdits, type Message, type Pipeline, type Session } from "@cartero/core"
-import { LogGate } from "@cartero/hotpath"
 import { Headers } from "@cartero/mime"
 import { type Header, HopCount, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import type { SMTPServerDataStream, SMTPServerError, SMTPServerSession } from "smtp-server"
 import { DataReader, type Result } from "./DataReader.ts"
+import * as EventLog from "./EventLog.ts"
 import type { Context } from "./Handlers.ts"
 import { succeed } from "./Handlers.ts"
 import * as ReceivedHeader from "./ReceivedHeader.ts"
@@ -51,9 +51,15 @@ const refusal = (result: Exclude<Result, { _tag: "Ok" }>, options: Context["opti
 const render = (headers: ReadonlyArray<Header.Header>, utf8: boolean): string =>
   headers.map((h) => Headers.format(h.name, h.value, { utf8 })).join("")
 
+/** The deciding verdict of message → queue, and the phase that gave it. */
+export interface Delivered {
+  readonly phase: "message" | "queue"
+  readonly verdict: Verdict.Verdict
+}
+
 /**
- * Runs message → queue on an accepted body; returns the deciding verdict. `added` are the headers the `data`
- * phase asked for, `received` the rendered `Received:` field.
+ * Runs message → queue on an accepted body; returns the deciding verdict and its phase. `added` are the headers the
+ * `data` phase asked for, `received` the rendered `Received:` field.
  */
 export const deliver = Effect.fnUntraced(function*(
   pipeline: Pipeline.PipelineShape,
@@ -66,15 +72,19 @@ export const deliver = Effect.fnUntraced(function*(
   const utf8 = txn.params.smtpUtf8
   let message: Message.Message = { headers: Headers.view(head), prepend: render(added, utf8) + received, data }
   const verdict = yield* pipeline.message(txn, message)
-  if (!Verdict.isSuccess(verdict)) return verdict
+  if (!Verdict.isSuccess(verdict)) return { phase: "message", verdict } satisfies Delivered
   // Removals hooks asked for (HeaderEdits) go before the message verdict's headers are added, so that a hook can
   // remove forged fields and add its own in one verdict.
   const removals = yield* HeaderEdits.requested(txn)
   if (removals.length > 0) message = RemoveFields.apply(message, head, removals)
   const more = Verdict.headersOf(verdict)
   if (more.length > 0) message = { ...message, prepend: render(more, utf8) + message.prepend }
-  return yield* pipeline.queue(txn, message)
+  return { phase: "queue", verdict: yield* pipeline.queue(txn, message) } satisfies Delivered
 })
+
+/** The reply to a stored message: the last store's, else `250 2.6.0 Message queued as <txn>`. */
+const chosenReply = (verdict: Verdict.Continue | Verdict.Accept, txn: SessionState.TxnState) =>
+  (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
 
 const receivedHeader = (state: SessionState.ConnState, txn: SessionState.TxnState, hostname: string): string => {
   const cipher = state.session.tlsOptions
@@ -132,32 +142,29 @@ export const make = (ctx: Context) =>
     state.txn = undefined
     const hops = result._tag === "Ok" ? HopCount.count(result.head) : 0
     const refused = result._tag !== "Ok"
-      ? { reason: result._tag, reply: refusal(result, ctx.options) }
+      ? { reply: refusal(result, ctx.options) }
       : HopCount.exceeds(hops, ctx.options.maxHops)
-      ? { reason: "TooManyHops", reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
+      ? { reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
       : undefined
     if (refused !== undefined || result._tag !== "Ok") {
-      ctx.bridge.fire(
-        session.id,
-        Effect.logInfo("message refused").pipe(
-          Effect.annotateLogs({ txn: txn.id, reason: refused?.reason ?? result._tag, size: reader.received })
-        )
-      )
-      return reply(ReplyPatch.toError(refused?.reply ?? Replies.tempFail))
+      const answered = refused?.reply ?? Replies.tempFail
+      ctx.bridge.fire(session.id, EventLog.refused(state, { phase: "message", reply: answered, plugin: EventLog.server, txn }))
+      return reply(ReplyPatch.toError(answered))
     }
     const view = SessionState.transaction(state, txn)
     const received = receivedHeader(state, txn, ctx.options.hostname)
+    const size = reader.received
     const effect = deliver(ctx.pipeline, view, result.data, result.head, received, txn.dataHeaders).pipe(
-      Effect.tap((verdict) =>
-        LogGate.whenEnabled("Info", () =>
-          Effect.logInfo(verdict._tag === "Accept" ? "message accepted" : "message not accepted").pipe(
-            Effect.annotateLogs({ txn: txn.id, size: reader.received, recipients: txn.recipients.length })
-          ))
-      )
+      Effect.tap(({ phase, verdict }) =>
+        Verdict.isSuccess(verdict)
+          ? EventLog.accepted(state, txn, size, chosenReply(verdict, txn))
+          : EventLog.refused(state, { phase, reply: verdict.reply, plugin: EventLog.pluginOf(verdict), txn })
+      ),
+      Effect.map(({ verdict }) => verdict)
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
       if (!Verdict.isSuccess(verdict)) return reply(ReplyPatch.toError(verdict.reply))
-      const chosen = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
+      const chosen = chosenReply(verdict, txn)
       succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
     })
   }

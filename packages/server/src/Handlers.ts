@@ -21,6 +21,7 @@ import type {
   SMTPServerSession
 } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
+import * as EventLog from "./EventLog.ts"
 import type { ListenerLimits } from "./ListenerLimits.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
@@ -59,12 +60,19 @@ export const succeed = (state: SessionState.ConnState, reply: SmtpReply.SmtpRepl
   }
 }
 
-/** Answers a MAIL/RCPT/connect callback from a verdict. */
-const answer = (state: SessionState.ConnState, callback: Callback, verdict: Verdict.Verdict, onSuccess?: () => void) => {
+/** Answers a MAIL/RCPT/connect callback from a verdict; `refused` is told of a refusal. */
+const answer = (
+  state: SessionState.ConnState,
+  callback: Callback,
+  verdict: Verdict.Verdict,
+  refused: (verdict: Verdict.Refusal) => void,
+  onSuccess?: () => void
+) => {
   if (Verdict.isSuccess(verdict)) {
     onSuccess?.()
     return succeed(state, successReply(verdict), () => callback())
   }
+  refused(verdict)
   return callback(ReplyPatch.toError(verdict.reply))
 }
 
@@ -105,6 +113,22 @@ const samePassword = (sent: string | null | undefined, candidate: string): boole
 export const make = (ctx: Context) => {
   const { bridge, limits, listener, options, pipeline, states } = ctx
   const log = (state: SessionState.ConnState, effect: Effect.Effect<void>) => bridge.fire(state.session.id, effect)
+  // A refusal's log line (EventLog), for a verdict a plugin or the pipeline decided.
+  const refusedBy = (state: SessionState.ConnState, phase: EventLog.Phase, txn?: SessionState.TxnState, recipient?: Envelope.Recipient) =>
+  (verdict: Verdict.Refusal) =>
+    log(state, EventLog.refused(state, { phase, reply: verdict.reply, plugin: EventLog.pluginOf(verdict), txn, recipient }))
+  // The server's own refusal (before any plugin is asked), logged and answered.
+  const refuseOwn = (
+    state: SessionState.ConnState,
+    callback: Callback,
+    reply: SmtpReply.SmtpReply,
+    phase: EventLog.Phase,
+    txn?: SessionState.TxnState,
+    recipient?: Envelope.Recipient
+  ) => {
+    log(state, EventLog.refused(state, { phase, reply, plugin: EventLog.server, txn, recipient }))
+    return callback(ReplyPatch.toError(reply))
+  }
 
   const authAvailable = (secure: boolean) =>
     listener.auth !== "off" && options.authMethods.length > 0 && (secure || listener.trusted)
@@ -130,6 +154,7 @@ export const make = (ctx: Context) => {
           state.txn = undefined
           return resume({ _tag: "Proceed" })
         }
+        refusedBy(state, "helo")(verdict)
         resume({ _tag: "Refuse", reply: verdict.reply })
       })
     },
@@ -138,7 +163,10 @@ export const make = (ctx: Context) => {
       const txn = state === undefined ? undefined : SessionState.currentTxn(state)
       if (state === undefined || txn === undefined) return resume({ _tag: "Proceed" })
       bridge.decide(session.id, pipeline.data(SessionState.transaction(state, txn)), (verdict) => {
-        if (!Verdict.isSuccess(verdict)) return resume({ _tag: "Refuse", reply: verdict.reply })
+        if (!Verdict.isSuccess(verdict)) {
+          refusedBy(state, "data", txn)(verdict)
+          return resume({ _tag: "Refuse", reply: verdict.reply })
+        }
         txn.dataHeaders = Verdict.headersOf(verdict)
         resume({ _tag: "Proceed" })
       })
@@ -167,7 +195,7 @@ export const make = (ctx: Context) => {
       Effect.logDebug("connect").pipe(Effect.annotateLogs({ remote: connection.remoteAddress, listener: listener.kind }))).pipe(
         Effect.andThen(pipeline.connect(connection))
       )
-    bridge.decide(session.id, effect, (verdict) => answer(state, callback, verdict))
+    bridge.decide(session.id, effect, (verdict) => answer(state, callback, verdict, refusedBy(state, "connect")))
   }
 
   const onSecure = (_socket: unknown, session: SMTPServerSession, callback: Callback): void => {
@@ -201,12 +229,23 @@ export const make = (ctx: Context) => {
       // PLAIN/LOGIN carry the password itself; CRAM-MD5 only a digest, never to be mistaken for a password.
       password: auth.method !== "CRAM-MD5" && typeof auth.password === "string" ? Redacted.make(auth.password) : undefined
     }
+    // The reply to a refused AUTH; `failures` counts this one.
+    const refusal = (verdict: Verdict.Verdict, failures: number): SmtpReply.SmtpReply =>
+      failures >= options.maxAuthFailures
+        ? Replies.tooManyAuthFailures
+        : Verdict.isSuccess(verdict)
+        ? Replies.authInvalid
+        : verdict.reply
     const effect = pipeline.auth(SessionState.connection(state), attempt).pipe(
       Effect.tap((verdict) =>
         verdict._tag === "Accept"
           ? Effect.logInfo("authenticated").pipe(Effect.annotateLogs({ user: username, method: auth.method }))
-          : Effect.logInfo("authentication failed").pipe(
-            Effect.annotateLogs({ user: username, method: auth.method }),
+          : EventLog.refused(state, {
+            phase: "auth",
+            reply: refusal(verdict, state.authFailures + 1),
+            plugin: EventLog.pluginOf(verdict),
+            user: username
+          }).pipe(
             // The n-th failure waits n × authFailureDelay: guessing gets slow before the disconnect.
             Effect.andThen(Effect.sleep(Duration.times(options.authFailureDelay, state.authFailures + 1)))
           )
@@ -219,24 +258,19 @@ export const make = (ctx: Context) => {
       }
       state.authFailures++
       limits.authFailed(session.remoteAddress)
-      const reply = state.authFailures >= options.maxAuthFailures
-        ? Replies.tooManyAuthFailures
-        : Verdict.isSuccess(verdict)
-        ? Replies.authInvalid
-        : verdict.reply
-      callback(ReplyPatch.toError(reply))
+      callback(ReplyPatch.toError(refusal(verdict, state.authFailures)))
     })
   }
 
   const onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void => {
     const state = states.get(session)
     if (state === undefined) return callback(ReplyPatch.toError(Replies.tempFail))
-    if (listener.auth === "required" && state.user === undefined) return callback(ReplyPatch.toError(Replies.authRequired))
+    if (listener.auth === "required" && state.user === undefined) return refuseOwn(state, callback, Replies.authRequired, "mailFrom")
     const extra = unsupported(address.args, mailParamNames)
-    if (extra !== undefined) return callback(ReplyPatch.toError(Replies.unsupportedParameter(extra)))
+    if (extra !== undefined) return refuseOwn(state, callback, Replies.unsupportedParameter(extra), "mailFrom")
     const params = mailParams(address.args)
     const parsed = Address.parsePath(rawPath(state.lastCommand), { smtpUtf8: params.smtpUtf8, allowNull: true })
-    if (Result.isFailure(parsed)) return callback(ReplyPatch.toError(addressError(parsed.failure, Replies.badSender)))
+    if (Result.isFailure(parsed)) return refuseOwn(state, callback, addressError(parsed.failure, Replies.badSender), "mailFrom")
     const txn: SessionState.TxnState = {
       id: TransactionId.make(),
       envelope: session.envelope,
@@ -251,7 +285,7 @@ export const make = (ctx: Context) => {
         Effect.andThen(pipeline.mailFrom(SessionState.transaction(state, txn)))
       )
     bridge.decide(session.id, effect, (verdict) =>
-      answer(state, callback, verdict, () => {
+      answer(state, callback, verdict, refusedBy(state, "mailFrom", txn), () => {
         state.txn = txn
       }))
   }
@@ -261,21 +295,21 @@ export const make = (ctx: Context) => {
     const txn = state === undefined ? undefined : SessionState.currentTxn(state)
     if (state === undefined || txn === undefined) return callback(ReplyPatch.toError(Replies.needMail))
     const extra = unsupported(address.args, rcptParamNames)
-    if (extra !== undefined) return callback(ReplyPatch.toError(Replies.unsupportedParameter(extra)))
+    if (extra !== undefined) return refuseOwn(state, callback, Replies.unsupportedParameter(extra), "rcptTo", txn)
     const path = rawPath(state.lastCommand)
     // RFC 5321 §4.1.1.3: the domain-less <Postmaster> must be accepted; it means this host's postmaster.
     const parsed = /^<postmaster>$/i.test(path)
       ? Result.succeed(Address.make("postmaster", options.hostname))
       : Address.parsePath(path, { smtpUtf8: txn.params.smtpUtf8 })
-    if (Result.isFailure(parsed)) return callback(ReplyPatch.toError(addressError(parsed.failure, Replies.badRecipient)))
-    if (parsed.success === null) return callback(ReplyPatch.toError(Replies.badRecipient("empty path")))
+    if (Result.isFailure(parsed)) return refuseOwn(state, callback, addressError(parsed.failure, Replies.badRecipient), "rcptTo", txn)
+    if (parsed.success === null) return refuseOwn(state, callback, Replies.badRecipient("empty path"), "rcptTo", txn)
     const recipient: Envelope.Recipient = { address: parsed.success }
     const effect = LogGate.whenEnabled("Debug", () =>
       Effect.logDebug("RCPT TO").pipe(Effect.annotateLogs({ txn: txn.id, to: Address.formatPath(recipient.address) }))).pipe(
         Effect.andThen(pipeline.rcptTo(SessionState.transaction(state, txn), recipient))
       )
     bridge.decide(session.id, effect, (verdict) =>
-      answer(state, callback, verdict, () => {
+      answer(state, callback, verdict, refusedBy(state, "rcptTo", txn, recipient), () => {
         // smtp-server replaces a repeated recipient (case-insensitively); keep the same single entry.
         const key = Address.format(recipient.address).toLowerCase()
         const at = txn.recipients.findIndex((r) => Address.format(r.address).toLowerCase() === key)

@@ -24,6 +24,7 @@ import { type Clock, Duration, Effect } from "effect"
 import type { SMTPConnection } from "smtp-server/lib/smtp-connection.js"
 import type { Bridge } from "./Bridge.ts"
 import * as ClientKey from "./ClientKey.ts"
+import * as EventLog from "./EventLog.ts"
 import { ConnectionLimits, type Refusal } from "./ConnectionLimits.ts"
 import { ErrorCounter, type Outcome } from "./ErrorCounter.ts"
 import type { RateWindow } from "./RateWindow.ts"
@@ -115,8 +116,9 @@ export class ListenerLimits {
     const now = this.now()
     const refusal = this.connections.admit(key, now)
     if (refusal !== undefined) {
-      this.log(connection, "connection refused", { reason: refusal })
-      return refusalReply(refusal, connection.remoteAddress)
+      const reply = refusalReply(refusal, connection.remoteAddress)
+      this.bridge.fire(connection.id, EventLog.refusedClient(connection.remoteAddress, "connect", reply))
+      return reply
     }
     this.tracked.set(connection, { key, since: now, dataSince: Number.NaN, errors: new ErrorCounter(this.options) })
     return undefined
@@ -177,7 +179,7 @@ export class ListenerLimits {
   authRefusal(connection: SMTPConnection): SmtpReply.SmtpReply | undefined {
     const key = ClientKey.of(connection.remoteAddress)
     if (this.authFailures.window.count(key, this.now()) < this.authFailures.limit) return undefined
-    this.log(connection, "AUTH refused: too many failures", {})
+    this.bridge.fire(connection.id, EventLog.refusedClient(connection.remoteAddress, "auth", Replies.authThrottled))
     return Replies.authThrottled
   }
 

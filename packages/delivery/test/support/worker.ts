@@ -3,7 +3,7 @@ import { MailQueue } from "@cartero/queue"
 import type { QueuedMessage, QueueStore } from "@cartero/queue"
 import { Address, Envelope } from "@cartero/smtp"
 import { FakeDns, SmtpSink } from "@cartero/testing"
-import { Context, Duration, Effect, Layer, References, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Logger, References, Schedule, type Scope } from "effect"
 import { DeliveryConfig, type Settings } from "../../src/DeliveryConfig.ts"
 import { DeliveryWorker } from "../../src/DeliveryWorker.ts"
 import { OutboundPipeline } from "../../src/OutboundPipeline.ts"
@@ -31,7 +31,26 @@ export interface Options {
   readonly workers?: boolean
   /** The queue store (default: a memory store keeping finished messages for 10 minutes). */
   readonly store?: Layer.Layer<QueueStore.QueueStore, unknown>
+  /** Capture the log lines (message and annotations, Info and above) here instead of printing warnings. */
+  readonly logs?: Array<LogLine>
 }
+
+/** A captured log line. */
+export interface LogLine {
+  readonly message: string
+  readonly annotations: Record<string, unknown>
+}
+
+const capture = (logs: Array<LogLine>) =>
+  Layer.mergeAll(
+    Logger.layer([Logger.make<unknown, void>((o) => {
+      logs.push({
+        message: String(Array.isArray(o.message) ? o.message[0] : o.message),
+        annotations: { ...o.fiber.getRef(References.CurrentLogAnnotations) }
+      })
+    })]),
+    Layer.succeed(References.MinimumLogLevel, "Info")
+  )
 
 /** FakeDns + SmtpSink + memory queue + client + router + worker, all for the enclosing scope. */
 export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.fn.Return<{
@@ -60,7 +79,7 @@ export const setup = Effect.fnUntraced(function*(options: Options = {}): Effect.
     Dns.Dns.layer({ nameservers: [dns.nameserver], timeout: "500 millis", retry: Schedule.recurs(0), cacheSize: 0 }),
     options.pipeline ?? OutboundPipeline.layerEmpty,
     // Per-attempt INFO lines are the product, but noise in test output; warnings and errors still show.
-    Layer.succeed(References.MinimumLogLevel, "Warn")
+    options.logs === undefined ? Layer.succeed(References.MinimumLogLevel, "Warn") : capture(options.logs)
   ).pipe(Layer.provideMerge(shared))
   const workerLayer = options.workers === false ? DeliveryWorker.layerNoWorkers : DeliveryWorker.layer
   const context = yield* Layer.build(workerLayer.pipe(Layer.provideMerge(Router.layer), Layer.provideMerge(base)))
