@@ -3,7 +3,7 @@
  * the same environment variables the app reads pick the store (through `ConfigProvider.fromEnv`), the commands'
  * stdout/stderr are captured, and the queue is inspected directly to check what retry/hold/release/delete did.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -258,8 +258,12 @@ describe("cartero (usage)", () => {
       )
       const listed = itemsOf(json(yield* cli({ CARTERO_CONFIG: file }, "queue", "list", "--json")))
       assert.deepStrictEqual(listed.map((m) => m["id"]), [id])
+      // The environment wins: a data directory without a database is refused, naming the path and the setting.
       const stats = yield* cli({ CARTERO_CONFIG: file, CARTERO_DATA_DIR: join(dir, "elsewhere") }, "queue", "stats")
-      assert.include(stats.stdout, join(dir, "elsewhere", "queue.sqlite"))
+      assert.strictEqual(stats.code, 1)
+      assert.strictEqual(stats.stdout, "")
+      assert.include(stats.stderr, `cartero: no queue database at ${join(dir, "elsewhere", "queue.sqlite")}: set CARTERO_DATA_DIR`)
+      assert.isFalse(existsSync(join(dir, "elsewhere", "queue.sqlite")), "no empty database was created")
     }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
   })
 

@@ -15,6 +15,7 @@ import type { Listing, QueuedMessage } from "@cartero/queue"
 import { Cause, Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as AppQueue from "../AppQueue.ts"
+import * as CliQueue from "./CliQueue.ts"
 import * as Table from "./Table.ts"
 import * as Views from "./Views.ts"
 
@@ -43,7 +44,7 @@ const print = (asJson: boolean, value: unknown, table: string) =>
   Console.log(asJson ? JSON.stringify(value, null, 2) : table)
 
 const withQueue = <const Name extends string, Input, ContextInput, E, R>(self: Command.Command<Name, Input, ContextInput, E, R>) =>
-  Command.provide(self, AppQueue.AppQueue.layerConfig)
+  Command.provide(self, CliQueue.layer)
 
 const list = Command.make(
   "list",
