@@ -257,7 +257,7 @@ for (const s of stores) {
           const m3 = yield* q.enqueue({ envelope: Fixtures.envelope("erin@w.test", "frank@v.test"), body: Fixtures.bytes("three") })
           const heldIds = Effect.map(q.list({}, { limit: 100 }), (p) => p.items.filter((i) => i.held).map((i) => i.id))
 
-          assert.deepStrictEqual(json(yield* cli(env, "queue", "hold", "--domain", "y.test", "--json")).valueOf(), [
+          assert.deepStrictEqual(json(yield* cli(env, "queue", "hold", "--domain", "y.test", "--json")), [
             { id: m1, action: "hold", recipients: 2 },
             { id: m2, action: "hold", recipients: 1 }
           ])

@@ -14,13 +14,14 @@ import { CliError, Command } from "effect/cli"
 import * as ProcessExit from "../ProcessExit.ts"
 import * as DkimCommands from "./DkimCommands.ts"
 import * as QueueCommands from "./QueueCommands.ts"
+import * as UsersCommands from "./UsersCommands.ts"
 
 export const version = "0.1.0"
 
 /** The root command. */
 export const command = Command.make("cartero").pipe(
   Command.withDescription("Operate a Cartero mail server"),
-  Command.withSubcommands([QueueCommands.command, DkimCommands.command])
+  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command])
 )
 
 /**
