@@ -14,6 +14,7 @@ import { CliError, Command } from "effect/cli"
 import * as ProcessExit from "../ProcessExit.ts"
 import * as DkimCommands from "./DkimCommands.ts"
 import * as QueueCommands from "./QueueCommands.ts"
+import * as SendCommand from "./SendCommand.ts"
 import * as UsersCommands from "./UsersCommands.ts"
 
 export const version = "0.1.0"
@@ -21,7 +22,7 @@ export const version = "0.1.0"
 /** The root command. */
 export const command = Command.make("cartero").pipe(
   Command.withDescription("Operate a Cartero mail server"),
-  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command])
+  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command, SendCommand.command])
 )
 
 /**
