@@ -12,6 +12,7 @@
 import { Cause, Effect, Exit } from "effect"
 import { CliError, Command } from "effect/cli"
 import * as ProcessExit from "../ProcessExit.ts"
+import * as ConfigCommands from "./ConfigCommands.ts"
 import * as DkimCommands from "./DkimCommands.ts"
 import * as QueueCommands from "./QueueCommands.ts"
 import * as SendCommand from "./SendCommand.ts"
@@ -22,7 +23,7 @@ export const version = "0.1.0"
 /** The root command. */
 export const command = Command.make("cartero").pipe(
   Command.withDescription("Operate a Cartero mail server"),
-  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command, SendCommand.command])
+  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command, SendCommand.command, ConfigCommands.command])
 )
 
 /**
