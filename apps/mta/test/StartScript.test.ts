@@ -14,6 +14,7 @@ import * as AppProcess from "./support/AppProcess.ts"
 
 const tempDir = TempDir.make()
 const repoRoot = Path.resolve(AppProcess.appDir, "..", "..")
+const pnpmVersion = /^PNPM_VERSION=(\S+)$/m.exec(Fs.readFileSync(Path.join(repoRoot, "scripts", "bootstrap.sh"), "utf8"))?.[1] ?? ""
 
 /** Whether something accepts connections on `port`. */
 const listening = (port: number) =>
@@ -27,12 +28,18 @@ describe("scripts/start.sh", () => {
   it.live("SIGTERM to the script's pid reaches the server, which stops cleanly (exit 0, port closed)", () =>
     Effect.gen(function*() {
       const dataDir = yield* tempDir
+      // The install step (scripts/bootstrap.sh) must not run `pnpm install` under the other tests' feet: a `pnpm`
+      // that is the pinned version and does nothing stands in for it. Everything after it is the script's own.
+      const bin = Path.join(dataDir, "bin")
+      Fs.mkdirSync(bin)
+      Fs.writeFileSync(Path.join(bin, "pnpm"), `#!/bin/sh\n[ "$1" = "--version" ] && echo ${pnpmVersion}\nexit 0\n`, { mode: 0o755 })
       const running = yield* AppProcess.spawn(
         { command: "bash", args: ["scripts/start.sh"] },
         {
           CARTERO_DATA_DIR: dataDir,
           CARTERO_SMTP_PORT: "0",
           CARTERO_CONFIG: "none",
+          PATH: `${bin}:${process.env["PATH"] ?? ""}`,
           // The documented examples of two duration settings, at a real start.
           CARTERO_QUEUE_RETAIN: "1h",
           CARTERO_DNS_TIMEOUT: "5s"
