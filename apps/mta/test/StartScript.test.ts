@@ -61,6 +61,18 @@ describe("scripts/start.sh", () => {
     }).pipe(Effect.scoped), 150_000)
 })
 
+describe("scripts/start.sh and pnpm start", () => {
+  it("run the bundle with the same node flags (the script repeats `pnpm start` without pnpm)", () => {
+    const script = Fs.readFileSync(Path.join(repoRoot, "scripts", "start.sh"), "utf8")
+    const manifest = JSON.parse(Fs.readFileSync(Path.join(AppProcess.appDir, "package.json"), "utf8")) as { scripts: { start: string } }
+    const execLine = /^exec node (.*) apps\/mta\/dist\/main\.mjs$/m.exec(script)?.[1]
+    const startLine = /&& node (.*) dist\/main\.mjs$/.exec(manifest.scripts.start)?.[1]
+    assert.isDefined(execLine, "start.sh ends with exec node … apps/mta/dist/main.mjs")
+    assert.strictEqual(execLine, startLine)
+    assert.match(script.trimEnd().split("\n").at(-1) ?? "", /^exec node /, "exec is the script's last command")
+  })
+})
+
 describe("scripts/build.mjs", () => {
   const outdir = `dist/test-concurrent-${process.pid}`
 
