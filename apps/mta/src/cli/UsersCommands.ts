@@ -70,6 +70,9 @@ const readPassword = (from: string) =>
   Effect.tryPromise({
     try: async () => {
       if (from !== "-") return Fs.readFileSync(from, "utf8").split("\n")[0]?.replace(/\r$/, "") ?? ""
+      // At a terminal, say what is awaited (on stderr: stdout is for results). The password is not hidden as typed;
+      // pipe it in from a password manager to avoid that.
+      if (process.stdin.isTTY) process.stderr.write("Password (one line): ")
       let text = ""
       for await (const chunk of process.stdin) {
         text += String(chunk)
