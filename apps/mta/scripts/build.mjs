@@ -4,12 +4,16 @@
 // The workspace packages still export their TypeScript sources (docs/decisions/source-exports-no-build.md): only
 // the app is bundled, for running it.
 //
+// Concurrent builds are safe (two `pnpm start` close together): nothing is deleted, and each output file is
+// written beside its target and renamed over it, so a process starting meanwhile reads the previous complete
+// file or the new one, never a missing or half-written one.
+//
 // A config file (`cartero.config.ts` in the working directory, or `CARTERO_CONFIG`; src/ConfigPath.ts decides, for
 // the build and the app alike) is type-checked and compiled into the bundle (src/BuildInfo.ts says why): a type
 // error stops the build with the compiler's messages.
 import * as esbuild from "esbuild"
 import { createHash } from "node:crypto"
-import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { typecheck } from "./configTypecheck.mjs"
@@ -92,9 +96,9 @@ const buildInfo = {
   }
 }
 
-rmSync(outdir, { recursive: true, force: true })
+let outputs
 try {
-  await esbuild.build({
+  const built = await esbuild.build({
     absWorkingDir: appDir,
     entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
     outdir,
@@ -110,14 +114,26 @@ try {
     plugins: [buildInfo],
     banner: { js: banner },
     legalComments: "none",
-    logLevel: "error"
+    logLevel: "error",
+    write: false
   })
+  outputs = built.outputFiles
 } catch {
   fail(`the build failed${config === undefined ? "" : ` (with ${config})`}; esbuild's messages are above`)
 }
-for (const entry of ["main", "cli"]) {
-  const file = join(outdir, `${entry}.mjs.map`)
-  const map = JSON.parse(readFileSync(file, "utf8"))
-  writeFileSync(file, JSON.stringify(trim(map, (source) => source.includes("node_modules/"))))
+mkdirSync(outdir, { recursive: true })
+for (const file of outputs) {
+  // The source maps lose the dependencies' entries (trimSourceMap.mjs says why).
+  const contents = file.path.endsWith(".map")
+    ? JSON.stringify(trim(JSON.parse(file.text), (source) => source.includes("node_modules/")))
+    : file.contents
+  const staging = `${file.path}.${process.pid}.tmp`
+  try {
+    writeFileSync(staging, contents)
+    renameSync(staging, file.path)
+  } catch (error) {
+    rmSync(staging, { force: true })
+    fail(`cannot write ${file.path}: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 process.stderr.write(`cartero: built ${outdir}/main.mjs, cli.mjs${config === undefined ? "" : ` with ${config}`} in ${Date.now() - started} ms\n`)

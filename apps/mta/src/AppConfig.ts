@@ -8,9 +8,10 @@
 import { Setting } from "@cartero/settings"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Maildir } from "@cartero/plugin-maildir"
-import { type Config, ConfigProvider, Context, Effect, Layer, type LogLevel } from "effect"
+import { Config, ConfigProvider, Context, Effect, Layer, type LogLevel, Option } from "effect"
 import * as Path from "node:path"
 import * as CarteroConfig from "./CarteroConfig.ts"
+import * as ConfigPath from "./ConfigPath.ts"
 
 /**
  * A variable has a value the app cannot use. Rendered as `VARIABLE: expected …, got "…"`. The shared
@@ -72,6 +73,15 @@ export const load: Effect.Effect<AppConfigShape, AppConfigError | Config.ConfigE
   return { logLevel, logFormat, localDomains: policy.domains, maildirRoot }
 })
 
+/**
+ * `CARTERO_DATA_DIR` as an absolute path: a relative one (the default `./data` included) is read against the
+ * directory the operator typed the command in ({@link ConfigPath.workingDirectory}: `INIT_CWD` under pnpm), so that
+ * `pnpm start`, `bash scripts/start.sh` and `pnpm cartero`, all typed at the repository's root, share `./data`
+ * there, although pnpm runs the app and the CLI in apps/mta.
+ */
+export const dataDirectory = (value: string, env: Readonly<Record<string, string | undefined>>, cwd: string): string =>
+  Path.resolve(ConfigPath.workingDirectory(env, cwd), value)
+
 /** The app's settings as a service, so logging and the start-up line read them once. */
 export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("@cartero/mta/AppConfig") {
   static readonly layer: Layer.Layer<AppConfig, AppConfigError | Config.ConfigError> = Layer.effect(AppConfig, load)
@@ -85,7 +95,18 @@ export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("@ca
       ConfigProvider.ConfigProvider,
       Effect.gen(function*() {
         const current = yield* ConfigProvider.ConfigProvider
-        return ConfigProvider.orElse(ConfigProvider.orElse(current, CarteroConfig.provider(settings)), ConfigProvider.fromUnknown(defaults))
+        const merged = ConfigProvider.orElse(ConfigProvider.orElse(current, CarteroConfig.provider(settings)), ConfigProvider.fromUnknown(defaults))
+        const dataDir = yield* Config.String("CARTERO_DATA_DIR").pipe(
+          Config.option,
+          Effect.provideService(ConfigProvider.ConfigProvider, merged),
+          // A string setting cannot be invalid, only missing; whatever it is, the packages report it themselves.
+          Effect.orElseSucceed(() => Option.none<string>())
+        )
+        if (dataDir._tag === "None" || dataDir.value === "") return merged
+        return ConfigProvider.orElse(
+          ConfigProvider.fromUnknown({ CARTERO_DATA_DIR: dataDirectory(dataDir.value, process.env, process.cwd()) }),
+          merged
+        )
       })
     )
 }

@@ -5,8 +5,9 @@
  *
  * - `CARTERO_REDIS_URL` set (non-empty) → Redis (`RedisQueueStore.RedisQueueStore.layerConfig`: `CARTERO_QUEUE_PREFIX`,
  *   `CARTERO_QUEUE_SHARDS`, `CARTERO_QUEUE_RETAIN`);
- * - otherwise → SQLite at `$CARTERO_DATA_DIR/queue.sqlite` (`SqliteQueueStore.SqliteQueueStore.layerConfig`, default `./data`,
- *   relative to the working directory: `apps/mta` under `pnpm start` and `pnpm cartero`).
+ * - otherwise → SQLite at `$CARTERO_DATA_DIR/queue.sqlite` (`SqliteQueueStore.SqliteQueueStore.layerConfig`, default `./data`;
+ *   under {@link AppConfig.layerProvider} a relative directory is read against the directory the command was typed
+ *   in, so `pnpm start` and `pnpm cartero` at the repository's root share its `./data`).
  *
  * ```ts
  * const QueueLive = AppQueue.AppQueue.layer            // MailQueue + QueueStore, both from the environment

@@ -17,11 +17,27 @@ export const describe = (error: unknown): string => {
   const text = error instanceof Config.ConfigError
     ? error.cause.message
     : error instanceof Error
-    ? error.message
+    ? withCauses(error)
     : typeof error === "string"
     ? error
     : JSON.stringify(error)
   return text.replace(/\s*\n\s*/g, " ")
+}
+
+/**
+ * An error's message followed by its causes' (`queue store unavailable during connect: connect ECONNREFUSED
+ * 127.0.0.1:6390`): a tagged error says what failed, its cause says why, and an operator needs both. A cause whose
+ * text the message already holds is not repeated; the chain is followed a few levels at most.
+ */
+export const withCauses = (error: Error): string => {
+  let text = error.message
+  let cause: unknown = error.cause
+  for (let depth = 0; depth < 4 && cause !== undefined && cause !== null; depth++) {
+    const next = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : ""
+    if (next !== "" && !text.includes(next)) text = `${text}: ${next}`
+    cause = cause instanceof Error ? cause.cause : undefined
+  }
+  return text
 }
 
 /** Writes the failures of `cause` to stderr: expected errors as one line each, defects with their stack. */

@@ -3,7 +3,7 @@
  * the same environment variables the app reads pick the store (through `ConfigProvider.fromEnv`), the commands'
  * stdout/stderr are captured, and the queue is inspected directly to check what retry/hold/release/delete did.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -104,15 +104,15 @@ for (const s of stores) {
           const table = yield* cli(env, "queue", "list")
           assert.strictEqual(table.code, 0, table.stderr)
           const lines = table.stdout.trimEnd().split("\n")
-          assert.match(lines[0] ?? "", /^ID\s+ARRIVED\s+SIZE\s+SENDER\s+RCPTS\s+STATES\s+NEXT ATTEMPT$/)
-          assert.match(lines[1] ?? "", new RegExp(`^${m1}\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\s+3\\s+<alice@x.test>\\s+2\\s+pending 1, deferred 1\\s`))
-          assert.match(lines[2] ?? "", new RegExp(`^${m2}\\s.*<>\\s+1\\s+pending 1\\s`))
+          assert.match(lines[0] ?? "", /^ID\s+ARRIVED\s+SIZE\s+SENDER\s+RECIPIENTS\s+STATES\s+NEXT ATTEMPT$/)
+          assert.match(lines[1] ?? "", new RegExp(`^${m1}\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\s+3\\s+<alice@x.test>\\s+bob@y.test, carol@z.test\\s+pending 1, deferred 1\\s`))
+          assert.match(lines[2] ?? "", new RegExp(`^${m2}\\s.*<>\\s+dave@y.test\\s+pending 1\\s`))
           assert.strictEqual(lines[3], "2 messages")
 
           const listed = json(yield* cli(env, "queue", "list", "--json"))
           assert.deepInclude(listed, { next: null })
           assert.deepStrictEqual(itemsOf(listed).map((i) => i["id"]), [m1, m2])
-          assert.deepInclude(itemsOf(listed)[0], { sender: "<alice@x.test>", size: 3, held: false, recipients: 2, states: { pending: 1, deferred: 1 } })
+          assert.deepInclude(itemsOf(listed)[0], { sender: "<alice@x.test>", size: 3, held: false, recipients: 2, to: ["bob@y.test", "carol@z.test"], states: { pending: 1, deferred: 1 } })
 
           assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--state", "deferred", "--json"))).map((i) => i["id"]), [m1])
           assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--sender", "<>", "--json"))).map((i) => i["id"]), [m2])
@@ -180,8 +180,8 @@ for (const s of stores) {
           const table = yield* cli(env, "queue", "list")
           assert.strictEqual(table.code, 0, table.stderr)
           const lines = table.stdout.trimEnd().split("\n")
-          assert.match(lines[1] ?? "", new RegExp(`^${m1} \\(quarantined\\)\\s+\\S+Z\\s+3\\s+<alice@x.test>\\s+2\\s+pending 1, deferred 1\\s`))
-          assert.match(lines[2] ?? "", new RegExp(`^${m2} \\(quarantined\\)\\s.*<>\\s+1\\s+pending 1\\s`))
+          assert.match(lines[1] ?? "", new RegExp(`^${m1} \\(quarantined\\)\\s+\\S+Z\\s+3\\s+<alice@x.test>\\s+\\?, \\?\\s+pending 1, deferred 1\\s`))
+          assert.match(lines[2] ?? "", new RegExp(`^${m2} \\(quarantined\\)\\s.*<>\\s+dave@y.test\\s+pending 1\\s`))
           assert.match(lines[3] ?? "", new RegExp(`^${m1}: quarantined: envelope unreadable: \\S`))
           assert.match(lines[4] ?? "", new RegExp(`^${m2}: quarantined: recipient 0: last reply unreadable: \\S`))
           assert.strictEqual(lines[5], "2 messages")
@@ -215,6 +215,73 @@ for (const s of stores) {
           assert.strictEqual((yield* cli(env, "queue", "delete", m1)).stdout, `${m1}: deleted (2 recipients)\n`)
           assert.deepStrictEqual(itemsOf(json(yield* cli(env, "queue", "list", "--json"))).map((i) => i["id"]), [m2])
           assert.strictEqual((yield* q.stats).messages, 1)
+        })
+      ))
+
+    it.live("cat prints the content as queued; show, cat and the actions accept the id the client saw", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const q = yield* MailQueue.MailQueue
+          const content = "Subject: hello\r\nFrom: alice@x.test\r\n\r\nbody line\r\n"
+          const id = yield* q.enqueue({
+            envelope: Fixtures.envelope("alice@x.test", "bob@y.test"),
+            body: new TextEncoder().encode(content),
+            traceId: "txn0client0saw"
+          })
+          const cat = yield* cli(env, "queue", "cat", id)
+          assert.strictEqual(cat.code, 0, cat.stderr)
+          assert.strictEqual(cat.stdout, content)
+          assert.deepStrictEqual(json(yield* cli(env, "queue", "cat", id, "--json")), {
+            id,
+            traceId: "txn0client0saw",
+            sender: "<alice@x.test>",
+            recipients: ["bob@y.test"],
+            size: content.length,
+            content
+          })
+          // `250 2.0.0 Ok: delivered as txn0client0saw`: the transaction id finds the queued part of the message.
+          assert.strictEqual((yield* cli(env, "queue", "cat", "txn0client0saw")).stdout, content)
+          assert.deepInclude(json(yield* cli(env, "queue", "show", "txn0client0saw", "--json")), { id })
+          assert.strictEqual((yield* cli(env, "queue", "hold", "txn0client0saw")).stdout, `${id}: 1 recipient held\n`)
+          assert.isTrue((yield* q.show(id)).held)
+          const unknown = yield* cli(env, "queue", "cat", "0nope")
+          assert.deepStrictEqual(unknown, { code: 1, stdout: "", stderr: "cartero: no queued message \"0nope\"\n" })
+        })
+      ))
+
+    it.live("the actions select many messages: --all, --domain, --sender, --older-than (combined with and)", () =>
+      withStore((env) =>
+        Effect.gen(function*() {
+          const q = yield* MailQueue.MailQueue
+          const { m1, m2 } = yield* seed
+          const m3 = yield* q.enqueue({ envelope: Fixtures.envelope("erin@w.test", "frank@v.test"), body: Fixtures.bytes("three") })
+          const heldIds = Effect.map(q.list({}, { limit: 100 }), (p) => p.items.filter((i) => i.held).map((i) => i.id))
+
+          assert.deepStrictEqual(json(yield* cli(env, "queue", "hold", "--domain", "y.test", "--json")), [
+            { id: m1, action: "hold", recipients: 2 },
+            { id: m2, action: "hold", recipients: 1 }
+          ])
+          assert.deepStrictEqual(yield* heldIds, [m1, m2])
+          assert.strictEqual((yield* cli(env, "queue", "release", "--sender", "<>")).stdout, `${m2}: 1 recipient released\n`)
+          assert.deepStrictEqual(yield* heldIds, [m1])
+          // Everything arrived just now: nothing is an hour old; everything is 0s old.
+          assert.strictEqual((yield* cli(env, "queue", "hold", "--older-than", "1h")).stdout, "no message matches\n")
+          const old = json(yield* cli(env, "queue", "hold", "--older-than", "0s", "--sender", "alice", "--json"))
+          assert.deepStrictEqual(Array.isArray(old) ? old.map((r: { id: string }) => r.id) : [], [m1])
+          assert.strictEqual((yield* cli(env, "queue", "retry", "--domain", "nowhere.test")).stdout, "no message matches\n")
+          assert.strictEqual((yield* cli(env, "queue", "release", "--all")).code, 0)
+          assert.deepStrictEqual(yield* heldIds, [])
+          assert.strictEqual((yield* cli(env, "queue", "delete", "--all", "--domain", "v.test")).stdout, `${m3}: deleted (1 recipient)\n`)
+          assert.strictEqual((yield* q.stats).messages, 2)
+
+          const none = yield* cli(env, "queue", "delete")
+          assert.deepStrictEqual(none, { code: 1, stdout: "", stderr: "cartero: name queue ids, or select messages with --all, --domain, --sender or --older-than\n" })
+          const both = yield* cli(env, "queue", "delete", m1, "--all")
+          assert.strictEqual(both.code, 1)
+          assert.include(both.stderr, "not both")
+          const badAge = yield* cli(env, "queue", "hold", "--older-than", "2 hours")
+          assert.strictEqual(badAge.stderr, "cartero: --older-than: expected a duration such as 2h, got \"2 hours\"\n")
+          assert.strictEqual((yield* q.stats).messages, 2, "refused commands changed nothing")
         })
       ))
 
@@ -258,8 +325,12 @@ describe("cartero (usage)", () => {
       )
       const listed = itemsOf(json(yield* cli({ CARTERO_CONFIG: file }, "queue", "list", "--json")))
       assert.deepStrictEqual(listed.map((m) => m["id"]), [id])
+      // The environment wins: a data directory without a database is refused, naming the path and the setting.
       const stats = yield* cli({ CARTERO_CONFIG: file, CARTERO_DATA_DIR: join(dir, "elsewhere") }, "queue", "stats")
-      assert.include(stats.stdout, join(dir, "elsewhere", "queue.sqlite"))
+      assert.strictEqual(stats.code, 1)
+      assert.strictEqual(stats.stdout, "")
+      assert.include(stats.stderr, `cartero: no queue database at ${join(dir, "elsewhere", "queue.sqlite")}: set CARTERO_DATA_DIR`)
+      assert.isFalse(existsSync(join(dir, "elsewhere", "queue.sqlite")), "no empty database was created")
     }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
   })
 

@@ -4,12 +4,13 @@
  * no stack trace. Each child is bounded by a timeout and killed by pid.
  */
 import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
+import * as AppQueue from "../src/AppQueue.ts"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 
@@ -19,11 +20,14 @@ interface Result {
   readonly stderr: string
 }
 
+const withoutDataDir = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => k !== "CARTERO_DATA_DIR"))
+
 const pnpm = (env: Record<string, string>, ...args: ReadonlyArray<string>): Effect.Effect<Result> =>
   Effect.callback<Result>((resume) => {
     const child = execFile("pnpm", ["cartero", ...args], {
       cwd: root,
-      env: { ...process.env, CARTERO_REDIS_URL: "", ...env },
+      env: { ...withoutDataDir(process.env), CARTERO_REDIS_URL: "", CARTERO_CONFIG: "none", ...env },
       timeout: 30_000,
       killSignal: "SIGKILL"
     }, (error, stdout, stderr) => {
@@ -34,11 +38,25 @@ const pnpm = (env: Record<string, string>, ...args: ReadonlyArray<string>): Effe
     })
   })
 
+/** A queue database in `dir`, as the server would have created it. */
+const createQueue = (dir: string) =>
+  Effect.scoped(Layer.build(AppQueue.AppQueue.layer)).pipe(
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { CARTERO_DATA_DIR: dir } }))),
+    Effect.orDie
+  )
+
 describe("pnpm cartero (child process)", () => {
   it.live("passes arguments through, with and without --, and fails cleanly on an unknown id", () => {
     const dir = mkdtempSync(join(tmpdir(), "cartero-cli-proc-"))
     return Effect.gen(function*() {
       const env = { CARTERO_DATA_DIR: dir }
+      // No server ever ran here: refused, not an empty database created behind the operator's back.
+      const missing = yield* pnpm(env, "queue", "list")
+      assert.strictEqual(missing.code, 1)
+      assert.include(missing.stderr, `cartero: no queue database at ${join(dir, "queue.sqlite")}: set CARTERO_DATA_DIR`)
+      assert.isFalse(existsSync(join(dir, "queue.sqlite")))
+      yield* createQueue(dir)
+
       const stats = yield* pnpm(env, "queue", "stats", "--json")
       assert.strictEqual(stats.code, 0, stats.stderr)
       assert.deepInclude(JSON.parse(stats.stdout), { store: `sqlite ${join(dir, "queue.sqlite")}`, messages: 0 })
@@ -54,4 +72,12 @@ describe("pnpm cartero (child process)", () => {
       assert.notMatch(unknown.stderr, /\n\s+at /, "no stack trace")
     }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
   }, 60_000)
+
+  it.live("without CARTERO_DATA_DIR it reads the repository's ./data, where scripts/start.sh and pnpm start write", () =>
+    Effect.gen(function*() {
+      const r = yield* pnpm({}, "queue", "stats", "--json")
+      const expected = join(root, "data", "queue.sqlite")
+      if (r.code === 0) assert.strictEqual((JSON.parse(r.stdout) as { store?: string }).store, `sqlite ${expected}`)
+      else assert.include(r.stderr, `cartero: no queue database at ${expected}`)
+    }), 60_000)
 })

@@ -9,17 +9,21 @@
  *
  * @since 0.1.0
  */
-import { Cause, Config, Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { CliError, Command } from "effect/cli"
+import * as ProcessExit from "../ProcessExit.ts"
+import * as ConfigCommands from "./ConfigCommands.ts"
 import * as DkimCommands from "./DkimCommands.ts"
 import * as QueueCommands from "./QueueCommands.ts"
+import * as SendCommand from "./SendCommand.ts"
+import * as UsersCommands from "./UsersCommands.ts"
 
 export const version = "0.1.0"
 
 /** The root command. */
 export const command = Command.make("cartero").pipe(
   Command.withDescription("Operate a Cartero mail server"),
-  Command.withSubcommands([QueueCommands.command, DkimCommands.command])
+  Command.withSubcommands([QueueCommands.command, DkimCommands.command, UsersCommands.command, SendCommand.command, ConfigCommands.command])
 )
 
 /**
@@ -33,17 +37,8 @@ export const run = (args: ReadonlyArray<string>) =>
 const isPlainHelp = (error: unknown): boolean =>
   CliError.isCliError(error) && error._tag === "ShowHelp" && error.errors.length === 0
 
-/** One line for an expected failure: the tagged errors' own messages, with the store's reason when it has one. */
-export const describe = (error: unknown): string => {
-  if (error instanceof Config.ConfigError) return error.cause.message.replace(/\s*\n\s*/g, " ")
-  if (typeof error === "object" && error !== null && "_tag" in error && error._tag === "QueueUnavailable" && "cause" in error) {
-    const cause = error.cause instanceof Error ? error.cause.message : undefined
-    const base = error instanceof Error ? error.message : "queue store unavailable"
-    return cause === undefined || cause === "" ? base : `${base}: ${cause}`
-  }
-  if (error instanceof Error) return error.message.replace(/\s*\n\s*/g, " ")
-  return typeof error === "string" ? error : JSON.stringify(error)
-}
+/** One line for an expected failure: the tagged errors' own messages, with their causes (the store's reason). */
+export const describe = (error: unknown): string => ProcessExit.describe(error)
 
 /** The stderr text for a failed run; parse errors are left out because `effect/cli` has shown them already. */
 export const errorText = <E>(cause: Cause.Cause<E>): string => {

@@ -33,25 +33,40 @@ const states = (counts: Readonly<Partial<Record<RecipientState.RecipientState, n
 
 // --- list ---------------------------------------------------------------------------------------------------
 
-export const summaryJson = (s: QueuedMessage.MessageSummary) => ({
+/** A message's recipients as `local@domain` (`null` for one a quarantined record lost). */
+export const addresses = (m: QueuedMessage.QueuedMessage): ReadonlyArray<string | null> =>
+  m.recipients.map((r) => (r.recipient === undefined ? null : address(r.recipient.address)))
+
+/** Addresses per listed message id (`null`: not known, e.g. delivered between the listing and the lookup). */
+export type Addresses = ReadonlyMap<string, ReadonlyArray<string | null> | null>
+
+export const summaryJson = (s: QueuedMessage.MessageSummary, to: ReadonlyArray<string | null> | null = null) => ({
   id: s.id,
   arrivedAt: time(s.arrivedAt),
   sender: s.sender,
   size: s.bodySize,
   held: s.held,
   recipients: s.recipients,
+  to,
   states: s.states,
   nextAttemptAt: time(s.nextAttemptAt),
   traceId: s.traceId,
   quarantine: s.quarantine ?? null
 })
 
-export const listJson = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined) => ({
-  items: items.map(summaryJson),
+export const listJson = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined, to: Addresses = new Map()) => ({
+  items: items.map((s) => summaryJson(s, to.get(s.id) ?? null)),
   next: next ?? null
 })
 
-export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined): string => {
+/** The recipients cell: the first three addresses, then how many more. */
+const recipientsCell = (count: number, to: ReadonlyArray<string | null> | null | undefined): string => {
+  if (to === null || to === undefined) return String(count)
+  const shown = to.slice(0, 3).map((a) => a ?? unreadable).join(", ")
+  return to.length > 3 ? `${shown} +${to.length - 3}` : shown
+}
+
+export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, next: string | undefined, to: Addresses = new Map()): string => {
   if (items.length === 0) return "queue is empty (no message matches)"
   const table = Table.render(
     [
@@ -59,7 +74,7 @@ export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, ne
       { header: "ARRIVED" },
       { header: "SIZE", align: "right" },
       { header: "SENDER" },
-      { header: "RCPTS", align: "right" },
+      { header: "RECIPIENTS" },
       { header: "STATES" },
       { header: "NEXT ATTEMPT" }
     ],
@@ -68,7 +83,7 @@ export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, ne
       cell(s.arrivedAt),
       String(s.bodySize),
       s.sender,
-      String(s.recipients),
+      recipientsCell(s.recipients, to.get(s.id)),
       states(s.states),
       cell(s.nextAttemptAt)
     ])
@@ -138,6 +153,17 @@ export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
   )
   return `${head}\n\n${recipients}`
 }
+
+// --- cat ----------------------------------------------------------------------------------------------------
+
+export const contentJson = (m: QueuedMessage.QueuedMessage, content: string) => ({
+  id: m.id,
+  traceId: m.traceId,
+  sender: m.sender,
+  recipients: addresses(m),
+  size: m.bodySize,
+  content
+})
 
 // --- stats --------------------------------------------------------------------------------------------------
 
