@@ -29,6 +29,7 @@ import { AppConfig } from "./AppConfig.ts"
 import type { CarteroConfig } from "./CarteroConfig.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as Defaults from "./Defaults.ts"
+import * as HttpApp from "./HttpApp.ts"
 import * as Logging from "./Logging.ts"
 import * as AppQueue from "./AppQueue.ts"
 
@@ -62,7 +63,8 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
   const delivery = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layer(config.outbound ?? Defaults.outbound), self).pipe(
     Layer.provide(server)
   )
-  return announce(configFile).pipe(
+  // The HTTP API (off unless CARTERO_HTTP_PORT is set) starts once the listeners and the queue are up.
+  return Layer.merge(announce(configFile), HttpApp.layer).pipe(
     Layer.provideMerge(delivery),
     Layer.provideMerge(server),
     Layer.provideMerge(shared),

@@ -137,6 +137,7 @@ export const make = (ctx: Context) =>
       ? { reason: "TooManyHops", reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
       : undefined
     if (refused !== undefined || result._tag !== "Ok") {
+      ctx.limits.metrics.messageRefused()
       ctx.bridge.fire(
         session.id,
         Effect.logInfo("message refused").pipe(
@@ -156,7 +157,11 @@ export const make = (ctx: Context) =>
       )
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
-      if (!Verdict.isSuccess(verdict)) return reply(ReplyPatch.toError(verdict.reply))
+      if (!Verdict.isSuccess(verdict)) {
+        ctx.limits.metrics.messageRefused()
+        return reply(ReplyPatch.toError(verdict.reply))
+      }
+      ctx.limits.metrics.messageAccepted(reader.received)
       const chosen = (verdict._tag === "Accept" ? verdict.reply : undefined) ?? Replies.queued(txn.id)
       succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
     })

@@ -29,6 +29,7 @@ import { ErrorCounter, type Outcome } from "./ErrorCounter.ts"
 import type { RateWindow } from "./RateWindow.ts"
 import * as Replies from "./Replies.ts"
 import type { ResolvedOptions } from "./ServerOptions.ts"
+import type { Recorder } from "./ServerMetrics.ts"
 
 /** What is known about one admitted connection. */
 interface Tracked {
@@ -82,7 +83,9 @@ export class ListenerLimits {
     private readonly authFailures: AuthFailures,
     private readonly clock: Clock.Clock,
     private readonly bridge: Bridge,
-    private readonly listener: string
+    private readonly listener: string,
+    /** The server's metrics (connections here; replies and messages by `ReplyPatch` and `DataHandler`). */
+    readonly metrics: Recorder
   ) {
     this.connections = new ConnectionLimits(options)
     this.errorSleep = options.errorSleep
@@ -115,10 +118,12 @@ export class ListenerLimits {
     const now = this.now()
     const refusal = this.connections.admit(key, now)
     if (refusal !== undefined) {
+      this.metrics.connectionRefused(refusal)
       this.log(connection, "connection refused", { reason: refusal })
       return refusalReply(refusal, connection.remoteAddress)
     }
     this.tracked.set(connection, { key, since: now, dataSince: Number.NaN, errors: new ErrorCounter(this.options) })
+    this.metrics.connectionOpened()
     return undefined
   }
 
@@ -128,6 +133,7 @@ export class ListenerLimits {
     if (tracked === undefined) return
     this.tracked.delete(connection)
     this.connections.release(tracked.key)
+    this.metrics.connectionClosed()
   }
 
   /**
