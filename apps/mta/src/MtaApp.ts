@@ -38,6 +38,7 @@ const announce = (configFile: string | undefined) =>
   Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* SmtpServer.SmtpServer
     const config = yield* AppConfig
+    const http = (yield* HttpApp.HttpEndpoint).address
     const listeners = server.listeners.map((l) => `${l.kind}=${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`)
     yield* Effect.logInfo("cartero started").pipe(Effect.annotateLogs({
       hostname: server.hostname,
@@ -45,6 +46,7 @@ const announce = (configFile: string | undefined) =>
       localDomains: config.localDomains.join(","),
       maildir: config.maildirRoot,
       queue: AppQueue.describe(yield* AppQueue.choice),
+      ...(http === undefined ? {} : { http: `${http.host.includes(":") ? `[${http.host}]` : http.host}:${http.port}` }),
       ...(configFile === undefined ? {} : { config: configFile })
     }))
     yield* Effect.addFinalizer(() => Effect.logInfo("cartero stopping: finishing sessions in progress"))
@@ -64,7 +66,8 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
     Layer.provide(server)
   )
   // The HTTP API (off unless CARTERO_HTTP_PORT is set) starts once the listeners and the queue are up.
-  return Layer.merge(announce(configFile), HttpApp.layer).pipe(
+  return announce(configFile).pipe(
+    Layer.provideMerge(HttpApp.layer),
     Layer.provideMerge(delivery),
     Layer.provideMerge(server),
     Layer.provideMerge(shared),
