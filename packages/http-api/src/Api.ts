@@ -13,7 +13,7 @@
  * | `GET /api/queue/stats` | recipients per state, messages, oldest |
  * | `POST /api/queue/messages/:id/{retry,hold,release}` | act on one message |
  * | `DELETE /api/queue/messages/:id` | delete one message |
- * | `POST /api/queue/{retry,hold,release,delete}` | act on every message matching the filter (query) |
+ * | `POST /api/queue/{retry,hold,release,delete}` | act on every message matching the filter (query); no filter needs `all=true` |
  *
  * Every endpoint but `/healthz` goes through the {@link Authorization} middleware (HTTP basic auth against the
  * users file when the server is bound beyond loopback, see `HttpConfig`).
@@ -98,7 +98,11 @@ export class QueueGroup extends HttpApiGroup.make("queue")
     }),
     HttpApiEndpoint.post("actMany", "/:action", {
       params: { action: QueueViews.Action },
-      query: FilterQuery,
+      query: {
+        ...FilterQuery,
+        /** `true` to act on every message when no filter is given (refused otherwise, so an empty filter never means "all" by accident). */
+        all: Schema.optional(Schema.Literal("true"))
+      },
       success: QueueViews.BulkResult,
       error: [ApiError.QueueUnavailable, ApiError.InvalidQuery]
     })

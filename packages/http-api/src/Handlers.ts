@@ -104,6 +104,12 @@ export const queue = HttpApiBuilder.group(
         ))
       .handle("actMany", ({ params, query }) =>
         Effect.gen(function*() {
+          if (!QueueSelection.isFiltered(query) && query.all !== "true") {
+            return yield* new ApiError.InvalidQuery({
+              parameter: "all",
+              message: `no filter given: add one (state, domain, sender, recipient, olderThan), or all=true to ${params.action} every queued message`
+            })
+          }
           const selection = yield* QueueSelection.parse(query)
           const matching = yield* QueueSelection.all(q, selection).pipe(Effect.mapError(unavailable))
           const done: Array<QueueViews.ActionResult> = []

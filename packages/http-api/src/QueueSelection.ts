@@ -47,6 +47,10 @@ export const parse = Effect.fn("QueueSelection.parse")(function*(params: FilterP
   return selection
 })
 
+/** Whether the filter selects anything less than the whole queue. */
+export const isFiltered = (params: FilterParams): boolean =>
+  [params.state, params.domain, params.sender, params.recipient, params.olderThan].some((v) => v !== undefined && v !== "")
+
 /** Parses `limit`: 1-1000, default 50. */
 export const limit = (raw: string | undefined): Effect.Effect<number, InvalidQuery> => {
   if (raw === undefined) return Effect.succeed(50)

@@ -181,5 +181,13 @@ describe("queue actions", () => {
       assert.sameMembers([...ids((yield* request("/api/queue/messages")).json())], [a, c])
       assert.strictEqual((yield* request("/api/queue/retry?olderThan=later", { method: "POST" })).status, 400)
       assert.strictEqual((yield* request("/api/queue/melt", { method: "POST" })).status, 400)
+      // No filter is not "everything" by accident.
+      const unfiltered = yield* request("/api/queue/delete", { method: "POST" })
+      assert.strictEqual(unfiltered.status, 400)
+      assert.include(unfiltered.text, "all=true")
+      assert.strictEqual(ids((yield* request("/api/queue/messages")).json()).length, 2)
+      const everything = yield* request("/api/queue/delete?all=true", { method: "POST" })
+      assert.strictEqual((everything.json() as { done: ReadonlyArray<unknown> }).done.length, 2)
+      assert.strictEqual(ids((yield* request("/api/queue/messages")).json()).length, 0)
     }).pipe(Effect.provide(server("none"))))
 })
