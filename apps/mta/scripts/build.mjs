@@ -9,7 +9,7 @@
 // error stops the build with the compiler's messages.
 import * as esbuild from "esbuild"
 import { createHash } from "node:crypto"
-import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { typecheck } from "./configTypecheck.mjs"
@@ -93,30 +93,38 @@ const buildInfo = {
 }
 
 rmSync(outdir, { recursive: true, force: true })
+const common = {
+  absWorkingDir: appDir,
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: true,
+  sourcesContent: false,
+  external,
+  nodePaths,
+  plugins: [buildInfo],
+  banner: { js: banner },
+  legalComments: "none",
+  logLevel: "error"
+}
 try {
-  await esbuild.build({
-    absWorkingDir: appDir,
-    entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    sourcemap: true,
-    sourcesContent: false,
-    external,
-    nodePaths,
-    plugins: [buildInfo],
-    banner: { js: banner },
-    legalComments: "none",
-    logLevel: "error"
-  })
+  // The server with code splitting: what it imports dynamically (the HTTP API, only when CARTERO_HTTP_PORT is set)
+  // goes into chunks of its own, loaded when needed; without splitting, esbuild would wrap every module that
+  // code shares with the rest in a lazy initialiser, which cost RSS under load (docs/decisions/http-api-on-effect.md).
+  // The CLI stays one file.
+  await esbuild.build({ ...common, entryPoints: { main: "src/main.ts" }, splitting: true, chunkNames: "chunks/[name]-[hash]" })
+  await esbuild.build({ ...common, entryPoints: { cli: "src/cli.ts" } })
 } catch {
   fail(`the build failed${config === undefined ? "" : ` (with ${config})`}; esbuild's messages are above`)
 }
-for (const entry of ["main", "cli"]) {
-  const file = join(outdir, `${entry}.mjs.map`)
+const maps = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? maps(join(dir, d.name)) : d.name.endsWith(".mjs.map") ? [join(dir, d.name)] : []
+  )
+for (const file of maps(outdir)) {
   const map = JSON.parse(readFileSync(file, "utf8"))
   writeFileSync(file, JSON.stringify(trim(map, (source) => source.includes("node_modules/"))))
 }
