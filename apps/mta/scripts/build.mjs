@@ -96,33 +96,41 @@ const buildInfo = {
   }
 }
 
+const common = {
+  absWorkingDir: appDir,
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: true,
+  sourcesContent: false,
+  external,
+  nodePaths,
+  plugins: [buildInfo],
+  banner: { js: banner },
+  legalComments: "none",
+  logLevel: "error",
+  write: false
+}
 let outputs
 try {
-  const built = await esbuild.build({
-    absWorkingDir: appDir,
-    entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    sourcemap: true,
-    sourcesContent: false,
-    external,
-    nodePaths,
-    plugins: [buildInfo],
-    banner: { js: banner },
-    legalComments: "none",
-    logLevel: "error",
-    write: false
-  })
-  outputs = built.outputFiles
+  // The server with code splitting: what it imports dynamically (the HTTP API, only when CARTERO_HTTP_PORT is set)
+  // goes into chunks of its own, loaded when needed; without splitting, esbuild would wrap every module that
+  // code shares with the rest in a lazy initialiser, which cost RSS under load (docs/decisions/http-api-on-effect.md).
+  // The CLI stays one file.
+  const server = await esbuild.build({ ...common, entryPoints: { main: "src/main.ts" }, splitting: true, chunkNames: "chunks/[name]-[hash]" })
+  const cli = await esbuild.build({ ...common, entryPoints: { cli: "src/cli.ts" } })
+  outputs = [...server.outputFiles, ...cli.outputFiles]
 } catch {
   fail(`the build failed${config === undefined ? "" : ` (with ${config})`}; esbuild's messages are above`)
 }
-mkdirSync(outdir, { recursive: true })
+// Every file is written beside its target and renamed over it, and dist/ is never emptied: a start that builds
+// while another one runs (or starts) never sees a missing or half-written main.mjs. Chunks are named by their
+// hash, so a new build adds its own next to the ones a running server may still load.
 for (const file of outputs) {
+  mkdirSync(dirname(file.path), { recursive: true })
   // The source maps lose the dependencies' entries (trimSourceMap.mjs says why).
   const contents = file.path.endsWith(".map")
     ? JSON.stringify(trim(JSON.parse(file.text), (source) => source.includes("node_modules/")))

@@ -29,6 +29,7 @@ import { AppConfig } from "./AppConfig.ts"
 import type { CarteroConfig } from "./CarteroConfig.ts"
 import * as ConfigFile from "./ConfigFile.ts"
 import * as Defaults from "./Defaults.ts"
+import * as HttpApp from "./HttpApp.ts"
 import * as Logging from "./Logging.ts"
 import * as AppQueue from "./AppQueue.ts"
 
@@ -37,6 +38,7 @@ const announce = (configFile: string | undefined) =>
   Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* SmtpServer.SmtpServer
     const config = yield* AppConfig
+    const http = (yield* HttpApp.HttpEndpoint).address
     const listeners = server.listeners.map((l) => `${l.kind}=${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`)
     yield* Effect.logInfo("cartero started").pipe(Effect.annotateLogs({
       hostname: server.hostname,
@@ -44,6 +46,7 @@ const announce = (configFile: string | undefined) =>
       localDomains: config.localDomains.join(","),
       maildir: config.maildirRoot,
       queue: AppQueue.describe(yield* AppQueue.choice),
+      ...(http === undefined ? {} : { http: `${http.host.includes(":") ? `[${http.host}]` : http.host}:${http.port}` }),
       ...(configFile === undefined ? {} : { config: configFile })
     }))
     yield* Effect.addFinalizer(() => Effect.logInfo("cartero stopping: finishing sessions in progress"))
@@ -62,7 +65,9 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
   const delivery = DeliveryWorker.DeliveryWorker.layerConfig(OutboundPipeline.OutboundPipeline.layer(config.outbound ?? Defaults.outbound), self).pipe(
     Layer.provide(server)
   )
+  // The HTTP API (off unless CARTERO_HTTP_PORT is set) starts once the listeners and the queue are up.
   return announce(configFile).pipe(
+    Layer.provideMerge(HttpApp.layer),
     Layer.provideMerge(delivery),
     Layer.provideMerge(server),
     Layer.provideMerge(shared),

@@ -52,4 +52,18 @@ describe.each(["tsx", "bundle"] as const)("the app process (%s)", (runner) => {
       assert.strictEqual(code, 0, running.output.stderr)
       assert.include(running.output.stdout, "cartero stopping")
     }).pipe(Effect.scoped))
+
+  it.live("with CARTERO_HTTP_PORT the HTTP API answers (in the bundle: a chunk loaded on demand)", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const running = yield* spawnApp(runner, { CARTERO_DATA_DIR: dataDir, CARTERO_SMTP_PORT: "0", CARTERO_HTTP_PORT: "0", CARTERO_LOG_FORMAT: "json" })
+      yield* AppProcess.waitFor(running, "cartero started")
+      const started = running.output.stdout.split("\n").find((l) => l.includes("cartero started")) ?? ""
+      const http = String((JSON.parse(started) as { annotations?: Record<string, unknown> }).annotations?.["http"])
+      assert.match(http, /^127\.0\.0\.1:\d+$/, running.output.stdout)
+      const ready = yield* Effect.promise(() => fetch(`http://${http}/readyz`).then((r) => r.status))
+      assert.strictEqual(ready, 200)
+      running.child.kill("SIGTERM")
+      assert.strictEqual(yield* waitExit(running), 0, running.output.stderr)
+    }).pipe(Effect.scoped))
 })

@@ -20,6 +20,15 @@ export const latency = Metric.histogram("cartero_delivery_attempt_ms", {
   boundaries: Metric.exponentialBoundaries({ start: 5, factor: 2, count: 15 })
 })
 
+/** Every metric of the module. */
+export const all: ReadonlyArray<Metric.Metric<never, unknown>> = [delivered, deferred, bounced, dsn, latency]
+
+/**
+ * Registers every metric (reading one registers it) so that an exporter shows them, at zero, before the first
+ * delivery; the delivery workers do this when they start.
+ */
+export const register: Effect.Effect<void> = Effect.forEach(all, Metric.value, { discard: true })
+
 /** Records the outcome counts of one attempt and its duration. */
 export const record = (counts: { readonly delivered: number; readonly deferred: number; readonly bounced: number }, millis: number): Effect.Effect<void> =>
   Effect.all([

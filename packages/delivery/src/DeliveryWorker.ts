@@ -184,6 +184,7 @@ const runWorkers = (queue: MailQueue.Service, worker: DeliveryWorker["Service"],
 /** Builds the service; its lease keeper lives in the current scope. */
 export const make = Effect.gen(function*() {
   const settings = yield* DeliveryConfig
+  yield* DeliveryMetrics.register
   const queue = yield* MailQueue.MailQueue
   const client = yield* SmtpClient
   const router = yield* Router

@@ -148,6 +148,7 @@ export const make = (ctx: Context) =>
       : undefined
     if (refused !== undefined || result._tag !== "Ok") {
       const answered = refused?.reply ?? Replies.tempFail
+      ctx.limits.metrics.messageRefused()
       ctx.bridge.fire(session.id, EventLog.refused(state, { phase: "message", reply: answered, plugin: EventLog.server, txn }))
       return reply(ReplyPatch.toError(answered))
     }
@@ -163,7 +164,11 @@ export const make = (ctx: Context) =>
       Effect.map(({ verdict }) => verdict)
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
-      if (!Verdict.isSuccess(verdict)) return reply(ReplyPatch.toError(verdict.reply))
+      if (!Verdict.isSuccess(verdict)) {
+        ctx.limits.metrics.messageRefused()
+        return reply(ReplyPatch.toError(verdict.reply))
+      }
+      ctx.limits.metrics.messageAccepted(size)
       const chosen = chosenReply(verdict, txn)
       succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
     })

@@ -33,6 +33,7 @@ import * as ServerExtension from "./ServerExtension.ts"
 import { SmtpServerError } from "./ServerError.ts"
 import type { ResolvedListener, ResolvedOptions } from "./ServerOptions.ts"
 import type * as SessionState from "./SessionState.ts"
+import type { Recorder } from "./ServerMetrics.ts"
 import type { TlsMaterial } from "./TlsMaterial.ts"
 
 /** A listener once bound. */
@@ -119,7 +120,8 @@ export const make = Effect.fn("Listener.make")(function*(
   pipeline: Pipeline.PipelineShape,
   bridge: Bridge,
   authFailures: ListenerLimits.AuthFailures,
-  clock: Clock.Clock
+  clock: Clock.Clock,
+  metrics: Recorder
 ) {
   ReplyPatch.install()
   CommandPatch.install()
@@ -132,7 +134,7 @@ export const make = Effect.fn("Listener.make")(function*(
   if (listener.auth !== "off" && tls === undefined && !listener.trusted) {
     yield* Effect.logWarning(`${listener.kind} listener has no TLS and is not trusted: AUTH can never be used on it`)
   }
-  const limits = new ListenerLimits.ListenerLimits(options, authFailures, clock, bridge, listener.kind)
+  const limits = new ListenerLimits.ListenerLimits(options, authFailures, clock, bridge, listener.kind, metrics)
   const ctx: Handlers.Context = {
     options,
     listener,

@@ -30,6 +30,7 @@ import { ErrorCounter, type Outcome } from "./ErrorCounter.ts"
 import type { RateWindow } from "./RateWindow.ts"
 import * as Replies from "./Replies.ts"
 import type { ResolvedOptions } from "./ServerOptions.ts"
+import type { Recorder } from "./ServerMetrics.ts"
 
 /** What is known about one admitted connection. */
 interface Tracked {
@@ -83,7 +84,9 @@ export class ListenerLimits {
     private readonly authFailures: AuthFailures,
     private readonly clock: Clock.Clock,
     private readonly bridge: Bridge,
-    private readonly listener: string
+    private readonly listener: string,
+    /** The server's metrics (connections here; replies and messages by `ReplyPatch` and `DataHandler`). */
+    readonly metrics: Recorder
   ) {
     this.connections = new ConnectionLimits(options)
     this.errorSleep = options.errorSleep
@@ -116,11 +119,13 @@ export class ListenerLimits {
     const now = this.now()
     const refusal = this.connections.admit(key, now)
     if (refusal !== undefined) {
+      this.metrics.connectionRefused(refusal)
       const reply = refusalReply(refusal, connection.remoteAddress)
       this.bridge.fire(connection.id, EventLog.refusedClient(connection.remoteAddress, "connect", reply))
       return reply
     }
     this.tracked.set(connection, { key, since: now, dataSince: Number.NaN, errors: new ErrorCounter(this.options) })
+    this.metrics.connectionOpened()
     return undefined
   }
 
@@ -130,6 +135,7 @@ export class ListenerLimits {
     if (tracked === undefined) return
     this.tracked.delete(connection)
     this.connections.release(tracked.key)
+    this.metrics.connectionClosed()
   }
 
   /**

@@ -87,10 +87,11 @@ export const install = (): void => {
     context?: string | false
   ): void {
     write(this, code, data, context)
+    const extension = ServerExtension.lookup(this._server)
+    extension?.limits.metrics.reply(code)
     // Every error reply counts towards the session's error limits, and a delivered message starts them over
     // (ListenerLimits). A 2yz other than the end of DATA costs nothing more than these two comparisons.
     if ((code >= 400 || context === "DATA_OK") && code !== 421) {
-      const extension = ServerExtension.lookup(this._server)
       if (extension !== undefined && extension.limits.replied(this, code, context) === "Drop") {
         original.call(this, 421, encode(Replies.tooManyErrors), false)
       }

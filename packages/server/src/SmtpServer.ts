@@ -21,6 +21,7 @@ import * as Listener from "./Listener.ts"
 import { RateWindow } from "./RateWindow.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 import { SmtpServerError } from "./ServerError.ts"
+import * as ServerMetrics from "./ServerMetrics.ts"
 import * as ServerOptions from "./ServerOptions.ts"
 import * as TlsMaterial from "./TlsMaterial.ts"
 
@@ -100,8 +101,11 @@ export const make = Effect.fn("SmtpServer.make")(function*(options: ServerOption
     limit: resolved.authFailureLimit
   }
   const clock = yield* Clock.Clock
+  // Metrics are updated from smtp-server's callbacks in this context (its metric registry).
+  const metrics = new ServerMetrics.Recorder(yield* Effect.context<never>())
+  yield* ServerMetrics.register
   const listeners = yield* Effect.forEach(resolved.listeners, (listener) =>
-    Listener.make(resolved, listener, tls, pipeline, bridge, authFailures, clock))
+    Listener.make(resolved, listener, tls, pipeline, bridge, authFailures, clock, metrics))
   yield* Effect.logDebug("server limits").pipe(Effect.annotateLogs(ServerOptions.describeLimits(resolved)))
   return SmtpServer.of({
     hostname: resolved.hostname,
