@@ -14,10 +14,10 @@ import { FakeDns, SmtpTestClient, TempDir, TestTls } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, type Scope } from "effect"
 import * as Fs from "node:fs/promises"
-import * as net from "node:net"
 import * as Path from "node:path"
 import nodemailer from "nodemailer"
 import * as MtaApp from "../src/MtaApp.ts"
+import { freePort } from "./support/FreePort.ts"
 
 const password = "correct horse battery staple"
 const rsa = DkimTesting.generate("rsa")
@@ -32,18 +32,6 @@ const startApp = (name: string, env: Record<string, string>) =>
     })))))
     return Context.get(context, SmtpServer.SmtpServer)
   })
-
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      s.close(() => resolve(port))
-    })
-  })
-)
 
 interface World {
   readonly dns: FakeDns.Service

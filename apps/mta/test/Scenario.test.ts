@@ -11,11 +11,11 @@ import { FakeDns, TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, type Scope } from "effect"
 import * as Fs from "node:fs/promises"
-import * as net from "node:net"
 import * as Path from "node:path"
 import nodemailer from "nodemailer"
 import MailComposer from "nodemailer/lib/mail-composer"
 import * as MtaApp from "../src/MtaApp.ts"
+import { freePort } from "./support/FreePort.ts"
 
 const password = "correct horse battery staple"
 
@@ -28,19 +28,6 @@ const startApp = (env: Record<string, string>) =>
     const server = Context.get(context, SmtpServer.SmtpServer)
     return { server, queue: Context.get(context, MailQueue.MailQueue) }
   })
-
-/** A loopback port nothing listens on (yet). */
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      s.close(() => resolve(port))
-    })
-  })
-)
 
 interface World {
   readonly dns: FakeDns.Service
