@@ -24,8 +24,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import * as ApiError from "./ApiError.ts"
 import { Authorization } from "./Authorization.ts"
-import * as QueueViews from "./QueueViews.ts"
-import { RecipientState } from "@cartero/queue"
+import { QueueViews, RecipientState } from "@cartero/queue"
 
 /** The filter of a listing or of an action on many messages; every given criterion must hold. */
 export const FilterQuery = {

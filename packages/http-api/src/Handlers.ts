@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { MailQueue, type QueueError } from "@cartero/queue"
+import { MailQueue, type QueueError, QueueViews } from "@cartero/queue"
 import { Effect, Layer } from "effect"
 import { HttpApiBuilder, OpenApi } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
@@ -13,7 +13,6 @@ import { Api } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
 import * as QueueMetrics from "./QueueMetrics.ts"
 import * as QueueSelection from "./QueueSelection.ts"
-import * as QueueViews from "./QueueViews.ts"
 import * as Readiness from "./Readiness.ts"
 
 const unavailable = (e: QueueError.QueueUnavailable) => {

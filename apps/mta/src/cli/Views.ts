@@ -12,13 +12,11 @@
  * @since 0.1.0
  */
 import type { Listing } from "@cartero/queue"
-import { QueuedMessage, RecipientState } from "@cartero/queue"
-import { SmtpReply } from "@cartero/smtp"
+import { QueuedMessage, QueueViews, RecipientState } from "@cartero/queue"
 import * as Table from "./Table.ts"
 
 /** ISO 8601 UTC, to the second (the queue's resolution for people). */
-export const time = (ms: number | undefined): string | null =>
-  ms === undefined ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
+export const time = QueueViews.time
 
 const cell = (ms: number | undefined): string => time(ms) ?? "-"
 
@@ -96,29 +94,8 @@ export const listTable = (items: ReadonlyArray<QueuedMessage.MessageSummary>, ne
 
 // --- show ---------------------------------------------------------------------------------------------------
 
-const replyJson = (r: SmtpReply.SmtpReply | undefined) =>
-  r === undefined ? null : { code: r.code, enhanced: r.enhanced ?? null, text: SmtpReply.text(r) }
-
-export const messageJson = (m: QueuedMessage.QueuedMessage) => ({
-  id: m.id,
-  arrivedAt: time(m.arrivedAt),
-  // The same `<local@domain>` / `<>` form as `list` (the store keeps it apart from the envelope).
-  sender: m.sender,
-  size: m.bodySize,
-  held: m.held,
-  traceId: m.traceId,
-  quarantine: m.quarantine ?? null,
-  recipients: m.recipients.map((r) => ({
-    index: r.index,
-    address: r.recipient === undefined ? null : address(r.recipient.address),
-    domain: r.domain,
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: RecipientState.isWaiting(r.state) || r.state === "held" ? time(r.nextAttemptAt) : null,
-    leaseExpiresAt: time(r.leaseExpiresAt),
-    lastReply: replyJson(r.lastReply)
-  }))
-})
+/** `show --json`: the HTTP API's document of one message. */
+export const messageJson = QueueViews.detail
 
 export const messageTable = (m: QueuedMessage.QueuedMessage): string => {
   const head = Table.render(

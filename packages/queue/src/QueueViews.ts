@@ -1,14 +1,14 @@
 /**
- * What the HTTP API says about the queue: Schemas of the JSON documents (they are the API's contract and appear in
- * the OpenAPI description) and the functions that make them from `@cartero/queue`'s records.
- *
- * The shapes are those of `cartero queue … --json` (apps/mta `cli/Views.ts`): times are ISO 8601 UTC strings,
+ * The queue as JSON, one shape for every operator surface: Schemas of the documents (the HTTP API's contract, in its
+ * OpenAPI description) and the functions that make them from the queue's records, used by `@cartero/http-api` and
+ * by `cartero queue … --json` (apps/mta `cli/Views.ts`). Times are ISO 8601 UTC strings,
  * addresses `local@domain` strings, replies `{ code, enhanced, text }`, absent values `null`.
  *
  * @since 0.1.0
  */
-import type { Listing, QueuedMessage } from "@cartero/queue"
-import { RecipientState } from "@cartero/queue"
+import type * as Listing from "./Listing.ts"
+import type * as QueuedMessage from "./QueuedMessage.ts"
+import * as RecipientState from "./RecipientState.ts"
 import { SmtpReply } from "@cartero/smtp"
 import { Schema } from "effect"
 
