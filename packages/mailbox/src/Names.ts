@@ -21,7 +21,12 @@ export const mailboxDir = (root: string, address: string): string | undefined =>
   if (address.length > MAX_NAME_LENGTH) return undefined
   const at = address.lastIndexOf("@")
   if (at < 0) return undefined
-  const domain = Url.domainToASCII(address.slice(at + 1)).toLowerCase()
+  const written = address.slice(at + 1)
+  // Letters, digits, dots and hyphens only: `domainToASCII` would otherwise read `a/../b` as a URL host.
+  // An address literal (`[192.0.2.1]`, `[IPv6:…]`) is kept as written.
+  const literal = /^\[[0-9A-Za-z.:-]+\]$/.test(written)
+  if (!literal && !/^[\p{L}\p{N}.-]+$/u.test(written)) return undefined
+  const domain = (literal ? written : Url.domainToASCII(written)).toLowerCase()
   if (domain === "") return undefined
   return Path.join(root, Mailbox.segment(domain), Mailbox.segment(Mailbox.foldLocalPart(address.slice(0, at))), "Maildir")
 }
