@@ -368,6 +368,8 @@ describe("events", () => {
         const stream = events(base)
         yield* Effect.addFinalizer(() => Effect.sync(stream.close))
         yield* stream.waitFor(/event: queue\ndata: \{"[^\n]*\n\n/)
+        const queueData = /event: queue\ndata: ([^\n]*)\n/.exec(stream.text())?.[1] ?? ""
+        assert.deepStrictEqual(JSON.parse(queueData), (yield* request("/api/queue/stats")).json())
         // The mailbox appeared after the watcher's first pass: its message is news, then nothing more until the write.
         yield* stream.waitFor(/event: mail\n/)
         yield* Effect.sleep(Duration.millis(300))
