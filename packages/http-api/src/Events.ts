@@ -7,14 +7,14 @@
  *   when they differ from the last ones sent (the first read is always sent);
  * - a `: ping` comment every `ping`, so proxies and the browser keep the connection open.
  *
- * The stream never ends by itself: it stops when the client goes away (the server interrupts the request) or when
+ * `cartero_http_event_streams` (gauge) counts the streams open. The stream never ends by itself: it stops when the client goes away (the server interrupts the request) or when
  * `stop` completes (the server is shutting down; a long-lived response must not hold the graceful shutdown).
  *
  * @since 0.1.0
  */
 import type { Mailboxes } from "@cartero/mailbox"
 import { type MailQueue, QueueViews } from "@cartero/queue"
-import { Context, Deferred, Duration, Effect, Layer, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, Layer, Metric, Stream } from "effect"
 
 /**
  * Fired when the server starts shutting down, before it waits for open responses: event streams end on it, so
@@ -44,6 +44,14 @@ export interface Options {
 
 export const defaults: Options = { ping: Duration.seconds(15), queueEvery: Duration.seconds(1) }
 
+const streamsOpen = Metric.gauge("cartero_http_event_streams", { description: "server-sent event streams open (/api/events)" })
+let open = 0
+const track = (delta: 1 | -1) =>
+  Effect.suspend(() => {
+    open += delta
+    return Metric.update(streamsOpen, open)
+  })
+
 /** One event in the wire format (`data` is one line of JSON, so it needs no splitting). */
 export const format = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`
 
@@ -65,6 +73,8 @@ export const stream = (
   // `retry` tells the browser how soon to reconnect after a drop.
   return Stream.make("retry: 3000\n\n").pipe(
     Stream.concat(Stream.mergeAll([mail, stats, pings], { concurrency: "unbounded" })),
-    Stream.interruptWhen(stop)
+    Stream.interruptWhen(stop),
+    Stream.onStart(track(1)),
+    Stream.ensuring(track(-1))
   )
 }

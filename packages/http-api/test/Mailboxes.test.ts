@@ -393,6 +393,20 @@ describe("events", () => {
         assert.isFalse(stream.ended())
       })))
 
+  it.live("a client that goes away ends its stream on the server (the open-streams gauge goes back down)", () =>
+    Effect.gen(function*() {
+      const gauge = Effect.map(request("/metrics"), (r) => Number(/^cartero_http_event_streams (\d+)/m.exec(r.text)?.[1] ?? "0"))
+      const before = yield* gauge
+      const base = `http://127.0.0.1:${yield* ApiServer.port}`
+      const stream = events(base)
+      yield* stream.waitFor(/event: queue/)
+      assert.strictEqual(yield* gauge, before + 1)
+      stream.close()
+      const deadline = Date.now() + 3000
+      while ((yield* gauge) !== before && Date.now() < deadline) yield* Effect.sleep(Duration.millis(25))
+      assert.strictEqual(yield* gauge, before)
+    }).pipe(Effect.provide(server("none"))))
+
   it.live("the event stream ends when the server shuts down, without holding the shutdown", () =>
     Effect.gen(function*() {
       const { stream, elapsed } = yield* Effect.scoped(Effect.gen(function*() {
