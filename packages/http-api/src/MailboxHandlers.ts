@@ -29,7 +29,7 @@ const mapErrors = <A, R>(
       MailboxNotFound: (e) => Effect.fail(new ApiError.MailboxNotFound({ mailbox: e.mailbox })),
       MailboxMessageNotFound: (e) => Effect.fail(new ApiError.MailboxMessageNotFound({ mailbox: e.mailbox, id: e.id })),
       PartNotFound: (e) => Effect.fail(new ApiError.MailboxPartNotFound({ mailbox: e.mailbox, id: e.id, index: e.index })),
-      InvalidSearch: (e) => Effect.fail(new ApiError.InvalidQuery({ parameter: e.message.includes("cursor") ? "cursor" : "search", message: e.message })),
+      InvalidSearch: (e) => Effect.fail(new ApiError.InvalidQuery({ parameter: e.parameter, message: e.message })),
       MaildirReadError: (e) =>
         Effect.logWarning("HTTP API: Maildir error", e).pipe(Effect.andThen(Effect.fail(new ApiError.MailboxUnavailable({ message: e.message }))))
     })

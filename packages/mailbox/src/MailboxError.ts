@@ -23,8 +23,9 @@ export class PartNotFound extends Schema.TaggedError<PartNotFound>()("PartNotFou
   index: Schema.Number
 }) {}
 
-/** A search that cannot be used, e.g. `before:yesterday`. */
+/** A search (or a listing's cursor) that cannot be used, e.g. `before:yesterday`. */
 export class InvalidSearch extends Schema.TaggedError<InvalidSearch>()("InvalidSearch", {
+  parameter: Schema.Literals(["search", "cursor"]),
   message: Schema.String
 }) {}
 

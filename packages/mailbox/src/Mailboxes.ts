@@ -6,7 +6,8 @@
  * Bounded work per request: a page reads the summaries of its messages only (a summary parses at most
  * `maxSummaryBytes` of the file and is cached by file in an LRU of `summaryCache` entries, since a Maildir message
  * never changes once delivered); a search reads the summaries of at most `maxSearchScan` newest messages; a view
- * parses at most `maxViewBytes` of the file.
+ * parses at most `maxViewBytes` of the file. `raw` and `part` read the whole file: they are downloads, and a stored
+ * message is bounded by the SMTP size limit it was accepted under.
  *
  * @since 0.1.0
  */
@@ -173,7 +174,7 @@ export const make = Effect.fn("Mailboxes.make")(function*(options: Options) {
       const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE, 1), MAX_PAGE)
       const entries = yield* Folder.scan(dir)
       const after = query.cursor === undefined ? undefined : Names.uniqueOfId(query.cursor)
-      if (query.cursor !== undefined && after === undefined) return yield* new InvalidSearch({ message: "the cursor is not one this server gave" })
+      if (query.cursor !== undefined && after === undefined) return yield* new InvalidSearch({ parameter: "cursor", message: "the cursor is not one this server gave" })
       const position = after === undefined ? undefined : { unique: after, seconds: Names.arrivalSeconds(after) ?? 0 }
       const rest = position === undefined ? entries : entries.filter((e) => Folder.newestFirst(position, e) < 0)
       if (terms.length === 0) {
@@ -237,9 +238,11 @@ export const make = Effect.fn("Mailboxes.make")(function*(options: Options) {
 
   const raw: Service["raw"] = (mailbox, id) => Effect.map(read(mailbox, id, Number.MAX_SAFE_INTEGER), (r) => r.bytes)
 
+  // A part is read from the whole file (bounded by the server's message size limit), never from a prefix: a
+  // download must not be silently cut.
   const part: Service["part"] = (mailbox, id, index) =>
     Effect.gen(function*() {
-      const { bytes } = yield* read(mailbox, id, maxViewBytes)
+      const { bytes } = yield* read(mailbox, id, Number.MAX_SAFE_INTEGER)
       const found = Number.isSafeInteger(index) && index >= 0 ? Content.part(bytes, index) : undefined
       if (found === undefined) return yield* new PartNotFound({ mailbox, id, index })
       return found

@@ -31,9 +31,9 @@ const dayStart = (text: string): number | undefined => {
 /** Parses a search; an empty or blank one has no terms (everything matches). */
 export const parse = (search: string): Effect.Effect<ReadonlyArray<Term>, InvalidSearch> =>
   Effect.gen(function*() {
-    if (search.length > MAX_LENGTH) return yield* new InvalidSearch({ message: `the search is longer than ${MAX_LENGTH} characters` })
+    if (search.length > MAX_LENGTH) return yield* new InvalidSearch({ parameter: "search", message: `the search is longer than ${MAX_LENGTH} characters` })
     const words = search.match(/(?:[a-z]+:)?"[^"]*"|\S+/gi) ?? []
-    if (words.length > MAX_TERMS) return yield* new InvalidSearch({ message: `the search has more than ${MAX_TERMS} terms` })
+    if (words.length > MAX_TERMS) return yield* new InvalidSearch({ parameter: "search", message: `the search has more than ${MAX_TERMS} terms` })
     const terms: Array<Term> = []
     for (const word of words) {
       const m = /^(from|to|subject|before|after):(.*)$/i.exec(word)
@@ -41,7 +41,7 @@ export const parse = (search: string): Effect.Effect<ReadonlyArray<Term>, Invali
       const value = (m?.[2] ?? word).replace(/^"|"$/g, "")
       if (field === "before" || field === "after") {
         const start = dayStart(value)
-        if (start === undefined) return yield* new InvalidSearch({ message: `${field}: wants a day as YYYY-MM-DD, not "${value}"` })
+        if (start === undefined) return yield* new InvalidSearch({ parameter: "search", message: `${field}: wants a day as YYYY-MM-DD, not "${value}"` })
         terms.push({ _tag: field === "before" ? "Before" : "After", time: start })
       } else if (value !== "") {
         const tag = field === "from" ? "From" : field === "to" ? "To" : field === "subject" ? "Subject" : "Any"
