@@ -54,5 +54,5 @@ describe("DnsMetrics", () => {
         { mxHits: 1, mxMisses: 1, mxQueries: 1, aMisses: 2, aQueries: 3, aFailures: 2, txtMisses: 1, txtHits: 1, txtFailures: 0, ptr: 0 }
       )
       assert.strictEqual(yield* fake.queryCount({ name: "broken.test" }), 2)
-    })))
+    }).pipe(Effect.scoped)))
 })
