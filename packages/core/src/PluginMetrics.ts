@@ -33,14 +33,14 @@ const outcomes: ReadonlyArray<readonly [Outcome, string]> = [
 
 /** The series of one plugin at one phase. */
 export interface HookMetrics {
-  readonly latency: Metric.Metric<number, unknown>
-  readonly verdicts: Readonly<Record<Outcome, Metric.Metric<number, unknown>>>
+  readonly latency: Metric.Histogram<number>
+  readonly verdicts: Readonly<Record<Outcome, Metric.Counter<number>>>
 }
 
 export const latencyBoundaries: ReadonlyArray<number> = Metric.exponentialBoundaries({ start: 0.05, factor: 4, count: 10 })
 
 const make = (plugin: string, phase: string): HookMetrics => {
-  const verdicts = {} as Record<Outcome, Metric.Metric<number, unknown>>
+  const verdicts = {} as Record<Outcome, Metric.Counter<number>>
   for (const [outcome, verdict] of outcomes) {
     verdicts[outcome] = Metric.counter("cartero_plugin_verdicts_total", {
       description: "plugin hook calls, by phase, plugin and what the hook answered",

@@ -91,7 +91,7 @@ describe("Runner", () => {
         observe: (n) => n === 0 ? Effect.die("broken") : Effect.void,
         collect: () => Effect.succeed(["x"])
       }))
-      const b = make("b", Effect.succeed({ decide: () => Effect.succeed(Verdict.accept(7)) }))
+      const b = make("b", Effect.succeed({ decide: () => Effect.succeed(Verdict.acceptWith(7)) }))
       const entries = yield* built([a, b])
       yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(0), undefined)
       yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(1), undefined)
