@@ -36,36 +36,31 @@ export const decide = <H, V extends Verdict.Verdict<unknown>>(
 ): Effect.Effect<V | Verdict.Continue> =>
   Effect.withFiber((fiber) => {
     const context = fiber.context
-    const from = (start: number, headers: ReadonlyArray<Header.Header>): Effect.Effect<V | Verdict.Continue> => {
+    // `started`: when the previous hook ended (or the phase began). A hook is timed from there, so from before its
+    // `call` (a hook may do its work while making its effect), with one clock read per hook, none for the plugins
+    // without a hook for the phase (their `call` is a property read, counted in the next hook's time).
+    const from = (start: number, headers: ReadonlyArray<Header.Header>, started: number): Effect.Effect<V | Verdict.Continue> => {
       for (let i = start; i < built.length; i++) {
         const entry = built[i]
         if (entry === undefined) continue
-        // Timed from before `call`: a hook may do its work while making its effect.
-        const started = PluginMetrics.now()
         const effect = call(entry.hooks)
         if (effect === undefined) continue
         const metrics = PluginMetrics.of(entry.plugin, phase)
-        const next = (verdict: V | Verdict.Continue): Effect.Effect<V | Verdict.Continue> => {
+        const next = (verdict: V | Verdict.Continue, ended: number): Effect.Effect<V | Verdict.Continue> => {
           if (verdict._tag === "Continue") {
-            return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers)
+            return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers, ended)
           }
           if (verdict._tag !== "Accept") return Effect.succeed(attribute(verdict, entry.plugin.name))
           return Effect.succeed(headers.length > 0 ? { ...verdict, headers: [...headers, ...verdict.headers] } : verdict)
         }
         return Effect.matchEffect(Plugin.guard(entry.plugin, phase, effect), {
-          onFailure: () => {
-            PluginMetrics.record(metrics, started, "Failed", context)
-            return next(onFailure ?? continued)
-          },
-          onSuccess: (verdict) => {
-            PluginMetrics.record(metrics, started, verdict._tag, context)
-            return next(verdict)
-          }
+          onFailure: () => next(onFailure ?? continued, PluginMetrics.record(metrics, started, "Failed", context)),
+          onSuccess: (verdict) => next(verdict, PluginMetrics.record(metrics, started, verdict._tag, context))
         })
       }
       return Effect.succeed(headers.length === 0 ? continued : { _tag: "Continue", headers })
     }
-    return from(0, [])
+    return from(0, [], PluginMetrics.now())
   })
 
 const continued: Verdict.Continue = { _tag: "Continue", headers: [] }
