@@ -351,14 +351,14 @@ export const make = Effect.gen(function*() {
     if (report._tag === "Failure") {
       // Nothing recorded: the lease expires and the recipients are tried again (the at-least-once window).
       yield* Effect.logError("cannot record delivery outcome", Cause.fail(report.failure))
-      yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis)
+      yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis, DeliveryMetrics.classOf(route))
       return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: [], dsn: false }
     }
     // A recipient claimed by someone else meanwhile is theirs to report.
     const applied = new Set(report.success.applied)
     const failures = bounces.filter((b) => applied.has(b.index))
     const gaveUp = failures.filter((b) => b.recipient.expired).length
-    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis)
+    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis, DeliveryMetrics.classOf(route))
 
     let dsn = false
     if (failures.length > 0) {
