@@ -21,7 +21,7 @@ const status = { Delivered: "sent", Deferred: "deferred", Failed: "bounced" } as
 
 /** Wraps the delivery of `claim` in its span (nothing when traces are off). */
 export const around = (claim: Claim.Claim) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  self.pipe(TraceGate.span("delivery.attempt", () => ({
+  self.pipe(TraceGate.root("delivery.attempt", () => ({
     "cartero.queue.id": claim.messageId,
     "cartero.txn": claim.traceId,
     "cartero.domain": claim.domain,

@@ -9,10 +9,10 @@
  *
  * A message's trace crosses processes through the queue: the span that accepted it is stored as a W3C
  * `traceparent` ({@link traceParent}, `00-<trace id>-<span id>-01`) and the delivery span continues it
- * ({@link span} with `parent`), in whichever process claims the message.
+ * ({@link root} with the stored value), in whichever process claims the message.
  *
  * ```ts
- * deliver(claim).pipe(TraceGate.span("delivery.attempt", () => ({ "cartero.queue_id": claim.messageId }), claim.traceParent))
+ * deliver(claim).pipe(TraceGate.root("delivery.attempt", () => ({ "cartero.queue.id": claim.messageId }), claim.traceParent))
  * ```
  *
  * @since 0.1.0
@@ -43,16 +43,24 @@ export const parse = (traceParent: string | undefined): Tracer.ExternalSpan | un
 }
 
 /**
- * `self` in a span named `name` when traces are on, else `self` as it is. `attributes` is only called when the span
- * is made. With `parent` (a stored `traceparent`), the span continues that trace rather than the fiber's.
+ * `self` in a span named `name`, a child of the current span, when traces are on; else `self` as it is.
+ * `attributes` is only called when the span is made.
  */
-export const span: {
-  (name: string, attributes: () => Record<string, unknown>, parent?: string | undefined): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-} = (name, attributes, parent) => (self) =>
+export const span = (name: string, attributes: () => Record<string, unknown>) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => (fiber.getRef(Enabled) ? Effect.withSpan(self, name, { attributes: attributes() }) : self))
+
+/**
+ * Like {@link span}, for the first span of a message in a process: it continues `traceParent` (a stored
+ * `traceparent`) when there is a readable one, else it starts a trace of its own. Never a child of the fiber's
+ * current span, which for a session or a delivery worker is a long-lived span of the layer that started it: under
+ * it, every message would share one trace.
+ */
+export const root = (name: string, attributes: () => Record<string, unknown>, traceParent?: string | undefined) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
     if (!fiber.getRef(Enabled)) return self
-    const from = parse(parent)
-    return Effect.withSpan(self, name, from === undefined ? { attributes: attributes() } : { attributes: attributes(), parent: from })
+    const parent = parse(traceParent)
+    return Effect.withSpan(self, name, parent === undefined ? { attributes: attributes(), root: true } : { attributes: attributes(), parent })
   })
 
 /** Adds attributes to the current span when traces are on; `attributes` is only called then. */

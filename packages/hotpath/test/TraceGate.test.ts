@@ -55,12 +55,34 @@ describe("TraceGate", () => {
     Effect.gen(function*() {
       const { made, layer } = recording()
       const stored = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-      yield* Effect.void.pipe(TraceGate.span("delivery.attempt", () => ({}), stored), Effect.provide(layer), Effect.provideService(TraceGate.Enabled, true))
-      const span = made[0]
+      yield* Effect.void.pipe(
+        TraceGate.root("delivery.attempt", () => ({}), stored),
+        Effect.withSpan("worker"),
+        Effect.provide(layer),
+        Effect.provideService(TraceGate.Enabled, true)
+      )
+      const span = made.find((s) => s.name === "delivery.attempt")
       assert.isDefined(span)
       if (span === undefined) return
       assert.strictEqual(span.traceId, "4bf92f3577b34da6a3ce929d0e0e4736")
       assert.strictEqual(span.parent._tag === "Some" ? span.parent.value.spanId : undefined, "00f067aa0ba902b7")
+    }))
+
+  it.effect("on: root starts a trace of its own without a stored traceparent, whatever span the fiber is in", () =>
+    Effect.gen(function*() {
+      const { made, layer } = recording()
+      yield* Effect.void.pipe(
+        TraceGate.root("smtp.message", () => ({}), ""),
+        Effect.withSpan("server"),
+        Effect.provide(layer),
+        Effect.provideService(TraceGate.Enabled, true)
+      )
+      const server = made.find((s) => s.name === "server")
+      const message = made.find((s) => s.name === "smtp.message")
+      assert.isDefined(server)
+      assert.isDefined(message)
+      assert.strictEqual(message?.parent._tag, "None")
+      assert.notStrictEqual(message?.traceId, server?.traceId)
     }))
 
   it("parse refuses what is not a version-00 traceparent", () => {

@@ -20,7 +20,7 @@ import type * as SessionState from "./SessionState.ts"
 /** Wraps the handling of one message in its span (nothing when traces are off). */
 export const around = (state: SessionState.ConnState, txn: SessionState.TxnState, size: number) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  self.pipe(TraceGate.span("smtp.message", () => ({
+  self.pipe(TraceGate.root("smtp.message", () => ({
     "client.address": state.session.remoteAddress,
     "client.port": state.session.remotePort,
     "cartero.helo": state.helo ?? "",
