@@ -122,6 +122,8 @@ describe("message traces (CARTERO_OTLP_ENDPOINT)", () => {
           "cartero-a:smtp.phase.queue",
           "cartero-a:smtp.message"
         ])
+        // The commands before DATA make no spans: each would be a trace of its own, one per command.
+        assert.deepStrictEqual(collector.spans.filter((s) => /^plugin\..*\.(connect|helo|mailFrom|rcptTo)$/.test(s.name)).map((s) => s.name), [])
         assert.deepStrictEqual(collector.problems, [])
       }).pipe(Effect.scoped),
     90_000
