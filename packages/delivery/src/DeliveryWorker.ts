@@ -355,8 +355,9 @@ export const make = Effect.gen(function*() {
       policy: settings.retry,
       now,
       random: yield* Random.next,
-      // A transport's replies come from the server it names (an LMTP server; a webhook's replies are written here).
-      remoteMta: route._tag === "Via" ? sent?.result.remote.host : sent?.host?.name
+      // A transport's replies come from the server it names (an LMTP server; a webhook's replies are written here,
+      // synthetic). A Unix socket (port 0) has a path, not the host name DSN `Remote-MTA: dns; …` wants.
+      remoteMta: route._tag === "Via" ? (sent === undefined || sent.result.remote.port === 0 ? undefined : sent.result.remote.host) : sent?.host?.name
     })
 
     yield* AttemptLog.attempts({ claim, results, outcomes, relay: relayOf(route, sent), now, started })

@@ -29,8 +29,11 @@ export interface Options {
   readonly listen?: Listen
   /** The reply to `RCPT TO:<recipient>`; default `250 2.1.5 OK`. */
   readonly rcpt?: (recipient: string) => Reply | undefined
-  /** The reply for one accepted recipient after the data; default `250 2.0.0 <recipient> delivered`. */
-  readonly deliver?: (recipient: string, message: Uint8Array) => Reply | undefined
+  /**
+   * The reply for one accepted recipient after the data; default `250 2.0.0 <recipient> delivered`. `"drop"`
+   * closes the connection there (the recipients before it have had their replies, the rest get none).
+   */
+  readonly deliver?: (recipient: string, message: Uint8Array) => Reply | "drop" | undefined
 }
 
 /** One message delivered to one mailbox. */
@@ -70,6 +73,7 @@ class Session {
   private inData = false
   private mailFrom: string | undefined
   private recipients: Array<string> = []
+  private closed = false
 
   constructor(private readonly socket: net.Socket, private readonly options: Options, private readonly state: State) {
     socket.on("error", () => undefined)
@@ -81,7 +85,7 @@ class Session {
     this.buffer = Buffer.concat([this.buffer, chunk])
     if (this.buffer.length > maxBuffered) return void this.socket.destroy()
     let out = ""
-    while (!this.socket.destroyed) {
+    while (!this.socket.destroyed && !this.closed) {
       if (this.inData) {
         // The data ends at CRLF.CRLF, or at once with a `.` line for an empty message.
         const empty = this.buffer.subarray(0, 3).toString("latin1") === ".\r\n"
@@ -90,7 +94,13 @@ class Session {
         const data = empty ? Buffer.alloc(0) : this.buffer.subarray(0, end + 2)
         this.buffer = this.buffer.subarray(empty ? 3 : end + 5)
         this.inData = false
-        out += this.deliver(unstuff(data))
+        const replies = this.deliver(unstuff(data))
+        out += replies.text
+        if (replies.drop) {
+          this.closed = true
+          this.socket.end(out)
+          return
+        }
         continue
       }
       const eol = this.buffer.indexOf("\r\n")
@@ -101,11 +111,12 @@ class Session {
       const reply = this.command(line)
       out += reply
       if (line.toUpperCase() === "QUIT") {
+        this.closed = true
         this.socket.end(out)
         return
       }
     }
-    if (out !== "") this.socket.write(out)
+    if (out !== "" && !this.closed) this.socket.write(out)
   }
 
   private command(line: string): string {
@@ -146,16 +157,17 @@ class Session {
   }
 
   /** One reply per accepted recipient, in RCPT order. */
-  private deliver(data: Uint8Array): string {
+  private deliver(data: Uint8Array): { readonly text: string; readonly drop: boolean } {
     let out = ""
     for (const recipient of this.recipients) {
       const reply = this.options.deliver?.(recipient, data) ?? { code: 250, text: `2.0.0 <${recipient}> delivered` }
+      if (reply === "drop") return { text: out, drop: true }
       if (reply.code >= 200 && reply.code < 300) this.state.deliveries.push({ mailFrom: this.mailFrom ?? "", recipient, data })
       out += render(reply)
     }
     this.mailFrom = undefined
     this.recipients = []
-    return out
+    return { text: out, drop: false }
   }
 }
 
