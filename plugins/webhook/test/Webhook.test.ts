@@ -9,9 +9,11 @@ import { Dns } from "@cartero/dns"
 import { MailQueue, MemoryQueueStore, type QueueStore } from "@cartero/queue"
 import { SqliteQueueStore } from "@cartero/queue-sqlite"
 import { Address, Envelope, SmtpReply } from "@cartero/smtp"
+import { TestTls } from "@cartero/testing"
 import { Clock, ConfigProvider, Context, Effect, Exit, Layer, Redacted, References, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as http from "node:http"
+import * as https from "node:https"
 import { Payload, Signature, Webhook } from "../src/index.ts"
 
 const stores: ReadonlyArray<{ readonly name: string; readonly layer: () => Layer.Layer<QueueStore.QueueStore, unknown> }> = [
@@ -209,6 +211,39 @@ describe("webhook requests", () => {
       const id = yield* queue.enqueue({ envelope: envelope(["orders@hooks.test"]), body })
       yield* round
       assert.deepStrictEqual(yield* state(id), [`deferred 451 4.4.2 webhook http://127.0.0.1:${hook.port}/inbound/mail: no complete response within 300 ms`])
+    }).pipe(Effect.scoped))
+
+  it.effect("https: delivered to an endpoint whose certificate verifies (private CA); deferred when it does not", () =>
+    Effect.gen(function*() {
+      let posts = 0
+      const server = yield* Effect.acquireRelease(
+        Effect.callback<https.Server>((resume) => {
+          const s = https.createServer({ key: TestTls.key, cert: TestTls.cert }, (req, res) => {
+            req.resume()
+            req.on("end", () => {
+              posts++
+              res.writeHead(200).end()
+            })
+          })
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.callback<void>((resume) => {
+          s.closeAllConnections()
+          s.close(() => resume(Effect.void))
+        })
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const target = new URL(`https://localhost:${port}/mail`)
+      const trusted = yield* setup(MemoryQueueStore.MemoryQueueStore.layer({ retainFinishedMillis: 600_000 }), { url: target, ca: TestTls.cert })
+      const one = yield* trusted.queue.enqueue({ envelope: envelope(["orders@hooks.test"]), body })
+      yield* trusted.round
+      assert.match((yield* trusted.state(one))[0] ?? "", /^delivered 250 2\.0\.0 webhook https:\/\/localhost:\d+\/mail accepted/)
+      const untrusted = yield* setup(MemoryQueueStore.MemoryQueueStore.layer({ retainFinishedMillis: 600_000 }), { url: target })
+      const two = yield* untrusted.queue.enqueue({ envelope: envelope(["orders@hooks.test"]), body })
+      yield* untrusted.round
+      assert.match((yield* untrusted.state(two))[0] ?? "", /^deferred 451 4\.4\.1 webhook https:\/\/localhost:\d+\/mail unreachable: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/)
+      assert.strictEqual(posts, 1, "nothing is POSTed to an endpoint whose certificate does not verify")
     }).pipe(Effect.scoped))
 
   it.effect("settings: a short secret or a URL that is not http(s) stops start-up naming the variable", () =>
