@@ -197,11 +197,16 @@ export const make = Effect.gen(function*() {
 
   const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
 
-  /** `relay=` of an attempt: the server that answered (or was last tried), `none` when no host was tried. */
-  const relayOf = (route: Route.Route, sent: Sent | undefined): string =>
-    route._tag === "Via" ? route.transport.name : route._tag !== "Hosts" || sent === undefined || (sent.host === undefined && sent.result.remote.address === undefined)
+  /**
+   * `relay=` of an attempt: the server that answered (or was last tried), `none` when no host was tried, the
+   * transport's name for a transport.
+   */
+  const relayOf = (route: Route.Route, sent: Sent | undefined): string => {
+    if (route._tag === "Via") return route.transport.name
+    return route._tag !== "Hosts" || sent === undefined || (sent.host === undefined && sent.result.remote.address === undefined)
       ? "none"
       : AttemptLog.relay(sent.result.remote)
+  }
 
   /** The route of a claim: a `route` hook's, else the {@link Router}'s. */
   const routeOf = (context: ClaimContext): Effect.Effect<Route.Route> =>
