@@ -1,51 +1,50 @@
 /**
- * The LMTP and webhook targets in the whole app, as a `cartero.config.ts` sets them up: mail for the local domain
- * comes in over SMTP, is queued (no Maildir in the inbound plugins), and the delivery workers hand it to the target.
+ * The LMTP and webhook targets in the whole app, started with the recipes of docs/delivery.md
+ * (`apps/mta/recipes/dovecot-lmtp.config.ts`, `webhook.config.ts`) as `pnpm start` loads them: mail for the
+ * target's domain comes in over SMTP, is queued (not stored in a Maildir), and the delivery workers hand it on.
  * Each target is down (or failing) at first: the message is deferred, stays in the queue, and is delivered exactly
  * once when the target is back. Real time (the app's workers), a one-second retry schedule.
  */
 import { MailQueue, type QueuedMessage } from "@cartero/queue"
-import { Auth } from "@cartero/plugin-auth"
-import { LocalDomains } from "@cartero/plugin-local-domains"
-import { Lmtp } from "@cartero/plugin-lmtp"
-import { QueueHandoff } from "@cartero/plugin-queue"
-import { Signature, Webhook } from "@cartero/plugin-webhook"
+import { Signature } from "@cartero/plugin-webhook"
 import { SmtpServer } from "@cartero/server"
 import { LmtpSink, TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Redacted, Schedule } from "effect"
+import * as Fs from "node:fs/promises"
 import * as http from "node:http"
 import * as Path from "node:path"
 import nodemailer from "nodemailer"
-import type { CarteroConfig } from "../src/CarteroConfig.ts"
-import * as Defaults from "../src/Defaults.ts"
 import * as MtaApp from "../src/MtaApp.ts"
 
-const start = (config: CarteroConfig, dataDir: string) =>
+const recipe = (name: string) => Path.join(import.meta.dirname, "..", "recipes", `${name}.config.ts`)
+
+/** Starts the app with a recipe of docs/delivery.md and `env` over it, as `pnpm start` would, in the current scope. */
+const start = (name: string, dataDir: string, env: Record<string, string>) =>
   Effect.gen(function*() {
-    const env = {
-      CARTERO_SMTP_PORT: "0",
-      CARTERO_DATA_DIR: dataDir,
-      CARTERO_HOSTNAME: "mx.example.test",
-      CARTERO_LOCAL_DOMAINS: "example.test",
-      CARTERO_LOG_LEVEL: "error",
-      CARTERO_QUEUE_RETAIN: "1h",
-      CARTERO_RETRY_SCHEDULE: "1s",
-      CARTERO_DELIVERY_WORKERS: "2"
-    }
-    const context = yield* Layer.build(MtaApp.MtaApp.layerWith(config).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
+    const context = yield* Layer.build(MtaApp.MtaApp.layerConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+      env: {
+        CARTERO_CONFIG: recipe(name),
+        CARTERO_SMTP_PORT: "0",
+        CARTERO_DATA_DIR: dataDir,
+        CARTERO_LOG_LEVEL: "error",
+        CARTERO_QUEUE_RETAIN: "1h",
+        CARTERO_RETRY_SCHEDULE: "1s",
+        CARTERO_DELIVERY_WORKERS: "2",
+        ...env
+      }
+    })))))
     const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")
     if (mx === undefined) return yield* Effect.die("no MX listener")
     return { mx, queue: Context.get(context, MailQueue.MailQueue) }
   })
 
-const send = (mx: { readonly host: string; readonly port: number }, raw: string) =>
+const send = (mx: { readonly host: string; readonly port: number }, to: ReadonlyArray<string>) =>
   Effect.promise(() => {
     const transport = nodemailer.createTransport({ host: mx.host, port: mx.port, secure: false, ignoreTLS: true })
-    return transport.sendMail({ envelope: { from: "alice@remote.test", to: ["bob@example.test"] }, raw }).finally(() => transport.close())
+    const raw = `From: <alice@remote.test>\r\nTo: ${to.map((a) => `<${a}>`).join(", ")}\r\nSubject: to the target\r\nMessage-ID: <t1@remote.test>\r\n\r\nHello.\r\n`
+    return transport.sendMail({ envelope: { from: "alice@remote.test", to: [...to] }, raw }).finally(() => transport.close())
   }).pipe(Effect.timeout("20 seconds"))
-
-const raw = "From: <alice@remote.test>\r\nTo: <bob@example.test>\r\nSubject: to the target\r\nMessage-ID: <t1@remote.test>\r\n\r\nHello Bob.\r\n"
 
 /** Polls until `check` holds (every 50 ms, at most 15 s). */
 const until = <A>(check: Effect.Effect<A | undefined, unknown>) =>
@@ -62,29 +61,25 @@ const inState = (queue: MailQueue.Service, state: QueuedMessage.RecipientStatus[
     Effect.map((m) => (m?.recipients[0]?.state === state ? m : undefined))
   ))
 
-const inbound = [Auth.pluginConfig, LocalDomains.pluginConfig, QueueHandoff.plugin] as const
-
 describe("delivery targets in the reference MTA", () => {
   it.live("LMTP: SMTP in, queued, the LMTP socket missing (deferred), then delivered once to the mailbox server", () =>
     Effect.gen(function*() {
       const dataDir = yield* TempDir.make()
       const socket = Path.join(dataDir, "lmtp.sock")
-      const { mx, queue } = yield* start({
-        plugins: inbound,
-        outbound: [Lmtp.pluginConfig, ...Defaults.outbound],
-        settings: { CARTERO_LMTP_ADDRESS: `unix:${socket}` }
-      }, dataDir)
-      const info = yield* send(mx, raw)
-      assert.deepStrictEqual(info.accepted, ["bob@example.test"])
+      const { mx, queue } = yield* start("dovecot-lmtp", dataDir, { CARTERO_LMTP_ADDRESS: `unix:${socket}` })
+      const info = yield* send(mx, ["bob@example.com"])
+      assert.deepStrictEqual(info.accepted, ["bob@example.com"])
       const deferred = yield* inState(queue, "deferred")
       assert.match(deferred.recipients[0]?.lastReply?.enhanced ?? "", /^4\.4\./)
 
       const sink = yield* LmtpSink.make({ listen: { path: socket } })
       yield* inState(queue, "delivered")
       yield* Effect.sleep("1500 millis")
-      assert.deepStrictEqual(sink.deliveries().map((d) => [d.mailFrom, d.recipient]), [["alice@remote.test", "bob@example.test"]])
+      assert.deepStrictEqual(sink.deliveries().map((d) => [d.mailFrom, d.recipient]), [["alice@remote.test", "bob@example.com"]])
       assert.include(Buffer.from(sink.deliveries()[0]?.data ?? []).toString(), "Subject: to the target")
-      assert.include(sink.commands(), "LHLO mx.example.test")
+      assert.include(sink.commands(), "LHLO mx.example.com")
+      const files = yield* TempDir.listFiles(Path.join(dataDir, "mail"))
+      assert.deepStrictEqual(files, [], "nothing in a Maildir")
     }).pipe(Effect.scoped))
 
   it.live("webhook: SMTP in, queued, the endpoint answers 503 (deferred), then 200: POSTed once more, signed, and delivered", () =>
@@ -111,20 +106,32 @@ describe("delivery targets in the reference MTA", () => {
       )
       const address = server.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
-      const { mx, queue } = yield* start({
-        plugins: inbound,
-        outbound: [Webhook.pluginConfig, ...Defaults.outbound],
-        settings: { CARTERO_WEBHOOK_URL: `http://127.0.0.1:${port}/mail`, CARTERO_WEBHOOK_SECRET: secret }
-      }, dataDir)
-      yield* send(mx, raw)
+      const { mx, queue } = yield* start("webhook", dataDir, { CARTERO_WEBHOOK_URL: `http://127.0.0.1:${port}/mail`, CARTERO_WEBHOOK_SECRET: secret })
+      const info = yield* send(mx, ["orders@hooks.example.com", "bob@example.com"])
+      assert.deepStrictEqual(info.accepted, ["orders@hooks.example.com", "bob@example.com"])
       yield* inState(queue, "delivered")
       yield* Effect.sleep("1500 millis")
       assert.strictEqual(received.length, 2, "one 503, one 200, nothing after")
       const last = received[1]
       const json = JSON.parse(last?.body.toString() ?? "{}") as { readonly recipients: ReadonlyArray<string>; readonly message: string }
-      assert.deepStrictEqual(json.recipients, ["bob@example.test"])
+      assert.deepStrictEqual(json.recipients, ["orders@hooks.example.com"])
       assert.include(Buffer.from(json.message, "base64").toString(), "Subject: to the target")
       const now = Math.floor(Date.now() / 1000)
       assert.isUndefined(Signature.verify(Redacted.make(secret), { headers: last?.headers ?? {}, body: last?.body ?? Buffer.alloc(0) }, now))
+      // bob@example.com is in his Maildir, as without the webhook.
+      const files = yield* TempDir.listFiles(Path.join(dataDir, "mail"))
+      assert.strictEqual(files.length, 1)
+      assert.match(files[0] ?? "", /^example\.com\/bob\/Maildir\/new\//)
     }).pipe(Effect.scoped))
+})
+
+describe("delivery target recipes", () => {
+  it("docs/delivery.md shows both recipes exactly as tested", () =>
+    Effect.runPromise(Effect.gen(function*() {
+      const docs = yield* Effect.promise(() => Fs.readFile(Path.join(import.meta.dirname, "..", "..", "..", "docs", "delivery.md"), "utf8"))
+      for (const name of ["dovecot-lmtp", "webhook"]) {
+        const file = yield* Effect.promise(() => Fs.readFile(recipe(name), "utf8"))
+        assert.include(docs, file.trimEnd(), `docs/delivery.md has apps/mta/recipes/${name}.config.ts verbatim`)
+      }
+    })))
 })
