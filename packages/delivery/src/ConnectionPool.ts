@@ -93,9 +93,9 @@ interface Entry {
  * plaintext the name changes nothing on the wire, so the address alone decides.
  */
 export const keyOf = (o: SmtpConnection.ConnectOptions): string => {
-  const target = (o.address ?? o.host).toLowerCase()
+  const target = o.path !== undefined ? `unix:${o.path}` : (o.address ?? o.host).toLowerCase()
   const name = o.tls.mode === "none" ? "" : o.host.toLowerCase()
-  return `${target}:${o.port}|${name}|${TlsPolicy.key(o.tls)}|${o.heloName}|${o.localAddress ?? ""}|${Auth.poolKey(o.auth)}`
+  return `${o.protocol ?? "smtp"}|${target}:${o.port}|${name}|${TlsPolicy.key(o.tls)}|${o.heloName}|${o.localAddress ?? ""}|${Auth.poolKey(o.auth)}`
 }
 
 /** A pool whose connections all close when the current scope closes. */

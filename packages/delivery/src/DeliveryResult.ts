@@ -107,8 +107,10 @@ export const summary = (result: TransactionResult): { delivered: number; deferre
   return { delivered, deferred, failed }
 }
 
-/** `host[address]:port`, the form used in synthetic replies and logs. */
+/** `host[address]:port`, the form used in synthetic replies and logs; a Unix socket (port 0) is its path. */
 export const describeRemote = (remote: Pick<Remote, "host" | "port" | "address">): string =>
-  remote.address === undefined || remote.address === remote.host
+  remote.port === 0 && remote.address === undefined
+    ? remote.host
+    : remote.address === undefined || remote.address === remote.host
     ? `${remote.host}:${remote.port}`
     : `${remote.host}[${remote.address}]:${remote.port}`

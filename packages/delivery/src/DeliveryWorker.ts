@@ -9,6 +9,8 @@
  *    session (`ConnectError` → next address; an AUTH failure at a relay counts as one); no session at all defers
  *    everything with the last connect error. The client connects to the address but speaks to the host's *name*
  *    (SNI, certificate check, `Remote.host`, DSN `Remote-MTA`), and authenticates with the hop's credentials, if any;
+ *    A `route` hook may choose a {@link Transport.Transport} instead (LMTP, a webhook): it is called in place of
+ *    the hosts, under the limits of the destination `transport:<name>`;
  * 4. the `delivered` observers, then {@link Disposition} decides each recipient (2yz delivered, 5yz failed, 4yz
  *    retried when the `deferred` hooks or the retry policy say, or given up) and `MailQueue.complete` records it;
  * 5. failed and given-up recipients get one DSN per message per batch (see {@link Bounce}), unless the sender is
@@ -45,6 +47,7 @@ import * as Route from "./Route.ts"
 import { Router } from "./Router.ts"
 import { SmtpClient } from "./SmtpClient.ts"
 import * as TlsPolicy from "./TlsPolicy.ts"
+import * as Transport from "./Transport.ts"
 
 /** What happened to one claim. */
 export interface ClaimReport {
@@ -196,11 +199,16 @@ export const make = Effect.gen(function*() {
 
   const describeHost = (host: Route.Host, address: string) => (address === host.name ? host.name : `${host.name}[${address}]`)
 
-  /** `relay=` of an attempt: the server that answered (or was last tried), `none` when no host was tried. */
-  const relayOf = (route: Route.Route, sent: Sent | undefined): string =>
-    route._tag !== "Hosts" || sent === undefined || (sent.host === undefined && sent.result.remote.address === undefined)
+  /**
+   * `relay=` of an attempt: the server that answered (or was last tried), `none` when no host was tried, the
+   * transport's name for a transport.
+   */
+  const relayOf = (route: Route.Route, sent: Sent | undefined): string => {
+    if (route._tag === "Via") return route.transport.name
+    return route._tag !== "Hosts" || sent === undefined || (sent.host === undefined && sent.result.remote.address === undefined)
       ? "none"
       : AttemptLog.relay(sent.result.remote)
+  }
 
   /** The route of a claim: a `route` hook's, else the {@link Router}'s. */
   const routeOf = (context: ClaimContext): Effect.Effect<Route.Route> =>
@@ -209,7 +217,9 @@ export const make = Effect.gen(function*() {
         case "Continue":
           return router.route(context.domain)
         case "Accept":
-          return router.relays(context.domain, verdict.value, "plugin")
+          return Transport.isTransport(verdict.value)
+            ? Effect.succeed(Route.via(context.domain, verdict.value))
+            : router.relays(context.domain, verdict.value, "plugin")
         case "Reject":
           return Effect.succeed(Route.bounce(context.domain, verdict.reply))
         case "Defer":
@@ -218,7 +228,7 @@ export const make = Effect.gen(function*() {
     })
 
   /** Tries each address of each host until one gives a session. */
-  const sendVia = Effect.fnUntraced(function*(route: Route.Hosts, envelope: Envelope.Envelope, message: Uint8Array) {
+  const sendVia = Effect.fnUntraced(function*(route: Route.Hosts, envelope: Envelope.Envelope, message: Uint8Array): Effect.fn.Return<Sent> {
     let last: ConnectError | undefined
     let tried = 0
     for (const host of route.hosts) {
@@ -254,13 +264,19 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  type Sent = Effect.Success<ReturnType<typeof sendVia>>
+  /** What an attempt sent through: the result, and the host and address that gave it (none for a transport). */
+  interface Sent {
+    readonly result: DeliveryResult.TransactionResult
+    readonly host: Route.Host | undefined
+    readonly address: string | undefined
+  }
 
   /**
-   * One attempt over a route of hosts: the `beforeSend` headers, the queued body, the destination limits (statically
-   * routed mail is limited per relay, the next hop; MX-routed mail per domain), then the hosts in turn.
+   * One attempt over a route of hosts or a transport: the `beforeSend` headers, the queued body, the destination
+   * limits (statically routed mail is limited per relay, the next hop; MX-routed mail per domain; a transport per
+   * its name), then the hosts in turn, or the transport.
    */
-  const attempt = Effect.fnUntraced(function*(claim: Claim.Claim, route: Route.Hosts, context: ClaimContext, body: Effect.Effect<Uint8Array, QueueError.QueueError>) {
+  const attempt = Effect.fnUntraced(function*(claim: Claim.Claim, route: Route.Hosts | Route.Via, context: ClaimContext, body: Effect.Effect<Uint8Array, QueueError.QueueError>) {
     const all = (reply: SmtpReply.SmtpReply) => ({ results: DeliveryResult.all(context.envelope.recipients, reply, "connect", true), sent: undefined })
     const headers = yield* Effect.result(pipeline.beforeSend({ ...context, message: body }))
     if (headers._tag === "Failure") return all(headers.failure)
@@ -276,6 +292,11 @@ export const make = Effect.gen(function*() {
     const message = headers.success.length === 0
       ? original.success
       : new Uint8Array(Buffer.concat([renderHeaders(headers.success), original.success]))
+    if (route._tag === "Via") {
+      const via = Effect.map(route.transport.send({ context, envelope: context.envelope, message }), (result): Sent => ({ result, host: undefined, address: undefined }))
+      const sent = yield* limits.run(`transport:${route.transport.name}`, via)
+      return { results: sent.result.recipients, sent }
+    }
     const first = route.hosts[0]
     const destination = first !== undefined && first.source !== "mx" && first.source !== "implicit" ? `relay:${first.name}:${first.port}` : claim.domain
     const sent: Sent = yield* limits.run(destination, sendVia(route, context.envelope, message))
@@ -324,7 +345,7 @@ export const make = Effect.gen(function*() {
     yield* leases.hold(claim, started)
 
     const route = yield* routeOf(context)
-    const { results, sent }: { results: ReadonlyArray<DeliveryResult.RecipientResult>; sent: Sent | undefined } = route._tag === "Hosts"
+    const { results, sent }: { results: ReadonlyArray<DeliveryResult.RecipientResult>; sent: Sent | undefined } = route._tag === "Hosts" || route._tag === "Via"
       ? yield* attempt(claim, route, context, body)
       : { results: DeliveryResult.all(envelope.recipients, route.reply, "connect", true), sent: undefined }
     const now = yield* Clock.currentTimeMillis
@@ -343,7 +364,9 @@ export const make = Effect.gen(function*() {
       policy: settings.retry,
       now,
       random: yield* Random.next,
-      remoteMta: sent?.host?.name
+      // A transport's replies come from the server it names (an LMTP server; a webhook's replies are written here,
+      // synthetic). A Unix socket (port 0) has a path, not the host name DSN `Remote-MTA: dns; …` wants.
+      remoteMta: route._tag === "Via" ? (sent === undefined || sent.result.remote.port === 0 ? undefined : sent.result.remote.host) : sent?.host?.name
     })
 
     const logged: AttemptLog.Attempt = { claim, results, outcomes, relay: relayOf(route, sent), now, started }

@@ -5,7 +5,7 @@
  *
  * | phase        | when                                                | the hook answers                                                    |
  * |--------------|-----------------------------------------------------|---------------------------------------------------------------------|
- * | `route`      | before MX routing of one (message, domain) claim    | `Continue` (MX routing), `Accept` with the relays to use ({@link relay}), `Reject` (bounce every recipient with its reply), `Defer` (try later with its reply) |
+ * | `route`      | before MX routing of one (message, domain) claim    | `Continue` (MX routing), `Accept` with the relays to use ({@link relay}) or a transport other than SMTP ({@link transport}), `Reject` (bounce every recipient with its reply), `Defer` (try later with its reply) |
  * | `beforeSend` | once per claim, before the first connection         | header fields to prepend (e.g. DKIM-Signature), collected from every plugin |
  * | `delivered`  | recipients got a 2yz                                | nothing (observers)                                                 |
  * | `deferred`   | recipients got a 4yz (or no host was reachable)     | `Continue` (the retry policy decides), `Accept` with a time ({@link retryAt}), `Reject` (give up now: bounce with its reply) |
@@ -23,6 +23,7 @@ import { type Address, type Envelope, type Header, type SmtpReply, Verdict } fro
 import type { Effect } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
 import type * as Route from "./Route.ts"
+import type * as Transport from "./Transport.ts"
 
 /** What the routing and sending hooks know about the claim being delivered. */
 export interface ClaimContext {
@@ -70,8 +71,13 @@ export interface BouncedEvent {
   readonly recipients: ReadonlyArray<BouncedRecipient>
 }
 
-/** What `route` answers: keep MX routing, use these relays, bounce, or defer. */
-export type RouteVerdict = Verdict.Continue | Verdict.Accept<ReadonlyArray<Route.Relay>> | Verdict.Reject | Verdict.Defer
+/** What `route` answers: keep MX routing, use these relays or this transport, bounce, or defer. */
+export type RouteVerdict =
+  | Verdict.Continue
+  | Verdict.Accept<ReadonlyArray<Route.Relay>>
+  | Verdict.Accept<Transport.Transport>
+  | Verdict.Reject
+  | Verdict.Defer
 /** What `deferred` answers: let the retry policy decide, retry at a time (epoch ms), or give up now. */
 export type DeferredVerdict = Verdict.Continue | Verdict.Accept<number> | Verdict.Reject
 /** What `bounced` answers: send the DSN to the sender, send it elsewhere, or send none. */
@@ -97,6 +103,8 @@ export const make = Plugin.makeOf<OutboundHooks>(phases)
 
 /** `route`: deliver through these relays instead of MX routing. */
 export const relay = (...relays: ReadonlyArray<Route.Relay>): Verdict.Accept<ReadonlyArray<Route.Relay>> => Verdict.acceptWith(relays)
+/** `route`: deliver through `transport` (LMTP, a webhook…) instead of SMTP. */
+export const transport = (transport: Transport.Transport): Verdict.Accept<Transport.Transport> => Verdict.acceptWith(transport)
 /** `deferred`: try again at `at` (epoch milliseconds), whatever the retry policy would say. */
 export const retryAt = (at: number): Verdict.Accept<number> => Verdict.acceptWith(at)
 /** `bounced`: send the DSN to `to` instead of the envelope sender. */

@@ -3,7 +3,8 @@
  *
  * A route is either a list of next-hop hosts to try in order (each with its addresses, already resolved), or a
  * decision that no delivery attempt should be made: `Bounce` (permanent: null MX, NXDOMAIN, a mail loop) or `Defer`
- * (temporary: SERVFAIL, timeout, MX hosts without addresses). The delivery worker never has to look at DNS errors:
+ * (temporary: SERVFAIL, timeout, MX hosts without addresses); or, when a `route` hook chose one, a
+ * {@link Transport.Transport} other than SMTP (LMTP, a webhook). The delivery worker never has to look at DNS errors:
  * every routing outcome is one of these values, with the reply to record for the recipients.
  *
  * @since 0.1.0
@@ -11,6 +12,7 @@
 import { SmtpReply } from "@cartero/smtp"
 import type * as Auth from "./Auth.ts"
 import type * as TlsPolicy from "./TlsPolicy.ts"
+import type * as Transport from "./Transport.ts"
 
 /** Where a host came from: an MX record, the implicit MX (the domain's own A/AAAA), a static route or a plugin. */
 export type Source = "mx" | "implicit" | "literal" | "static" | "plugin"
@@ -53,8 +55,15 @@ export interface Defer {
   readonly reply: SmtpReply.SmtpReply
 }
 
+/** Deliver through `transport` instead of SMTP. */
+export interface Via {
+  readonly _tag: "Via"
+  readonly domain: string
+  readonly transport: Transport.Transport
+}
+
 /** The route of one destination domain. */
-export type Route = Hosts | Bounce | Defer
+export type Route = Hosts | Bounce | Defer | Via
 
 /** An unresolved next hop, as configured (smarthost, static route) or chosen by a `route` hook. */
 export interface Relay {
@@ -76,8 +85,13 @@ export const bounce = (domain: string, reply: SmtpReply.SmtpReply): Bounce => ({
 /** A temporary routing failure: every recipient of `domain` is deferred with `reply` (a 4yz from `Replies`, or a hook's). */
 export const defer = (domain: string, reply: SmtpReply.SmtpReply): Defer => ({ _tag: "Defer", domain, reply })
 
+/** A route through `transport` (a `route` hook's choice). */
+export const via = (domain: string, transport: Transport.Transport): Via => ({ _tag: "Via", domain, transport })
+
 /** `host[addr]:port` list, for logs. */
 export const describe = (route: Route): string =>
   route._tag === "Hosts"
     ? route.hosts.map((h) => `${h.name}(${h.preference})[${h.addresses.join(",")}]:${h.port}`).join(" ")
+    : route._tag === "Via"
+    ? `via ${route.transport.name}`
     : `${route._tag.toLowerCase()}: ${SmtpReply.toString(route.reply)}`

@@ -51,6 +51,10 @@ export interface SendRequest {
   readonly tls?: TlsPolicy.TlsPolicy
   /** Authenticate with these credentials after EHLO (smarthosts, authenticated relays). Default: no AUTH. */
   readonly auth?: Auth.Credentials
+  /** `lmtp` for an LMTP server (RFC 2033): LHLO, and a reply per recipient after the data. Default `smtp`. */
+  readonly protocol?: SmtpConnection.Protocol
+  /** A Unix domain socket to connect to instead of `address`/`host` and `port`. */
+  readonly path?: string
   readonly envelope: Envelope.Envelope
   /** CRLF-terminated message octets, whole or streamed. */
   readonly message: Transaction.MessageBody
@@ -120,12 +124,14 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
   const connectOptions = (request: SendRequest): SmtpConnection.ConnectOptions => ({
     host: request.host,
     ...(request.address !== undefined ? { address: request.address } : {}),
-    port: request.port ?? 25,
+    port: request.port ?? (request.path !== undefined ? 0 : 25),
     heloName,
     tls: request.tls ?? defaultTls,
     timeouts,
     ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-    ...(request.auth !== undefined ? { auth: request.auth } : {})
+    ...(request.auth !== undefined ? { auth: request.auth } : {}),
+    ...(request.protocol !== undefined ? { protocol: request.protocol } : {}),
+    ...(request.path !== undefined ? { path: request.path } : {})
   })
 
   const attempt = (request: SendRequest, fresh: boolean) =>

@@ -41,7 +41,17 @@ export interface ConnectOptions {
   readonly localAddress?: string
   /** Authenticate after EHLO (RFC 4954); only over TLS unless `allowPlaintextAuth`. */
   readonly auth?: Auth.Credentials
+  /**
+   * `lmtp` speaks LMTP (RFC 2033) instead: `LHLO` in place of EHLO (no HELO fallback), and after the data one
+   * reply per accepted recipient (see `Transaction`). Default `smtp`.
+   */
+  readonly protocol?: Protocol
+  /** Connect to this Unix domain socket instead of `address`/`host` and `port` (an LMTP server's socket). */
+  readonly path?: string
 }
+
+/** The protocol a session speaks: SMTP (RFC 5321) or LMTP (RFC 2033, its local delivery variant). */
+export type Protocol = "smtp" | "lmtp"
 
 /** An open session. Methods fail with {@link SessionError} and mark the connection broken when they do. */
 export interface SmtpConnection {
@@ -49,6 +59,8 @@ export interface SmtpConnection {
   readonly id: number
   readonly remote: Remote
   readonly capabilities: Capabilities.Capabilities
+  /** The protocol spoken: with `lmtp`, the end of data gets one reply per accepted recipient. */
+  readonly protocol: Protocol
   /** Sends lines (each gets CRLF) in a single write: one command, or a PIPELINING group (one reply due per line). */
   readonly writeLines: (lines: ReadonlyArray<string>, context: string) => Effect.Effect<void, SessionError>
   /**
@@ -102,7 +114,9 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
 
   const socket = yield* Effect.acquireRelease(
     Effect.callback<net.Socket, ConnectError>((resume) => {
-      const s = net.connect({ host: options.address ?? host, port, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) })
+      const s = options.path !== undefined
+        ? net.connect({ path: options.path })
+        : net.connect({ host: options.address ?? host, port, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) })
       // SMTP is lock-step: without TCP_NODELAY, Nagle + delayed ACK cost ~40 ms per exchange.
       s.setNoDelay(true)
       // Never an unhandled 'error' event (it would crash the process): errors are read from the reader's state, and
@@ -186,7 +200,14 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
   if (greeting.reply.code !== 220) return yield* connectError("greeting", `greeted with ${greeting.lines.join(" / ")}`, greeting)
   const greetingName = greeting.reply.lines[0]?.split(" ")[0] || undefined
 
+  const protocol = options.protocol ?? "smtp"
   const hello = Effect.fnUntraced(function*() {
+    if (protocol === "lmtp") {
+      // RFC 2033 §4.1: LHLO is the only greeting command; a server that refuses it is no LMTP server for us.
+      const lhlo = yield* command(`LHLO ${options.heloName}`, timeouts.command, "LHLO").pipe(Effect.mapError(fromSession))
+      if (SmtpReply.isPositive(lhlo.reply)) return Capabilities.fromEhlo(lhlo.lines)
+      return yield* connectError("greeting", `LHLO answered ${lhlo.lines.join(" / ")}`, lhlo)
+    }
     const ehlo = yield* command(`EHLO ${options.heloName}`, timeouts.command, "EHLO").pipe(Effect.mapError(fromSession))
     if (SmtpReply.isPositive(ehlo.reply)) return Capabilities.fromEhlo(ehlo.lines)
     // RFC 5321 §3.2: a server that does not know EHLO answers 5yz (500/502); anything else is a refusal.
@@ -254,6 +275,7 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
     id: nextId++,
     remote: { host, port, address, greetingName, tls: tlsInfo },
     capabilities,
+    protocol,
     writeLines,
     write: (data, timeout, context, replies = 0) => guard(rawWrite(data, timeout, context, replies)),
     read,

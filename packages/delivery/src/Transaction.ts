@@ -14,6 +14,11 @@
  *   `250` means the message was never sent), ends the session: the recipients without a verdict are deferred with
  *   `451 4.5.0 unexpected reply from … to RCPT TO: 150 hmm` (docs/delivery.md, "Odd replies").
  *
+ * - LMTP (RFC 2033 §4.2, a connection whose `protocol` is `lmtp`): the end of data is answered once per recipient
+ *   accepted at RCPT, in RCPT order, so each of those recipients gets its own verdict (one mailbox over quota, `452`,
+ *   defers that recipient only). A session that breaks while those replies arrive defers the recipients still
+ *   without one.
+ *
  * The synthetic replies written here are defined in {@link Replies}.
  *
  * @since 0.1.0
@@ -154,6 +159,13 @@ export const run = Effect.fnUntraced(function*(
       for (const i of accepted) decided.set(i, verdict(dataReply, "DATA"))
       return
     }
+    if ((accepted.length === 0 || !ok(mailReply)) && conn.protocol === "lmtp") {
+      // RFC 2033 §4.2 has DATA refused without a valid recipient; a server that says 354 anyway gets an empty
+      // message, whose reply count LMTP leaves undefined: the session is not reused.
+      yield* conn.write(Buffer.from(".\r\n"), timeouts.dataBlock, "empty DATA")
+      conn.markBroken()
+      return
+    }
     if (accepted.length === 0 || !ok(mailReply)) {
       // RFC 2920 §3.1: a server that says 354 with no valid recipient gets an empty message, and we ignore its reply.
       yield* conn.write(Buffer.from(".\r\n"), timeouts.dataBlock, "empty DATA", 1)
@@ -161,7 +173,15 @@ export const run = Effect.fnUntraced(function*(
       return
     }
     stage = "message"
-    yield* sendBody(conn, message, timeouts)
+    if (conn.protocol === "lmtp") {
+      yield* sendBody(conn, message, timeouts, accepted.length)
+      for (const i of accepted) {
+        const reply = (yield* conn.read(timeouts.dataTermination, "to the end of data")).reply
+        decided.set(i, verdict(reply, "message"))
+      }
+      return
+    }
+    yield* sendBody(conn, message, timeouts, 1)
     const final = (yield* conn.read(timeouts.dataTermination, "to the end of data")).reply
     for (const i of accepted) decided.set(i, verdict(final, "message"))
   })
@@ -199,8 +219,11 @@ const sessionReply = (e: SessionError, where: string): SmtpReply.SmtpReply => {
   }
 }
 
-/** Streams the message through the dot-stuffer, one bounded write per block, then the terminating `.CRLF`. */
-const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: MessageBody, timeouts: Timeouts) {
+/**
+ * Streams the message through the dot-stuffer, one bounded write per block, then the terminating `.CRLF`, which
+ * asks for `replies` replies (1 in SMTP, one per accepted recipient in LMTP).
+ */
+const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: MessageBody, timeouts: Timeouts, replies: number) {
   const stuffer = DotStuffer.make()
   const writeChunk = (chunk: Uint8Array) => {
     const out = stuffer.push(chunk)
@@ -212,7 +235,7 @@ const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: Mess
     for (let off = 0; off < message.length; off += blockSize) {
       const out = stuffer.push(message.subarray(off, off + blockSize))
       if (off + blockSize >= message.length) {
-        return yield* conn.write(out.length === 0 ? stuffer.end() : Buffer.concat([out, stuffer.end()]), timeouts.dataBlock, "end of data", 1)
+        return yield* conn.write(out.length === 0 ? stuffer.end() : Buffer.concat([out, stuffer.end()]), timeouts.dataBlock, "end of data", replies)
       }
       if (out.length > 0) yield* conn.write(out, timeouts.dataBlock, "message data")
     }
@@ -222,7 +245,7 @@ const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: Mess
       writeChunk
     )
   }
-  yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data", 1)
+  yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data", replies)
 })
 
 const sourceError = (cause: unknown): SessionError => {

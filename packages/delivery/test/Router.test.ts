@@ -46,12 +46,12 @@ const route = (domain: string, settings: Partial<Settings> = {}, z: MemoryDns.Zo
   run(Router.use((r) => r.route(domain)), settings, z)
 
 const hostsOf = (r: Route.Route) => {
-  assert.strictEqual(r._tag, "Hosts", r._tag === "Hosts" ? "" : SmtpReply.toString(r.reply))
+  assert.strictEqual(r._tag, "Hosts", r._tag === "Bounce" || r._tag === "Defer" ? SmtpReply.toString(r.reply) : "")
   return r._tag === "Hosts" ? r.hosts : []
 }
 const replyOf = (r: Route.Route, tag: "Bounce" | "Defer") => {
   assert.strictEqual(r._tag, tag)
-  return r._tag === "Hosts" ? "" : SmtpReply.toString(r.reply)
+  return r._tag === "Bounce" || r._tag === "Defer" ? SmtpReply.toString(r.reply) : ""
 }
 
 describe("Router", () => {
