@@ -36,13 +36,15 @@ export const latency = Metric.histogram("cartero_delivery_attempt_ms", {
  * - `mx`: delivered to the domain's own hosts (its MX records, its A/AAAA as implicit MX, an address literal);
  * - `relay`: a configured static route or smarthost;
  * - `plugin`: relays chosen by a `route` hook;
+ * - `transport`: a transport chosen by a `route` hook (LMTP, webhook: `Route.Via`);
  * - `none`: no host was tried (routing bounced or deferred: null MX, NXDOMAIN, DNS failure, a hook's refusal).
  */
-export type DestinationClass = "mx" | "relay" | "plugin" | "none"
-export const destinationClasses: ReadonlyArray<DestinationClass> = ["mx", "relay", "plugin", "none"]
+export type DestinationClass = "mx" | "relay" | "plugin" | "transport" | "none"
+export const destinationClasses: ReadonlyArray<DestinationClass> = ["mx", "relay", "plugin", "transport", "none"]
 
 /** The class of a route (of its first host: every host of one route has the same source). */
 export const classOf = (route: Route.Route): DestinationClass => {
+  if (route._tag === "Via") return "transport"
   if (route._tag !== "Hosts") return "none"
   switch (route.hosts[0]?.source) {
     case "static":
@@ -77,6 +79,7 @@ export const byClass: Readonly<Record<DestinationClass, ClassMetrics>> = {
   mx: classMetrics("mx"),
   relay: classMetrics("relay"),
   plugin: classMetrics("plugin"),
+  transport: classMetrics("transport"),
   none: classMetrics("none")
 }
 

@@ -2,13 +2,16 @@
  * The delivery metrics (DeliveryMetrics) move with real deliveries: a real SMTP sink on 127.0.0.1, FakeDns (a real
  * dns2 server), the memory queue. Each test has a metric registry of its own.
  */
+import { SmtpReply } from "@cartero/smtp"
 import { SmtpSink, TestTls } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric } from "effect"
 import * as DeliveryMetrics from "../src/DeliveryMetrics.ts"
 import * as SmtpClient from "../src/SmtpClient.ts"
+import * as Route from "../src/Route.ts"
 import * as StaticRoutes from "../src/StaticRoutes.ts"
 import * as TlsPolicy from "../src/TlsPolicy.ts"
+import * as Transport from "../src/Transport.ts"
 import * as RawServer from "./support/RawServer.ts"
 import { clientOptions, envelope as clientEnvelope, message } from "./support/fixtures.ts"
 import { body, envelope, eventually, settled, setup } from "./support/worker.ts"
@@ -22,6 +25,12 @@ const value = (metric: Metric.Metric<number, unknown>) =>
 const isolated = <A, E, R>(f: Effect.Effect<A, E, R>) => Effect.provideService(f, Metric.MetricRegistry, new Map())
 
 describe("DeliveryMetrics", () => {
+  it("a route through a transport (LMTP, webhook) is of class transport; a refused route tried no host", () => {
+    const lmtp = Transport.make("lmtp", () => Effect.die("not called"))
+    assert.strictEqual(DeliveryMetrics.classOf(Route.via("example.test", lmtp)), "transport")
+    assert.strictEqual(DeliveryMetrics.classOf(Route.bounce("example.test", SmtpReply.make(550, "5.1.10", "null MX"))), "none")
+  })
+
   it.live("attempts and recipients by destination class; the pool's connections opened, reused, open and idle", () =>
     isolated(Effect.gen(function*() {
       const { queue, sink } = yield* setup({
