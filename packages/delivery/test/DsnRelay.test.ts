@@ -27,7 +27,7 @@ const dsnEnvelope = Envelope.make(sender, [
   rcpt("erin")
 ], { smtpUtf8: false, ret: "HDRS", envid: "env 42=x" })
 
-const refuse = (locals: ReadonlyArray<string>): SmtpSink.Options["rcptTo"] => (to) =>
+const refuse = (locals: ReadonlyArray<string>) => (to: string): SmtpSink.Response | undefined =>
   locals.some((l) => to.startsWith(`${l}@`)) ? SmtpSink.reply(550, "5.1.1 no such user") : undefined
 
 /** The reports of the DSNs the sink received (from `<>`), in arrival order. */
