@@ -13,7 +13,7 @@
  * ```
  *
  * - `plugins`: the inbound plugins in hook order (default {@link defaults}`.plugins`: auth, local-domains, maildir,
- *   queue); `outbound`: the outbound plugins (default: local-return, delay-notice). Plugins come from the
+ *   queue, delivered-notice); `outbound`: the outbound plugins (default: local-return, delay-notice). Plugins come from the
  *   workspace or from npm packages, with their options; the compiler checks the options, and checks that the app
  *   provides every service a plugin needs ({@link InboundServices}, {@link OutboundServices}).
  * - `settings`: any `CARTERO_*` setting of docs/configuration.md, by its variable name; numbers, booleans and
@@ -136,6 +136,7 @@ export const settingNames = [
   "CARTERO_SMARTHOST_PASSWORD_TO_UNVERIFIED_PEER",
   "CARTERO_SMARTHOST_USER",
   "CARTERO_SMTPS_PORT",
+  "CARTERO_SMTP_DSN",
   "CARTERO_SMTP_HOST",
   "CARTERO_SMTP_PORT",
   "CARTERO_SMTP_TIMEOUT",

@@ -7,7 +7,8 @@
 import { Auth } from "@cartero/plugin-auth"
 import { MailQueue } from "@cartero/queue"
 import { SmtpServer } from "@cartero/server"
-import { FakeDns, TempDir } from "@cartero/testing"
+import { Dsn } from "@cartero/mime"
+import { FakeDns, TempDir, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, type Scope } from "effect"
 import * as Fs from "node:fs/promises"
@@ -66,14 +67,15 @@ const alice = (w: World, extra: Record<string, string> = {}) =>
     ...extra
   })
 
-const bob = (w: World) =>
+const bob = (w: World, extra: Record<string, string> = {}) =>
   startApp({
     CARTERO_HOSTNAME: "mx.someschool.test",
     CARTERO_SMTP_PORT: String(w.bobPort),
     CARTERO_DATA_DIR: w.bobDir,
     CARTERO_LOCAL_DOMAINS: "someschool.test",
     CARTERO_LOCAL_ADDRESSES: "bob@someschool.test",
-    CARTERO_DNS_SERVERS: `127.0.0.1:${w.dns.port}`
+    CARTERO_DNS_SERVERS: `127.0.0.1:${w.dns.port}`,
+    ...extra
   })
 
 /** Alice's mail client: submission to her server with STARTTLS and AUTH PLAIN (the dev certificate is self-signed). */
@@ -103,17 +105,17 @@ const composed = (to: string) =>
     }).compile().build()
   )
 
-/** Files under `root/<domain>/<user>/Maildir/new`, waiting up to `timeoutMs` for at least one. */
-const awaitMail = (root: string, domain: string, user: string, timeoutMs = 15_000) =>
+/** Files under `root/<domain>/<user>/Maildir/new`, waiting up to `timeoutMs` for at least `count`. */
+const awaitMail = (root: string, domain: string, user: string, timeoutMs = 15_000, count = 1) =>
   Effect.gen(function*() {
     const dir = Path.join(root, "mail", domain, user, "Maildir", "new")
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
       const files = yield* Effect.promise(() => Fs.readdir(dir).catch(() => []))
-      if (files.length > 0) return yield* Effect.promise(() => Promise.all(files.map((f) => Fs.readFile(Path.join(dir, f)))))
+      if (files.length >= count) return yield* Effect.promise(() => Promise.all(files.map((f) => Fs.readFile(Path.join(dir, f)))))
       yield* Effect.sleep("50 millis")
     }
-    return yield* Effect.die(new Error(`no mail for ${user}@${domain} within ${timeoutMs} ms`))
+    return yield* Effect.die(new Error(`not ${count} mail for ${user}@${domain} within ${timeoutMs} ms`))
   })
 
 /** The message minus the leading trace (`Received:`) fields, with their folded lines. */
@@ -185,4 +187,80 @@ describe("Alice sends to Bob (RFC 5321 §2)", () => {
       assert.match(text, /Remote-MTA: dns; ?mx\.someschool\.test/i)
       assert.match(text, /Subject: Lunch on Friday\?/, "the original headers are returned")
     }).pipe(Effect.scoped))
+
+  /**
+   * DSN end to end (RFC 3461): Alice asks for success and failure notices, headers only, with an envelope id; Bob
+   * knows bob, not nobody nor ghost (who asked for no notice). Bob's server advertises DSN, so Alice's passes the
+   * parameters on and Bob's reports the delivery itself; Alice's reports the refusal. Exactly two notices reach
+   * Alice's mailbox. With DSN off at Bob's, Alice's server reports bob as `relayed` instead.
+   */
+  const dsnScenario = (bobDsn: boolean) =>
+    Effect.gen(function*() {
+      const alicePort = yield* freePort
+      const w = yield* world(yield* freePort)
+      yield* bob(w, { CARTERO_OUTBOUND_PORT: String(alicePort), ...(bobDsn ? {} : { CARTERO_SMTP_DSN: "false" }) })
+      const a = yield* alice(w, { CARTERO_SMTP_PORT: String(alicePort) })
+      const submission = a.server.address("submission")
+      if (submission === undefined) return yield* Effect.die("no submission listener")
+      const plain = Buffer.from(`\0alice@example.test\0${password}`).toString("base64")
+      const raw = (yield* composed("Bob <bob@someschool.test>")).toString("latin1").replace(/\r\n\./g, "\r\n..")
+      yield* Transcript.run({ host: "127.0.0.1", port: submission.port, timeout: "10 seconds" }, `
+        <- 220 *
+        -> EHLO client.example.test
+        <* DSN
+        -> STARTTLS
+        <- 220 *
+        ** tls
+        -> EHLO client.example.test
+        <* DSN
+        -> AUTH PLAIN ${plain}
+        <~ 235
+        -> MAIL FROM:<alice@example.test> RET=HDRS ENVID=lunch+2Bfriday
+        <~ 250
+        -> RCPT TO:<bob@someschool.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+40someschool.test
+        <~ 250
+        -> RCPT TO:<nobody@someschool.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;nobody@someschool.test
+        <~ 250
+        -> RCPT TO:<ghost@someschool.test> NOTIFY=NEVER
+        <~ 250
+        -> DATA
+        <~ 354
+        => ${raw.replace(/\\/g, "\\\\").replace(/\r/g, "\\r").replace(/\n/g, "\\n")}\\r\\n.\\r\\n
+        <~ 250
+        -> QUIT
+        <~ 221
+      `)
+
+      const [stored] = yield* awaitMail(w.bobDir, "someschool.test", "bob")
+      assert.match(stored?.toString("latin1") ?? "", /Subject: Lunch on Friday\?/)
+      const notices = yield* awaitMail(w.aliceDir, "example.test", "alice", 20_000, 2)
+      // Nothing else is on its way: the queues of both servers are empty once the two notices are in.
+      yield* Effect.sleep("1 second")
+      assert.strictEqual((yield* awaitMail(w.aliceDir, "example.test", "alice")).length, 2, "exactly two notices")
+      const reports = notices.map((n) => ({ text: n.toString("latin1"), report: Dsn.read(n) }))
+      const byAction = new Map(reports.map((r) => [r.report?.recipients[0]?.action, r]))
+      assert.deepStrictEqual([...byAction.keys()].sort(), [bobDsn ? "delivered" : "relayed", "failed"].sort())
+
+      const success = byAction.get(bobDsn ? "delivered" : "relayed")
+      assert.strictEqual(success?.report?.reportingMta, bobDsn ? "mx.someschool.test" : "mail.example.test")
+      assert.strictEqual(success?.report?.originalEnvelopeId, "lunch+friday")
+      assert.deepStrictEqual(success?.report?.recipients.map((r) => [r.finalRecipient, r.originalRecipient, r.status]), [
+        ["bob@someschool.test", "Bob@someschool.test", "2.0.0"]
+      ])
+      assert.match(success?.text ?? "", /Content-Type: text\/rfc822-headers/)
+
+      const failed = byAction.get("failed")
+      assert.strictEqual(failed?.report?.reportingMta, "mail.example.test")
+      assert.strictEqual(failed?.report?.originalEnvelopeId, "lunch+friday")
+      assert.deepStrictEqual(failed?.report?.recipients.map((r) => [r.finalRecipient, r.originalRecipient, r.status, r.remoteMta]), [
+        ["nobody@someschool.test", "nobody@someschool.test", "5.1.1", "mx.someschool.test"]
+      ], "ghost asked for no notice")
+      assert.match(failed?.text ?? "", /Content-Type: text\/rfc822-headers/, "RET=HDRS: headers only")
+      assert.notMatch(failed?.text ?? "", /lunch on Friday at the usual place/, "RET=HDRS: no body")
+    }).pipe(Effect.scoped)
+
+  it.live("NOTIFY=SUCCESS,FAILURE RET=HDRS ENVID=…: Bob's server reports the delivery, Alice's the failure; nothing else", () =>
+    dsnScenario(true))
+
+  it.live("the same with DSN off at Bob's server: Alice's server reports bob as relayed", () => dsnScenario(false))
 })

@@ -15,6 +15,7 @@
  * | `data`       | the DATA command, before `354`                        | the transaction with every recipient    |
  * | `message`    | the whole message was read (after the final `.`)      | transaction, headers parsed, the body   |
  * | `queue`      | after `message`: the message is stored                | a {@link Store}: takes, write, undo     |
+ * | `stored`     | every recipient was stored (observers only)           | transaction, message, who stored whom   |
  * | `disconnect` | the connection closed (observers only)                | the connection                          |
  *
  * The outbound phases (`route`, `beforeSend`, `delivered`, `deferred`, `bounced`) are `@cartero/delivery`'s
@@ -26,7 +27,7 @@ import type { Envelope, Verdict } from "@cartero/smtp"
 import type { Effect } from "effect"
 import type { Message } from "./Message.ts"
 import type { AuthAttempt, Connection, Helo, Transaction } from "./Session.ts"
-import type { Store } from "./Store.ts"
+import type { Store, Stored } from "./Store.ts"
 
 /** The result of a deciding hook. Any failure is treated as a temporary local problem. */
 export type HookResult = Effect.Effect<Verdict.Verdict, unknown>
@@ -53,6 +54,11 @@ export interface Hooks {
    * store cannot skip a step. `250` is sent only once every recipient is stored.
    */
   readonly queue?: Store
+  /**
+   * Observers: every recipient was stored (the `queue` phase accepted), before the client gets `250`; `stored`
+   * says which store kept which recipients. Every plugin's hook runs; failures are logged and ignored.
+   */
+  readonly stored?: (transaction: Transaction, message: Message, stored: ReadonlyArray<Stored>) => Effect.Effect<void, unknown>
   /** Observers: every plugin's hook runs, failures are logged and ignored. */
   readonly disconnect?: (connection: Connection) => Effect.Effect<void, unknown>
 }
@@ -67,5 +73,6 @@ export const phases: ReadonlyArray<keyof Hooks> = [
   "data",
   "message",
   "queue",
+  "stored",
   "disconnect"
 ]

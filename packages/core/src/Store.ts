@@ -26,6 +26,9 @@
  * })
  * ```
  *
+ * Once every recipient is stored, the `stored` observers of every plugin run (before the client gets its `250`),
+ * told which store kept which recipients ({@link Stored}); their failures are logged only.
+ *
  * Put a store whose writes others act on at once (the mail queue: delivery workers claim what it holds) last, so
  * that no later store's failure has to take back work already started.
  *
@@ -54,6 +57,21 @@ export interface Spec<Receipt> {
   readonly write: (receipt: Receipt, message: Message) => Effect.Effect<WriteVerdict, unknown>
   /** Removes what `write` wrote or may have written; idempotent. */
   readonly undo: (receipt: Receipt) => Effect.Effect<void, unknown>
+  /**
+   * The store puts the message in its recipients' mailboxes (final delivery: Maildir), rather than handing it on
+   * (the mail queue). The `stored` observers are told, e.g. to send `Action: delivered` notices (RFC 3464).
+   * Default `false`.
+   */
+  readonly mailbox?: boolean
+}
+
+/** What one store kept, as the `stored` observers see it. */
+export interface Stored {
+  /** The store's plugin. */
+  readonly plugin: string
+  readonly recipients: ReadonlyArray<Envelope.Recipient>
+  /** See {@link Spec.mailbox}. */
+  readonly mailbox: boolean
 }
 
 /** One store's part in one message, once prepared. */
@@ -65,12 +83,14 @@ export interface Delivery {
 /** A store, as a hooks record holds it (made with {@link make}; its receipt type stays inside). */
 export interface Store {
   readonly takes: Spec<unknown>["takes"]
+  readonly mailbox: boolean
   readonly begin: (transaction: Transaction, recipients: ReadonlyArray<Envelope.Recipient>) => Effect.Effect<Delivery, unknown>
 }
 
 /** Makes the `queue` hook of a store. */
 export const make = <Receipt>(spec: Spec<Receipt>): Store => ({
   takes: spec.takes,
+  mailbox: spec.mailbox ?? false,
   begin: (transaction, recipients) =>
     Effect.map(spec.prepare(transaction, recipients), (receipt): Delivery => ({
       write: (message) => spec.write(receipt, message),
@@ -109,6 +129,7 @@ export const run = (
     const undos: Array<Undo> = []
     // The store at work, to whom a failure is attributed (Runner.decidedBy).
     let current: string | undefined
+    const parts: Array<Stored> = []
     const store = Effect.gen(function*() {
       const context = yield* Effect.context<never>()
       let remaining = transaction.recipients
@@ -138,6 +159,7 @@ export const run = (
         if (verdict._tag !== "Accept") return Runner.attribute(verdict, plugin.name)
         stored = verdict
         remaining = rest
+        parts.push({ plugin: plugin.name, recipients: mine, mailbox: spec.mailbox })
       }
       return remaining.length > 0 || stored === undefined ? Replies.notStored : stored
     })
@@ -145,7 +167,11 @@ export const run = (
       Effect.catch(() =>
         Effect.succeed<Verdict.Verdict>(current === undefined ? Replies.tempFail : Runner.attribute(Replies.tempFail, current))
       ),
-      Effect.tap((verdict) => (verdict._tag === "Accept" ? Effect.void : rollback(transaction, undos))),
+      Effect.tap((verdict) =>
+        verdict._tag === "Accept"
+          ? Runner.observe(built, "stored", (h) => h.stored?.(transaction, message, parts))
+          : rollback(transaction, undos)
+      ),
       Effect.onInterrupt(() => rollback(transaction, undos))
     )
   })

@@ -16,6 +16,7 @@ const wire = (v: Verdict.Verdict): string =>
 type Log = Ref.Ref<ReadonlyArray<string>>
 
 interface StoreOptions {
+  readonly mailbox?: boolean
   readonly takes?: (recipient: Envelope.Recipient) => boolean
   readonly write?: (recipients: ReadonlyArray<Envelope.Recipient>) => Effect.Effect<Store.WriteVerdict, unknown>
   readonly timeout?: string
@@ -31,7 +32,8 @@ const store = (log: Log, name: string, options: StoreOptions = {}) =>
         Ref.update(log, (l) => [...l, `${name}:write:${names}`]).pipe(
           Effect.andThen(options.write?.([]) ?? Effect.succeed(Verdict.accept({ text: `stored by ${name}` })))
         ),
-      undo: (names) => Ref.update(log, (l) => [...l, `${name}:undo:${names}`])
+      undo: (names) => Ref.update(log, (l) => [...l, `${name}:undo:${names}`]),
+      ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {})
     })
   }), options.timeout === undefined ? undefined : { timeout: options.timeout as "1 second" })
 
@@ -144,5 +146,23 @@ describe("Store protocol (the queue phase)", () => {
       ])
       assert.strictEqual(v._tag, "Defer")
       assert.deepStrictEqual(yield* Ref.get(log), ["first:write:a", "last:write:c", "last:undo:c", "first:undo:a"])
+    }))
+
+  it.effect("the stored observers run once everything is stored, told which store kept whom; never after a rollback", () =>
+    Effect.gen(function*() {
+      const log = yield* Ref.make<ReadonlyArray<string>>([])
+      const seen: Array<ReadonlyArray<Store.Stored>> = []
+      const observer = Plugin.make("observer", Effect.succeed({
+        stored: (_txn: unknown, _message: unknown, stored: ReadonlyArray<Store.Stored>) => Effect.sync(() => void seen.push(stored))
+      }))
+      const failing = Plugin.make("failing-observer", Effect.succeed({ stored: () => Effect.fail("boom") }))
+      const v = yield* queue([store(log, "maildir", { takes: isLocal, mailbox: true }), store(log, "mailqueue"), failing, observer])
+      assert.strictEqual(wire(v), "250 stored by mailqueue\r\n", "an observer's failure changes nothing")
+      assert.deepStrictEqual(seen.map((s) => s.map((p) => [p.plugin, p.mailbox, p.recipients.map((r) => r.address.localPart)])), [[
+        ["maildir", true, ["local"]],
+        ["mailqueue", false, ["far"]]
+      ]])
+      yield* queue([store(log, "maildir", { takes: isLocal, mailbox: true }), store(log, "mailqueue", { write: () => Effect.fail("down") }), observer])
+      assert.strictEqual(seen.length, 1, "not told of a rolled-back store")
     }))
 })

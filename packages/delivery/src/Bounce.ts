@@ -8,12 +8,14 @@
  *   `From: MAILER-DAEMON@<hostname>`;
  * - `Status` is the reply's enhanced code (or `5.0.0`); a recipient the retry policy gave up on reports `5.4.7`
  *   (delivery time expired) with the last temporary reply as the diagnostic;
- * - `RET=FULL` returns the whole message, otherwise only its header (mime's `Dsn` decides what fits).
+ * - `RET=FULL` returns the whole message, otherwise only its header (mime's `Dsn` decides what fits);
+ * - `Original-Envelope-Id` from ENVID, `Original-Recipient` from each ORCPT, when the sender gave them.
  *
  * @since 0.1.0
  */
 import { Dsn } from "@cartero/mime"
-import { Address, Envelope, SmtpReply } from "@cartero/smtp"
+import { Address, type Envelope, SmtpReply } from "@cartero/smtp"
+import * as NoticeFields from "./NoticeFields.ts"
 import type { BouncedRecipient } from "./OutboundHooks.ts"
 
 /** What a bounce is about. */
@@ -40,8 +42,7 @@ export interface Bounce {
 }
 
 /** Whether `recipient` asked for failure notices (no NOTIFY = the default, which includes failures). */
-export const wantsFailureNotice = (recipient: Envelope.Recipient): boolean =>
-  recipient.notify === undefined || recipient.notify.includes("FAILURE")
+export const wantsFailureNotice = (recipient: Envelope.Recipient): boolean => NoticeFields.wants(recipient, "FAILURE")
 
 /** The DSN `Status` of a failed recipient. */
 export const statusOf = (r: BouncedRecipient): string =>
@@ -60,7 +61,7 @@ export const make = (input: Input): Bounce | undefined => {
     to: Address.format(sender),
     recipients: recipients.map((r): Dsn.Recipient => ({
       finalRecipient: Address.format(r.recipient.address),
-      ...(r.recipient.orcpt !== undefined ? { originalRecipient: r.recipient.orcpt.replace(/^rfc822;/i, "").trim() } : {}),
+      ...NoticeFields.originalRecipient(r.recipient),
       action: "failed",
       status: statusOf(r),
       diagnosticCode: SmtpReply.toString(r.reply),
@@ -74,9 +75,5 @@ export const make = (input: Input): Bounce | undefined => {
     date: now
   })
   // The DSN itself must never produce another DSN: null reverse path, and NOTIFY=NEVER is implied by `<>`.
-  const envelope = Envelope.make(null, [{ address: sender }], {
-    smtpUtf8: Address.isInternational(sender),
-    body: body.some((b) => b > 0x7f) ? "8BITMIME" : "7BIT"
-  })
-  return { envelope, body, recipients }
+  return { envelope: NoticeFields.envelopeTo(sender, body), body, recipients }
 }

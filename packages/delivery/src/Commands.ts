@@ -2,8 +2,9 @@
  * Builds the MAIL FROM and RCPT TO command lines, with only the ESMTP parameters the server advertised.
  *
  * Nothing from an envelope can add a line or a parameter: addresses are rendered by `Address.formatPath`, DSN values
- * (ENVID, ORCPT) are xtext (RFC 3461 §4) and re-encoded when they are not already valid xtext, and a final check
- * refuses any command containing CR, LF or NUL (a defect: the envelope codec should have prevented it).
+ * (ENVID, ORCPT) are stored decoded (as the server's `DsnParams` reads them) and always encoded as xtext here
+ * (RFC 3461 §4: `QQ+1` goes out as `QQ+2B1`, the same octets the sender meant), and a final check refuses any
+ * command containing CR, LF or NUL (a defect: the envelope codec should have prevented it).
  *
  * @since 0.1.0
  */
@@ -20,9 +21,6 @@ export interface Requirements {
   readonly size: number | undefined
 }
 
-// xtext: "!".."~" except "+" and "=", or "+" followed by two upper-case hex digits (RFC 3461 §4).
-const validXtext = /^(?:[!-*,-<>-~]|\+[0-9A-F]{2})*$/
-
 /** Encodes `value` as xtext (octets outside the safe range as `+XX`). */
 export const xtext = (value: string): string => {
   let out = ""
@@ -32,16 +30,16 @@ export const xtext = (value: string): string => {
   return out
 }
 
-/** A value that is already xtext is passed through unchanged (as RFC 3461 asks relays to do); anything else is encoded. */
-export const asXtext = (value: string): string => (validXtext.test(value) ? value : xtext(value))
-
-/** ORCPT is `addr-type ";" xtext` (e.g. `rfc822;bob@example.org`). A value without a type gets `rfc822`. */
+/**
+ * ORCPT is `addr-type ";" xtext` (e.g. `rfc822;bob@example.org`); the envelope holds the address decoded. A value
+ * without a type gets `rfc822`.
+ */
 const orcptParam = (orcpt: string): string => {
   const semi = orcpt.indexOf(";")
   const type = semi > 0 ? orcpt.slice(0, semi) : "rfc822"
   const addr = semi > 0 ? orcpt.slice(semi + 1) : orcpt
   const cleanType = /^[A-Za-z0-9-]+$/.test(type) ? type : "rfc822"
-  return `${cleanType};${asXtext(addr)}`
+  return `${cleanType};${xtext(addr)}`
 }
 
 const assertSingleLine = (line: string): string => {
@@ -69,7 +67,7 @@ export const mailFrom = (envelope: Envelope.Envelope, req: Requirements, caps: C
   if (envelope.params.requireTls === true && caps.keywords.has("REQUIRETLS")) params.push("REQUIRETLS")
   if (caps.dsn) {
     if (envelope.params.ret !== undefined) params.push(`RET=${envelope.params.ret}`)
-    if (envelope.params.envid !== undefined) params.push(`ENVID=${asXtext(envelope.params.envid)}`)
+    if (envelope.params.envid !== undefined) params.push(`ENVID=${xtext(envelope.params.envid)}`)
   }
   const from = path(envelope.mailFrom, usesUtf8(req, caps))
   return assertSingleLine(params.length === 0 ? `MAIL FROM:${from}` : `MAIL FROM:${from} ${params.join(" ")}`)

@@ -11,6 +11,7 @@
  *
  * Rules: never for the null sender `<>`; only for recipients whose RCPT asked for delay notices (NOTIFY=DELAY, or no
  * NOTIFY at all, RFC 3461 §4.1); not when the recipient is past the queue's maximum age (it is about to bounce).
+ * `Original-Envelope-Id` and `Original-Recipient` come from ENVID and ORCPT when given; only headers are returned.
  *
  * @since 0.1.0
  */
@@ -18,9 +19,10 @@ import { Setting } from "@cartero/settings"
 import { TraceGate } from "@cartero/hotpath"
 import { Dsn } from "@cartero/mime"
 import { MailQueue } from "@cartero/queue"
-import { Address, Envelope, SmtpReply, Verdict } from "@cartero/smtp"
+import { Address, type Envelope, SmtpReply, Verdict } from "@cartero/smtp"
 import { Clock, Config, Duration, Effect, Option } from "effect"
 import { DeliveryConfig } from "./DeliveryConfig.ts"
+import * as NoticeFields from "./NoticeFields.ts"
 import * as OutboundHooks from "./OutboundHooks.ts"
 import type * as RetryPolicy from "./RetryPolicy.ts"
 
@@ -38,8 +40,51 @@ export const noticeAttempt = (policy: RetryPolicy.RetryPolicy, after: Duration.D
 }
 
 /** Whether a recipient wants delay notices (RFC 3461: NOTIFY absent, or listing DELAY). */
-export const wantsDelayNotice = (recipient: Envelope.Recipient): boolean =>
-  recipient.notify === undefined || recipient.notify.includes("DELAY")
+export const wantsDelayNotice = (recipient: Envelope.Recipient): boolean => NoticeFields.wants(recipient, "DELAY")
+
+/** What a delay notice is about. */
+export interface Input {
+  /** Our host name: `Reporting-MTA`, `MAILER-DAEMON@<hostname>`. */
+  readonly hostname: string
+  readonly envelope: Envelope.Envelope
+  readonly arrivedAt: number
+  /** The deferred recipients with their last (temporary) reply. */
+  readonly recipients: ReadonlyArray<{ readonly recipient: Envelope.Recipient; readonly reply: SmtpReply.SmtpReply }>
+  /** The queued message (its header block is returned). */
+  readonly original: Uint8Array
+  /** When the queue gives up: `Will-Retry-Until`. */
+  readonly retryUntil: Date
+  readonly now: Date
+}
+
+/**
+ * The delay notice to queue, or `undefined` when none is due (null sender, or no recipient asked for one). Only
+ * the header block is returned, whatever RET says (RET is about failed DSNs, RFC 3461 §4.3).
+ */
+export const make = (input: Input): { readonly envelope: Envelope.Envelope; readonly body: Uint8Array } | undefined => {
+  const sender = input.envelope.mailFrom
+  const recipients = input.recipients.filter((r) => wantsDelayNotice(r.recipient))
+  if (sender === null || recipients.length === 0) return undefined
+  const body = Dsn.make({
+    reportingMta: input.hostname,
+    from: `MAILER-DAEMON@${input.hostname}`,
+    to: Address.format(sender),
+    recipients: recipients.map((r): Dsn.Recipient => ({
+      finalRecipient: Address.format(r.recipient.address),
+      ...NoticeFields.originalRecipient(r.recipient),
+      action: "delayed",
+      status: r.reply.enhanced !== undefined && r.reply.enhanced.startsWith("4.") ? r.reply.enhanced : "4.0.0",
+      diagnosticCode: SmtpReply.toString(r.reply),
+      lastAttemptDate: input.now,
+      willRetryUntil: input.retryUntil
+    })),
+    original: input.original,
+    ...(input.envelope.params.envid !== undefined ? { originalEnvelopeId: input.envelope.params.envid } : {}),
+    arrivalDate: new Date(input.arrivedAt),
+    date: input.now
+  })
+  return { envelope: NoticeFields.envelopeTo(sender, body), body }
+}
 
 /** Options of {@link plugin}. */
 export interface Options {
@@ -67,29 +112,19 @@ export const plugin = (options: Options) =>
           if (event.attempts !== trigger || sender === null || now - event.arrivedAt >= maxAge) return Verdict.next
           const recipients = event.results.filter((r) => wantsDelayNotice(r.recipient))
           if (recipients.length === 0) return Verdict.next
-          const original = yield* queue.bytes(event.messageId)
-          const body = Dsn.make({
-            reportingMta: options.hostname,
-            from: `MAILER-DAEMON@${options.hostname}`,
-            to: Address.format(sender),
-            recipients: recipients.map((r): Dsn.Recipient => ({
-              finalRecipient: Address.format(r.recipient.address),
-              action: "delayed",
-              status: r.reply.enhanced !== undefined && r.reply.enhanced.startsWith("4.") ? r.reply.enhanced : "4.0.0",
-              diagnosticCode: SmtpReply.toString(r.reply),
-              lastAttemptDate: new Date(now),
-              willRetryUntil: new Date(event.arrivedAt + maxAge)
-            })),
-            original,
-            arrivalDate: new Date(event.arrivedAt),
-            date: new Date(now)
+          const notice = make({
+            hostname: options.hostname,
+            envelope: event.envelope,
+            arrivedAt: event.arrivedAt,
+            recipients,
+            original: yield* queue.bytes(event.messageId),
+            retryUntil: new Date(event.arrivedAt + maxAge),
+            now: new Date(now)
           })
+          if (notice === undefined) return Verdict.next
           const id = yield* queue.enqueue({
-            envelope: Envelope.make(null, [{ address: sender }], {
-              smtpUtf8: Address.isInternational(sender),
-              body: body.some((b) => b > 0x7f) ? "8BITMIME" : "7BIT"
-            }),
-            body,
+            envelope: notice.envelope,
+            body: notice.body,
             traceId: event.traceId,
             // In the original's trace, a child of the attempt that deferred (when traces are on).
             traceParent: yield* TraceGate.traceParent

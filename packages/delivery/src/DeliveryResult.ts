@@ -68,6 +68,11 @@ export interface TransactionResult {
   readonly recipients: ReadonlyArray<RecipientResult>
   /** Whether the transaction ran on a pooled connection that had carried an earlier one. */
   readonly reusedConnection: boolean
+  /**
+   * The server advertised DSN (RFC 3461), so the DSN parameters went with the message and success notices are its
+   * to send. Absent: it did not, or no session was made.
+   */
+  readonly dsn?: boolean
 }
 
 /**

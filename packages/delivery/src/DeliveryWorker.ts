@@ -15,6 +15,8 @@
  *    retried when the `deferred` hooks or the retry policy say, or given up) and `MailQueue.complete` records it;
  * 5. failed and given-up recipients get one DSN per message per batch (see {@link Bounce}), unless the sender is
  *    `<>`; the `bounced` hook may suppress or redirect it. The DSN is queued like any other message.
+ * 6. delivered recipients that asked for it (`NOTIFY=SUCCESS`) get an `Action: relayed` notice when the next hop
+ *    did not advertise DSN (see {@link SuccessNotice}); one that did got the DSN parameters and reports itself.
  *
  * The lease is kept ({@link LeaseKeeper}) while the claim is worked on. Every attempt is logged per recipient
  * (queue id, recipient, host, address, reply, duration) and counted ({@link DeliveryMetrics}).
@@ -46,6 +48,7 @@ import * as Replies from "./Replies.ts"
 import * as Route from "./Route.ts"
 import { Router } from "./Router.ts"
 import { SmtpClient } from "./SmtpClient.ts"
+import * as SuccessNotice from "./SuccessNotice.ts"
 import * as TlsPolicy from "./TlsPolicy.ts"
 import * as Transport from "./Transport.ts"
 
@@ -59,6 +62,8 @@ export interface ClaimReport {
   readonly bounced: ReadonlyArray<number>
   /** Whether a DSN was queued. */
   readonly dsn: boolean
+  /** Whether a success notice (`Action: relayed`) was queued. */
+  readonly successNotice?: boolean
 }
 
 /** The worker service (the layer also runs the worker fibers). */
@@ -257,7 +262,8 @@ export const make = Effect.gen(function*() {
       result: {
         remote: { host: last?.host ?? first?.name ?? route.domain, port: last?.port ?? first?.port ?? settings.port, address: last?.address, greetingName: undefined, tls: undefined },
         recipients: DeliveryResult.all(envelope.recipients, reply, "connect", true),
-        reusedConnection: false
+        reusedConnection: false,
+        dsn: false
       } satisfies DeliveryResult.TransactionResult,
       host: undefined,
       address: undefined
@@ -333,6 +339,32 @@ export const make = Effect.gen(function*() {
     return true
   })
 
+  /** Queues the `relayed` notice for recipients a next hop without DSN took; whether one was queued. */
+  const relayedNotice = Effect.fnUntraced(function*(
+    claim: Claim.Claim,
+    relayed: ReadonlyArray<DeliveryResult.Delivered>,
+    remoteMta: string | undefined,
+    original: Uint8Array
+  ) {
+    const notice = SuccessNotice.make({
+      hostname: settings.hostname,
+      envelope: claim.envelope,
+      arrivedAt: claim.arrivedAt,
+      recipients: relayed.map((r): SuccessNotice.Reported => ({ recipient: r.recipient, action: "relayed", reply: r.reply, remoteMta })),
+      original,
+      now: new Date(yield* Clock.currentTimeMillis)
+    })
+    if (notice === undefined) return false
+    const queued = yield* Effect.result(queue.enqueue({ envelope: notice.envelope, body: notice.body, traceId: claim.traceId }))
+    if (queued._tag === "Failure") {
+      yield* Effect.logError("cannot queue the success notice", Cause.fail(queued.failure))
+      return false
+    }
+    yield* DeliveryMetrics.incrementDsn
+    yield* Effect.logInfo("success notice queued").pipe(Effect.annotateLogs({ dsnId: queued.success, recipients: notice.recipients.length }))
+    return true
+  })
+
   // Runs per message: untraced (Effect.fn("DeliveryWorker.deliver") made a span and captured two stacks per call;
   // docs/benchmarks.md, "Profile and optimisations").
   const deliver = Effect.fnUntraced(function*(claim: Claim.Claim) {
@@ -373,8 +405,14 @@ export const make = Effect.gen(function*() {
     yield* AttemptSpan.record(logged)
     yield* AttemptLog.attempts(logged)
 
-    // The body may be gone once every recipient is final: load it now if a bounce may be needed.
-    const original = bounces.length > 0 && claim.envelope.mailFrom !== null ? yield* Effect.option(body) : undefined
+    // Delivered to a next hop that will not report on them (no DSN advertised) and asked to hear of it.
+    const relayed = sent?.result.dsn === true || claim.envelope.mailFrom === null
+      ? []
+      : delivered.filter((r) => SuccessNotice.wantsSuccessNotice(r.recipient))
+    // The body may be gone once every recipient is final: load it now if a notice may be needed.
+    const original = (bounces.length > 0 || relayed.length > 0) && claim.envelope.mailFrom !== null
+      ? yield* Effect.option(body)
+      : undefined
 
     const report = yield* Effect.result(queue.complete(claim, outcomes))
     if (report._tag === "Failure") {
@@ -389,6 +427,15 @@ export const make = Effect.gen(function*() {
     const gaveUp = failures.filter((b) => b.recipient.expired).length
     yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis, DeliveryMetrics.classOf(route))
 
+    // Only recipients whose outcome the queue recorded as ours (results are in claim order).
+    const appliedDelivered = relayed.filter((r) => {
+      const at = results.indexOf(r)
+      const index = claim.recipients[at]?.index
+      return index !== undefined && applied.has(index)
+    })
+    const successNotice = appliedDelivered.length > 0
+      ? yield* relayedNotice(claim, appliedDelivered, sent?.host?.name, original?._tag === "Some" ? original.value : new Uint8Array())
+      : false
     let dsn = false
     if (failures.length > 0) {
       if (claim.envelope.mailFrom === null) {
@@ -397,7 +444,7 @@ export const make = Effect.gen(function*() {
         dsn = yield* bounce(claim, failures.map((b) => b.recipient), original?._tag === "Some" ? original.value : new Uint8Array())
       }
     }
-    return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: failures.map((b) => b.index), dsn }
+    return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: failures.map((b) => b.index), dsn, successNotice }
   }, (effect, claim) =>
     effect.pipe(
       AttemptSpan.around(claim),

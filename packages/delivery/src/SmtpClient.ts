@@ -141,7 +141,8 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
       const result: DeliveryResult.TransactionResult = {
         remote: lease.connection.remote,
         recipients,
-        reusedConnection: lease.reused
+        reusedConnection: lease.reused,
+        dsn: lease.connection.capabilities.dsn
       }
       return result
     }))

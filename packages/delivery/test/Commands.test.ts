@@ -39,9 +39,9 @@ describe("Commands", () => {
     assert.strictEqual(Commands.mailFrom(Envelope.make(null, []), { eightBit: false, smtpUtf8: false, size: undefined }, Capabilities.none), "MAIL FROM:<>")
   })
 
-  it("passes valid xtext through and encodes anything else", () => {
-    assert.strictEqual(Commands.asXtext("abc+2Bdef"), "abc+2Bdef")
-    assert.strictEqual(Commands.asXtext("a=b"), "a+3Db")
+  it("encodes the decoded values the envelope holds as xtext, every time", () => {
+    assert.strictEqual(Commands.xtext("abc+2Bdef"), "abc+2B2Bdef")
+    assert.strictEqual(Commands.xtext("a=b"), "a+3Db")
     assert.strictEqual(Commands.xtext("\r\n"), "+0D+0A")
   })
 })

@@ -27,8 +27,10 @@ export type Action = "failed" | "delayed" | "delivered" | "relayed" | "expanded"
 export interface Recipient {
   /** The recipient address the report is about (Final-Recipient). */
   readonly finalRecipient: string
-  /** The address as originally given (ORCPT), if different. */
+  /** The address as originally given (the decoded address of ORCPT), when the sender gave one. */
   readonly originalRecipient?: string
+  /** The address type of ORCPT (`rfc822` when not given). */
+  readonly originalRecipientType?: string
   readonly action: Action
   /** RFC 3463 enhanced status code, e.g. `5.1.1`. */
   readonly status: string
@@ -51,7 +53,11 @@ export interface Spec {
   readonly recipients: ReadonlyArray<Recipient>
   /** The original message (headers and body, as queued). */
   readonly original: Uint8Array
-  /** RET from MAIL FROM: `HDRS` (default) returns the header block only, `FULL` the whole message. */
+  /**
+   * RET from MAIL FROM: `HDRS` (default) returns the header block only, `FULL` the whole message. Callers pass it
+   * for failure reports only: success and delay reports return the headers (as Postfix does; RFC 3461 §4.3 asks
+   * for RET in failed DSNs).
+   */
   readonly ret?: "HDRS" | "FULL"
   readonly originalEnvelopeId?: string
   readonly arrivalDate?: Date
@@ -104,7 +110,15 @@ const humanText = (spec: Spec): string => {
   const lines = [`This is the mail system at host ${sanitize(spec.reportingMta)}.`, ""]
   if (failed.length > 0) lines.push("Your message could not be delivered to one or more recipients. It's attached below.", "")
   else if (delayed.length > 0) lines.push("Delivery of your message has been delayed. The mail system will keep trying.", "")
-  else lines.push("This is a delivery status notification for your message.", "")
+  else if (spec.recipients.some((r) => r.action === "relayed")) {
+    lines.push(
+      "Your message was delivered to the recipients listed below, or relayed to a mail system that sends no",
+      "delivery notifications (so this is the last one you will get for them).",
+      ""
+    )
+  } else if (spec.recipients.length > 0 && spec.recipients.every((r) => r.action === "delivered")) {
+    lines.push("Your message was successfully delivered to the recipients listed below.", "")
+  } else lines.push("This is a delivery status notification for your message.", "")
   for (const r of spec.recipients) {
     lines.push(`<${sanitize(r.finalRecipient)}>: ${r.action} (${sanitize(r.status)})`)
     if (r.remoteMta !== undefined) lines.push(`    host ${sanitize(r.remoteMta)} said:`)
@@ -119,10 +133,14 @@ const statusBody = (spec: Spec): string => {
   if (spec.arrivalDate !== undefined) f.push(Headers.fold("Arrival-Date", MailDate.format(spec.arrivalDate)))
   for (const r of spec.recipients) {
     f.push("\r\n")
-    if (r.originalRecipient !== undefined) f.push(Headers.fold("Original-Recipient", typed("rfc822", r.originalRecipient)))
+    if (r.originalRecipient !== undefined) {
+      const type = r.originalRecipientType !== undefined && /^[A-Za-z0-9-]{1,32}$/.test(r.originalRecipientType) ? r.originalRecipientType : "rfc822"
+      f.push(Headers.fold("Original-Recipient", typed(type, r.originalRecipient)))
+    }
     f.push(Headers.fold("Final-Recipient", typed("rfc822", r.finalRecipient)))
     f.push(Headers.fold("Action", r.action))
-    f.push(Headers.fold("Status", /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.status) ? r.status : r.action === "failed" ? "5.0.0" : "4.0.0"))
+    const fallback = r.action === "failed" ? "5.0.0" : r.action === "delayed" ? "4.0.0" : "2.0.0"
+    f.push(Headers.fold("Status", /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.status) ? r.status : fallback))
     if (r.remoteMta !== undefined) f.push(Headers.fold("Remote-MTA", typed("dns", r.remoteMta)))
     if (r.diagnosticCode !== undefined) f.push(Headers.fold("Diagnostic-Code", typed("smtp", r.diagnosticCode)))
     if (r.lastAttemptDate !== undefined) f.push(Headers.fold("Last-Attempt-Date", MailDate.format(r.lastAttemptDate)))
@@ -135,7 +153,15 @@ const statusBody = (spec: Spec): string => {
 export const make = (spec: Spec): Uint8Array => {
   const b = Builder.boundary()
   const anyFailed = spec.recipients.some((r) => r.action === "failed")
-  const subject = anyFailed ? "Undelivered Mail Returned to Sender" : spec.recipients.some((r) => r.action === "delayed") ? "Delayed Mail (still being retried)" : "Delivery Status Notification"
+  const anyDelayed = spec.recipients.some((r) => r.action === "delayed")
+  const success = !anyFailed && !anyDelayed && spec.recipients.length > 0
+  const subject = anyFailed
+    ? "Undelivered Mail Returned to Sender"
+    : anyDelayed
+    ? "Delayed Mail (still being retried)"
+    : success
+    ? "Successful Mail Delivery Report"
+    : "Delivery Status Notification"
   const domain = spec.reportingMta
   const original = crlf(spec.original)
   const is8bit = original.some((c) => c > 0x7f)
@@ -163,7 +189,7 @@ export const make = (spec: Spec): Uint8Array => {
     statusBody(spec),
     `\r\n--${b}\r\n`,
     `Content-Type: ${full ? "message/rfc822" : "text/rfc822-headers"}\r\n`,
-    `Content-Description: ${full ? "Undelivered message" : "Undelivered message headers"}\r\n`,
+    `Content-Description: ${success ? (full ? "Delivered message" : "Message headers") : full ? "Undelivered message" : "Undelivered message headers"}\r\n`,
     `Content-Transfer-Encoding: ${returnedIs8bit ? "8bit" : "7bit"}\r\n\r\n`
   ].join("")
   const tail = `\r\n--${b}--\r\n`

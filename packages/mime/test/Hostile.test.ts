@@ -193,7 +193,8 @@ describe("Dsn", () => {
             finalRecipient: Dsn.sanitize(r.finalRecipient),
             originalRecipient: r.originalRecipient === undefined ? undefined : Dsn.sanitize(r.originalRecipient),
             action: r.action,
-            status: /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.status) ? r.status : r.action === "failed" ? "5.0.0" : "4.0.0",
+            // A status that is not one falls back to the action's class (2.0.0 for delivered, relayed, expanded).
+            status: /^[245]\.\d{1,3}\.\d{1,3}$/.test(r.status) ? r.status : r.action === "failed" ? "5.0.0" : r.action === "delayed" ? "4.0.0" : "2.0.0",
             diagnosticCode: r.diagnosticCode === undefined ? undefined : Dsn.sanitize(r.diagnosticCode),
             remoteMta: r.remoteMta === undefined ? undefined : Dsn.sanitize(r.remoteMta),
             lastAttemptDate: r.lastAttemptDate,

@@ -20,6 +20,8 @@
  *   for its time bound.
  * - `handler_AUTH`: refuses AUTH where it may not be used (`538 5.7.0` before TLS, `503 5.5.1` when off), and
  *   from a client with too many recent failures (`454 4.7.0`).
+ * - `handler_MAIL` / `handler_RCPT`: with DSN advertised, checks the DSN parameters of the raw line (`DsnParams`)
+ *   and answers a malformed one `501 5.5.4` with a text naming it, before smtp-server's own looser checks.
  * - `_parseAddressCommand`: accepts the RFC 5321 paths smtp-server's parser refuses, quoted local parts with
  *   spaces or specials (`<"john doe"@example.com>`), when `Address.parsePath` accepts them.
  * - `_onCommand` also batches replies ({@link batchReplies}): the replies to the commands of one pipelined read
@@ -30,6 +32,7 @@
 import { Address } from "@cartero/smtp"
 import { Result } from "effect"
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js"
+import * as DsnParams from "./DsnParams.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
@@ -203,6 +206,23 @@ export const install = (): void => {
       startData.call(this, extension, command, callback)
     })
   }
+
+  // DSN parameters are checked on the raw line before smtp-server parses them (its checks are looser and its texts
+  // vaguer): a malformed one gets 501 5.5.4 naming it.
+  const withDsnCheck = (
+    check: (line: string) => Result.Result<unknown, string>,
+    original: (this: SMTPConnection, command: Buffer, callback: () => void) => void
+  ) =>
+    function(this: SMTPConnection, command: Buffer, callback: () => void): void {
+      const extension = ServerExtension.lookup(this._server)
+      if (extension === undefined || !extension.dsn) return original.call(this, command, callback)
+      const checked = check(command.toString("utf8"))
+      if (Result.isSuccess(checked)) return original.call(this, command, callback)
+      ReplyPatch.send(this, Replies.badDsnParameter(checked.failure))
+      callback()
+    }
+  proto.handler_MAIL = withDsnCheck(DsnParams.mail, proto.handler_MAIL)
+  proto.handler_RCPT = withDsnCheck(DsnParams.rcpt, proto.handler_RCPT)
 
   const auth = proto.handler_AUTH
   proto.handler_AUTH = function(this: SMTPConnection, command: Buffer, callback: () => void): void {

@@ -21,6 +21,7 @@ import type {
   SMTPServerSession
 } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
+import * as DsnParams from "./DsnParams.ts"
 import * as EventLog from "./EventLog.ts"
 import type { ListenerLimits } from "./ListenerLimits.ts"
 import * as Replies from "./Replies.ts"
@@ -86,6 +87,9 @@ const rawPath = (line: string): string => {
 
 const mailParamNames = new Set(["SIZE", "BODY", "SMTPUTF8", "AUTH"])
 const rcptParamNames = new Set<string>()
+// With DSN advertised (RFC 3461 §4): smtp-server has parsed them, DsnParams checked them on the raw line.
+const dsnMailParamNames = new Set([...mailParamNames, "RET", "ENVID"])
+const dsnRcptParamNames = new Set(["NOTIFY", "ORCPT"])
 
 const unsupported = (args: SMTPServerAddress["args"], allowed: ReadonlySet<string>): string | undefined =>
   args === false ? undefined : Object.keys(args).find((k) => !allowed.has(k))
@@ -135,6 +139,7 @@ export const make = (ctx: Context) => {
 
   const extension: ServerExtension = {
     draining: false,
+    dsn: options.dsn,
     maxLineLength: options.maxLineLength,
     limits,
     onCommandLine: (session, line) => {
@@ -267,9 +272,11 @@ export const make = (ctx: Context) => {
     const state = states.get(session)
     if (state === undefined) return callback(ReplyPatch.toError(Replies.tempFail))
     if (listener.auth === "required" && state.user === undefined) return refuseOwn(state, callback, Replies.authRequired, "mailFrom")
-    const extra = unsupported(address.args, mailParamNames)
+    const extra = unsupported(address.args, options.dsn ? dsnMailParamNames : mailParamNames)
     if (extra !== undefined) return refuseOwn(state, callback, Replies.unsupportedParameter(extra), "mailFrom")
-    const params = mailParams(address.args)
+    const dsn = options.dsn ? DsnParams.mail(state.lastCommand) : Result.succeed({})
+    if (Result.isFailure(dsn)) return refuseOwn(state, callback, Replies.badDsnParameter(dsn.failure), "mailFrom")
+    const params: Envelope.MailParams = { ...mailParams(address.args), ...dsn.success }
     const parsed = Address.parsePath(rawPath(state.lastCommand), { smtpUtf8: params.smtpUtf8, allowNull: true })
     if (Result.isFailure(parsed)) return refuseOwn(state, callback, addressError(parsed.failure, Replies.badSender), "mailFrom")
     const txn: SessionState.TxnState = {
@@ -295,8 +302,10 @@ export const make = (ctx: Context) => {
     const state = states.get(session)
     const txn = state === undefined ? undefined : SessionState.currentTxn(state)
     if (state === undefined || txn === undefined) return callback(ReplyPatch.toError(Replies.needMail))
-    const extra = unsupported(address.args, rcptParamNames)
+    const extra = unsupported(address.args, options.dsn ? dsnRcptParamNames : rcptParamNames)
     if (extra !== undefined) return refuseOwn(state, callback, Replies.unsupportedParameter(extra), "rcptTo", txn)
+    const dsn = options.dsn ? DsnParams.rcpt(state.lastCommand) : Result.succeed({})
+    if (Result.isFailure(dsn)) return refuseOwn(state, callback, Replies.badDsnParameter(dsn.failure), "rcptTo", txn)
     const path = rawPath(state.lastCommand)
     // RFC 5321 §4.1.1.3: the domain-less <Postmaster> must be accepted; it means this host's postmaster.
     const parsed = /^<postmaster>$/i.test(path)
@@ -304,7 +313,7 @@ export const make = (ctx: Context) => {
       : Address.parsePath(path, { smtpUtf8: txn.params.smtpUtf8 })
     if (Result.isFailure(parsed)) return refuseOwn(state, callback, addressError(parsed.failure, Replies.badRecipient), "rcptTo", txn)
     if (parsed.success === null) return refuseOwn(state, callback, Replies.badRecipient("empty path"), "rcptTo", txn)
-    const recipient: Envelope.Recipient = { address: parsed.success }
+    const recipient: Envelope.Recipient = { address: parsed.success, ...dsn.success }
     const effect = LogGate.whenEnabled("Debug", () =>
       Effect.logDebug("RCPT TO").pipe(Effect.annotateLogs({ txn: txn.id, to: Address.formatPath(recipient.address) }))).pipe(
         Effect.andThen(pipeline.rcptTo(SessionState.transaction(state, txn), recipient))

@@ -13,7 +13,8 @@
  *   also applies it to implicit-TLS sockets still in their handshake;
  * - no `rejectOversized`: `DataReader` enforces the size with our reply, and keeps nothing past the limit;
  * - `disableReverseLookup` unless `reverseDns`; `logger: false` (we log through Effect);
- * - `hideDSN`, `hideREQUIRETLS`: not implemented end to end yet, so not advertised;
+ * - `hideDSN: false` unless the `dsn` option is off: DSN (RFC 3461) is advertised, its parameters checked on the raw
+ *   line first (`DsnParams`, through `CommandPatch`); `hideREQUIRETLS`: not implemented end to end yet;
  * - sendmail's joke commands (WIZ, SHELL, KILL) are disabled.
  *
  * @since 0.1.0
@@ -62,7 +63,7 @@ export const serverOptions = (
   hidePIPELINING: false,
   hide8BITMIME: false,
   hideSMTPUTF8: false,
-  hideDSN: true,
+  hideDSN: !options.dsn,
   hideREQUIRETLS: true,
   size: options.maxMessageSize,
   hideSize: false,

@@ -27,6 +27,8 @@ export const badSender = (detail: string) => SmtpReply.make(501, "5.1.7", `Bad s
 export const badRecipient = (detail: string) => SmtpReply.make(501, "5.1.3", `Bad recipient address syntax: ${detail}`)
 /** UTF-8 in an address without the SMTPUTF8 parameter (RFC 6531 §3.5, RFC 6533 5.6.7). */
 export const utf8NotPermitted = SmtpReply.make(553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter")
+/** A malformed DSN parameter (RFC 3461 §4); `text` names it (`DsnParams`). */
+export const badDsnParameter = (text: string) => SmtpReply.make(501, "5.5.4", text)
 /** An ESMTP parameter we do not implement (RFC 5321 §4.1.1.11, RFC 1869). */
 export const unsupportedParameter = (name: string) =>
   SmtpReply.make(555, "5.5.4", `Unsupported parameter ${name.replace(/[^A-Za-z0-9-]/g, "?").slice(0, 32)}`)

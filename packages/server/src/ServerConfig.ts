@@ -120,6 +120,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const socketTimeout = yield* optional("CARTERO_SMTP_TIMEOUT", "a duration such as 300s or 5m", millis)
   const shutdownTimeout = yield* optional("CARTERO_SHUTDOWN_TIMEOUT", "a duration such as 10s", millis)
   const reverseDns = yield* optional("CARTERO_REVERSE_DNS", "true or false", Setting.boolean)
+  const dsn = yield* optional("CARTERO_SMTP_DSN", "true or false", Setting.boolean)
   const certFile = yield* optional("CARTERO_TLS_CERT", "a PEM file path", (s) => (s === "" ? undefined : s))
   const keyFile = yield* optional("CARTERO_TLS_KEY", "a PEM file path", (s) => (s === "" ? undefined : s))
   if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -147,6 +148,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(socketTimeout !== undefined ? { socketTimeout: socketTimeout } : {}),
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),
     ...(reverseDns !== undefined ? { reverseDns } : {}),
+    ...(dsn !== undefined ? { dsn } : {}),
     ...limits
   }
   return options

@@ -26,6 +26,8 @@ export interface ServerExtension {
    * one with a transaction may finish it.
    */
   draining: boolean
+  /** DSN (RFC 3461) is advertised: MAIL/RCPT lines get their DSN parameters checked before smtp-server parses them. */
+  readonly dsn: boolean
   /** Longest accepted command line, octets without the line ending. */
   readonly maxLineLength: number
   /** The connection and session limits of the listener. */

@@ -135,6 +135,11 @@ export interface SmtpServerOptions {
   readonly authFailureDelay?: Duration.Input
   /** SASL mechanisms offered; default `["PLAIN", "LOGIN"]`. */
   readonly authMethods?: ReadonlyArray<AuthMethod>
+  /**
+   * Advertise `DSN` (RFC 3461) and accept `RET`/`ENVID` on MAIL and `NOTIFY`/`ORCPT` on RCPT into the envelope.
+   * Default `true`. Off, those parameters are refused with `555 5.5.4`.
+   */
+  readonly dsn?: boolean
 }
 
 /** A listener with its defaults applied. */
@@ -175,6 +180,7 @@ export interface ResolvedOptions {
   readonly maxAuthFailures: number
   readonly authFailureDelay: Duration.Duration
   readonly authMethods: ReadonlyArray<AuthMethod>
+  readonly dsn: boolean
 }
 
 /** 25 MiB. */
@@ -246,7 +252,8 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   authFailureWindow: Duration.fromInputUnsafe(options.authFailureWindow ?? defaultLimits.authFailureWindow),
   maxAuthFailures: options.maxAuthFailures ?? 3,
   authFailureDelay: Duration.fromInputUnsafe(options.authFailureDelay ?? "1 second"),
-  authMethods: options.authMethods ?? ["PLAIN", "LOGIN"]
+  authMethods: options.authMethods ?? ["PLAIN", "LOGIN"],
+  dsn: options.dsn ?? true
 })
 
 /**

@@ -30,6 +30,7 @@ export const MailParams = Schema.Struct({
   body: Schema.optional(BodyType),
   smtpUtf8: Schema.Boolean,
   ret: Schema.optional(Ret),
+  /** ENVID (RFC 3461 §4.4), decoded from xtext (what the sender meant; encoded again when passed on). */
   envid: Schema.optional(Schema.String),
   requireTls: Schema.optional(Schema.Boolean)
 })
@@ -39,6 +40,7 @@ export type MailParams = typeof MailParams.Type
 export const Recipient = Schema.Struct({
   address: AddressSchema,
   notify: Schema.optional(Schema.Array(Notify)),
+  /** ORCPT (RFC 3461 §4.2) as `addr-type;address`, the address decoded from xtext (e.g. `rfc822;bob@example.org`). */
   orcpt: Schema.optional(Schema.String)
 })
 export type Recipient = typeof Recipient.Type

@@ -63,6 +63,8 @@ export interface Message {
   /** ESMTP parameters after `MAIL FROM:<…>`, e.g. `SIZE=100 BODY=8BITMIME`. */
   readonly mailParams: string
   readonly rcptTo: ReadonlyArray<string>
+  /** ESMTP parameters after each `RCPT TO:<…>`, in `rcptTo` order, e.g. `NOTIFY=SUCCESS ORCPT=rfc822;b@x.test`. */
+  readonly rcptParams: ReadonlyArray<string>
   readonly data: Buffer
   readonly raw: Buffer
   readonly tls: boolean
@@ -82,13 +84,15 @@ export interface Script {
   readonly message?: (message: Message) => Response | undefined
 }
 
-/** Server settings. Extensions default to advertised; `size` and `starttls` are off unless given. */
+/** Server settings. Extensions default to advertised; `size`, `starttls` and `dsn` are off unless given. */
 export interface Options extends Script {
   readonly hostname?: string
   readonly pipelining?: boolean
   readonly eightBitMime?: boolean
   readonly smtpUtf8?: boolean
   readonly enhancedStatusCodes?: boolean
+  /** Advertise `DSN` (RFC 3461). Default `false`. */
+  readonly dsn?: boolean
   /** Advertise `SIZE n`, refuse larger `SIZE=` at MAIL and larger messages at the end of DATA (552). */
   readonly size?: number
   /** Offer STARTTLS with this key and certificate (PEM). */
@@ -162,7 +166,7 @@ class Session {
   private closed = false
   private secure = false
   private helo = ""
-  private txn: { from: string; params: string; rcpts: Array<string> } | undefined
+  private txn: { from: string; params: string; rcpts: Array<string>; rcptParams: Array<string> } | undefined
   private readonly onData = (chunk: Buffer) => {
     this.buf = Buffer.concat([this.buf, chunk])
     if (!this.busy) void this.pump()
@@ -233,6 +237,7 @@ class Session {
       ...(o.eightBitMime ?? true ? ["8BITMIME"] : []),
       ...(o.smtpUtf8 ?? true ? ["SMTPUTF8"] : []),
       ...(o.enhancedStatusCodes ?? true ? ["ENHANCEDSTATUSCODES"] : []),
+      ...(o.dsn === true ? ["DSN"] : []),
       ...(o.size !== undefined ? [`SIZE ${o.size}`] : []),
       ...(o.starttls !== undefined && !this.secure ? ["STARTTLS"] : [])
     ]
@@ -259,7 +264,7 @@ class Session {
         const size = Number(/(?:^|\s)SIZE=(\d+)/i.exec(params)?.[1] ?? "0")
         const r = o.mailFrom?.(from, params) ??
           (o.size !== undefined && size > o.size ? reply(552, "5.3.4 Message too big") : reply(250, "2.1.0 Ok"))
-        if (r._tag === "Reply" && r.code >= 200 && r.code < 300) this.txn = { from, params, rcpts: [] }
+        if (r._tag === "Reply" && r.code >= 200 && r.code < 300) this.txn = { from, params, rcpts: [], rcptParams: [] }
         return this.respond(r)
       }
       case "RCPT": {
@@ -268,7 +273,10 @@ class Session {
         if (m === null) return this.respond(reply(501, "5.5.4 Syntax: RCPT TO:<address>"))
         const [, to = "", params = ""] = m
         const r = o.rcptTo?.(to, params) ?? reply(250, "2.1.5 Ok")
-        if (r._tag === "Reply" && r.code >= 200 && r.code < 300) this.txn.rcpts.push(to)
+        if (r._tag === "Reply" && r.code >= 200 && r.code < 300) {
+          this.txn.rcpts.push(to)
+          this.txn.rcptParams.push(params)
+        }
         return this.respond(r)
       }
       case "DATA": {
@@ -322,6 +330,7 @@ class Session {
       mailFrom: txn.from,
       mailParams: txn.params,
       rcptTo: txn.rcpts,
+      rcptParams: txn.rcptParams,
       data,
       raw: Buffer.from(raw),
       tls: this.secure

@@ -34,6 +34,8 @@ export interface Options {
   readonly write?: (stored: Stored) => Effect.Effect<Store.WriteVerdict, unknown>
   /** The plugin's hook timeout. */
   readonly timeout?: Duration.Input
+  /** Declare the store final delivery (`Store.Spec.mailbox`), as Maildir does. Default `false`. */
+  readonly mailbox?: boolean
 }
 
 /** A recording store. `stored` holds what was written and not undone; `undone` what was undone, in order. */
@@ -67,7 +69,8 @@ export const make = (options: Options = {}): TestStore => {
             receipt.written = undefined
             stored.splice(stored.indexOf(entry), 1)
             undone.push(entry)
-          })
+          }),
+        mailbox: options.mailbox ?? false
       })
     }),
     options.timeout === undefined ? undefined : { timeout: options.timeout }

@@ -64,7 +64,9 @@ export const hooks = (options: Options): Hooks.Hooks => ({
       )
       return Verdict.accept({ enhanced: "2.0.0", text: `Ok: delivered as ${transaction.id}` })
     }),
-    undo: ({ delivery }) => Delivery.undo(delivery)
+    undo: ({ delivery }) => Delivery.undo(delivery),
+    // Final delivery: a DSN success notice for these recipients says `delivered` (`@cartero/delivery` DeliveredNotice).
+    mailbox: true
   })
 })
 
