@@ -120,6 +120,8 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const socketTimeout = yield* optional("CARTERO_SMTP_TIMEOUT", "a duration such as 300s or 5m", millis)
   const shutdownTimeout = yield* optional("CARTERO_SHUTDOWN_TIMEOUT", "a duration such as 10s", millis)
   const reverseDns = yield* optional("CARTERO_REVERSE_DNS", "true or false", Setting.boolean)
+  const chunking = yield* optional("CARTERO_CHUNKING", "true or false", Setting.boolean)
+  const binaryMime = yield* optional("CARTERO_BINARYMIME", "true or false", Setting.boolean)
   const certFile = yield* optional("CARTERO_TLS_CERT", "a PEM file path", (s) => (s === "" ? undefined : s))
   const keyFile = yield* optional("CARTERO_TLS_KEY", "a PEM file path", (s) => (s === "" ? undefined : s))
   if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -147,6 +149,8 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(socketTimeout !== undefined ? { socketTimeout: socketTimeout } : {}),
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),
     ...(reverseDns !== undefined ? { reverseDns } : {}),
+    ...(chunking !== undefined ? { chunking } : {}),
+    ...(binaryMime !== undefined ? { binaryMime } : {}),
     ...limits
   }
   return options
