@@ -115,11 +115,20 @@ const expect = (
 }
 
 /** Reads a chunk and throws it away, then answers `reply` (RFC 3030 §2: discard, then the 4yz/5yz). */
-const refuse = (connection: SMTPConnection, size: number, reply: SmtpReply.SmtpReply, callback: () => void): void =>
+const refuse = (
+  connection: SMTPConnection,
+  extension: ServerExtension.ServerExtension,
+  size: number,
+  reply: SmtpReply.SmtpReply,
+  callback: () => void
+): void => {
+  // Reading a chunk to discard it is bounded by the DATA time bound too, counted from now.
+  extension.limits.dataStarted(connection)
   expect(connection, size, discardAll, (resume) => {
     if (!connection._closing && !connection._closed) ReplyPatch.send(connection, reply)
     resume()
   }, callback)
+}
 
 /** Ends the transaction as smtp-server does after DATA (which also drops the transfer, see `_resetSession`). */
 const endTransaction = (connection: SMTPConnection, delivered: boolean): void => {
@@ -204,7 +213,7 @@ export const install = (): void => {
       return callback()
     }
     const refusal = stateRefusal(this)
-    if (refusal !== undefined) return refuse(this, bdat.size, refusal, callback)
+    if (refusal !== undefined) return refuse(this, extension, bdat.size, refusal, callback)
     const transfer = transfers.get(this)
     if (transfer !== undefined) return receive(this, bdat, transfer, callback)
     chunking.begin(this.session, (outcome) => {
@@ -212,7 +221,7 @@ export const install = (): void => {
       if (outcome._tag === "Refuse") {
         // The transaction is over: a later chunk of it must not start a message without this one.
         endTransaction(this, false)
-        return refuse(this, bdat.size, outcome.reply, callback)
+        return refuse(this, extension, bdat.size, outcome.reply, callback)
       }
       transfers.set(this, outcome)
       // The DATA time bound covers the whole transfer, from its first chunk (`ListenerLimits`).

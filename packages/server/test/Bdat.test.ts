@@ -6,19 +6,12 @@
 import { Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, ehlo, hooks, recorder, transcript } from "./helpers.ts"
+import { acceptDomain, bdat, ehlo, esc, hooks, recorder, transcript } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
 
 /** Escapes octets for a transcript's `=>` line. */
-const escapes: Readonly<Record<string, string>> = { "\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0" }
-export const esc = (text: string): string =>
-  text.replace(/[\\\r\n\t\0\x80-\xff]/g, (c) => escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
-
-/** One BDAT command with its chunk, as raw octets (latin1 text). */
-export const bdat = (chunk: string, last = false): string => `BDAT ${Buffer.byteLength(chunk, "latin1")}${last ? " LAST" : ""}\r\n${chunk}`
-
 const mailRcpt = S`
   -> MAIL FROM:<alice@sender.test>
   <- 250 2.1.0 Accepted
@@ -203,6 +196,16 @@ describe("BDAT", () => {
       -> NOOP
       <- 250 2.0.0 OK
       => BDAT 6 LAST\r\nQUIT\r\nNOOP\r\n
+      <- 503 5.5.1 Error: need MAIL command
+      <- 250 2.0.0 OK
+    `))
+
+  it.live("a refused chunk that arrives slowly is read to its end (the DATA bound counts from its BDAT)", () =>
+    transcript([domain], S`
+      ${ehlo}
+      => BDAT 8\r\nNOOP
+      ** sleep 1200
+      => NOOPNOOP\r\n
       <- 503 5.5.1 Error: need MAIL command
       <- 250 2.0.0 OK
     `))
