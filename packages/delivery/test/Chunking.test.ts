@@ -86,6 +86,70 @@ const withServer = <A>(
   })).pipe(Effect.provide(s.layer), Effect.provideService(References.MinimumLogLevel, "None"))
 }
 
+/**
+ * A hand-written server offering CHUNKING without PIPELINING: records each command line and, per chunk, whether
+ * more octets were already waiting when it was complete (they would have been sent before its reply). Chunk number
+ * `refuseAt` (1-based) is answered 554.
+ */
+const lockStepServer = (refuseAt?: number) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly port: number; readonly lines: Array<string>; readonly early: Array<boolean>; readonly close: () => void }>((resume) => {
+      const lines: Array<string> = []
+      const early: Array<boolean> = []
+      const sockets = new Set<net.Socket>()
+      const server = net.createServer((socket) => {
+        sockets.add(socket)
+        socket.write("220 raw.test ESMTP\r\n")
+        let buffer = Buffer.alloc(0)
+        let need = -1
+        let last = false
+        const chunkDone = () => {
+          early.push(buffer.length > 0)
+          const reply = early.length === refuseAt ? "554 5.6.0 chunk refused" : last ? "250 2.0.0 queued" : "250 2.0.0 chunk ok"
+          socket.write(`${reply}\r\n`)
+          need = -1
+        }
+        socket.on("data", (data: Buffer) => {
+          buffer = Buffer.concat([buffer, data])
+          for (let guard = 0; guard < 10_000; guard++) {
+            if (need >= 0) {
+              if (buffer.length < need) return
+              buffer = buffer.subarray(need)
+              chunkDone()
+              continue
+            }
+            const end = buffer.indexOf("\r\n")
+            if (end < 0) return
+            const line = buffer.subarray(0, end).toString("latin1")
+            buffer = buffer.subarray(end + 2)
+            lines.push(line)
+            const bdat = /^BDAT (\d+)( LAST)?$/.exec(line)
+            if (bdat !== null) {
+              need = Number(bdat[1])
+              last = bdat[2] !== undefined
+            } else if (line.startsWith("EHLO")) socket.write("250-raw.test\r\n250-8BITMIME\r\n250 CHUNKING\r\n")
+            else if (line === "QUIT") socket.end("221 2.0.0 bye\r\n")
+            else socket.write("250 2.0.0 ok\r\n")
+          }
+        })
+        socket.on("error", () => socket.destroy())
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address() as net.AddressInfo
+        resume(Effect.succeed({
+          port: address.port,
+          lines,
+          early,
+          close: () => {
+            for (const s of sockets) s.destroy()
+            server.close()
+          }
+        }))
+      })
+    }),
+    (s) => Effect.sync(() => s.close())
+  )
+
 const tags = (r: DeliveryResult.TransactionResult) => r.recipients.map((x) => x._tag)
 const replyOf = (r: DeliveryResult.TransactionResult) => r.recipients.map((x) => SmtpReply.toString(x.reply))
 /** The command lines the client sent, skipping BDAT chunks and the DATA content. */
@@ -190,6 +254,30 @@ describe("outbound BDAT", () => {
         assert.isTrue(second.reusedConnection)
         assert.include(wire(), "RSET\r\n")
       })))
+})
+
+describe("outbound BDAT without PIPELINING", () => {
+  const big = message(`${"w".repeat(98)}\r\n`.repeat(1500))
+
+  it.live("each chunk waits for its reply", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const raw = yield* lockStepServer()
+      const client = yield* SmtpClient.make(clientOptions())
+      const result = yield* client.send({ host: "127.0.0.1", port: raw.port, envelope: envelope(["bob"]), message: big })
+      assert.deepStrictEqual(tags(result), ["Delivered"])
+      assert.deepStrictEqual(raw.lines.filter((l) => l.startsWith("BDAT")), ["BDAT 65536", "BDAT 65536", `BDAT ${big.length - 131_072} LAST`])
+      assert.deepStrictEqual(raw.early, [false, false, false], "nothing was sent before the previous chunk's reply")
+    })))
+
+  it.live("after a refused chunk nothing more is sent; the refusal is the verdict", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const raw = yield* lockStepServer(2)
+      const client = yield* SmtpClient.make(clientOptions())
+      const result = yield* client.send({ host: "127.0.0.1", port: raw.port, envelope: envelope(["bob"]), message: big })
+      assert.deepStrictEqual(tags(result), ["Failed"])
+      assert.deepStrictEqual(replyOf(result), ["554 5.6.0 chunk refused"])
+      assert.deepStrictEqual(raw.lines.filter((l) => l.startsWith("BDAT")), ["BDAT 65536", "BDAT 65536"])
+    })))
 })
 
 describe("outbound BINARYMIME", () => {
