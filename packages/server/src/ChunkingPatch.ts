@@ -152,10 +152,12 @@ const receive = (
       return resume()
     }
     // The stores decide now: the client waits for us, so no idle timeout may fire (smtp-server's `_onTimeout`).
+    // The transfer leaves the connection first: a client that disconnects now does not pull the message (or its
+    // spill file) from under the stores, as with DATA, where the message is processed to the end.
     connection._handlerPending = true
+    transfers.delete(connection)
     transfer.finish((err, message) => {
       connection._handlerPending = false
-      transfers.delete(connection)
       transfer.discard()
       if (connection._closing || connection._closed) return resume()
       // The same replies as smtp-server's end of DATA (`DATA_OK` starts the error counts over, `ListenerLimits`).
