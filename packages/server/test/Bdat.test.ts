@@ -3,10 +3,12 @@
  * client line (or raw write) and the exact reply. The chunk octets are written raw (`=>`), so what a test sends is
  * exactly what the server reads, pipelined or split across writes as written.
  */
+import { Message, type Session, Store } from "@cartero/core"
 import { Verdict } from "@cartero/smtp"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { acceptDomain, bdat, ehlo, esc, hooks, recorder, transcript } from "./helpers.ts"
+import * as net from "node:net"
+import { acceptDomain, bdat, ehlo, esc, hooks, recorder, transcript, withServer } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
@@ -439,5 +441,50 @@ describe("BINARYMIME", () => {
       assert.strictEqual(body(stored(rec)), payload)
       assert.strictEqual(rec.messages[0]?.txn.params.body, "BINARYMIME")
     })))
+  })
+})
+
+describe("BDAT and the client going away", () => {
+  it.live("a client that disconnects right after LAST: the message is still stored, as after DATA", () => {
+    const stored: Array<number> = []
+    // The stores read the message after the client left: a spilled one must still be there.
+    const slowStore = hooks("slow-store", {
+      queue: Store.make({
+        takes: () => Effect.succeed(true),
+        prepare: (txn: Session.Transaction) => Effect.succeed(txn),
+        write: (_txn, msg) =>
+          Effect.sleep("300 millis").pipe(
+            Effect.andThen(Effect.orDie(Message.bytes(msg))),
+            Effect.map((raw) => {
+              stored.push(raw.length)
+              return Verdict.accept()
+            })
+          ),
+        undo: () => Effect.void
+      })
+    })
+    const big = `Subject: big\r\n\r\n${`${"q".repeat(98)}\r\n`.repeat(400)}`
+    return withServer([domain, slowStore], { spillThreshold: 16 * 1024 }, (server) =>
+      Effect.gen(function*() {
+        const mx = server.address("mx")
+        if (mx === undefined) return yield* Effect.die(new Error("no MX listener"))
+        yield* Effect.callback<void>((resume) => {
+          const socket = net.connect(mx.port, mx.host)
+          let seen = ""
+          socket.on("data", (d: Buffer) => {
+            seen += d.toString("latin1")
+            if (seen.startsWith("220 ") && !seen.includes("EHLO-SENT")) {
+              seen += "EHLO-SENT"
+              socket.write(`EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.test>\r\n${bdat(big, true)}`)
+            }
+            // The recipient was accepted, so the chunk is being read: leave without waiting for its reply.
+            if (seen.includes("250 2.1.5")) socket.destroy()
+          })
+          socket.on("close", () => resume(Effect.void))
+          socket.on("error", () => undefined)
+        })
+        for (let i = 0; i < 60 && stored.length === 0; i++) yield* Effect.sleep("50 millis")
+        assert.deepStrictEqual(stored, [big.length])
+      }))
   })
 })
