@@ -28,7 +28,7 @@ describe("fuzzing the command parser (property, bounded)", () => {
         )
       )
       for (const target of targets) assert.isUndefined(yield* Effect.promise(() => FuzzClient.healthy(target, 5000)))
-    }).pipe(Effect.provide(FuzzServer.layer()), Effect.provideService(References.MinimumLogLevel, "None")), 15_000)
+    }).pipe(Effect.provide(FuzzServer.layer()), Effect.provideService(References.MinimumLogLevel, "None")))
 
   it("the reply check refuses what it must", () => {
     assert.isUndefined(FuzzClient.check("220 mx.test ESMTP\r\n250-a\r\n250 b\r\n221 2.0.0 Bye\r\n"))
