@@ -17,6 +17,7 @@ import nodemailer from "nodemailer"
 import MailComposer from "nodemailer/lib/mail-composer"
 import * as MtaApp from "../src/MtaApp.ts"
 import { freePort } from "./support/FreePort.ts"
+import * as WireTap from "./support/WireTap.ts"
 
 const password = "correct horse battery staple"
 
@@ -67,10 +68,10 @@ const alice = (w: World, extra: Record<string, string> = {}) =>
     ...extra
   })
 
-const bob = (w: World, extra: Record<string, string> = {}) =>
+const bob = (w: World, extra: Record<string, string> = {}, port = w.bobPort) =>
   startApp({
     CARTERO_HOSTNAME: "mx.someschool.test",
-    CARTERO_SMTP_PORT: String(w.bobPort),
+    CARTERO_SMTP_PORT: String(port),
     CARTERO_DATA_DIR: w.bobDir,
     CARTERO_LOCAL_DOMAINS: "someschool.test",
     CARTERO_LOCAL_ADDRESSES: "bob@someschool.test",
@@ -148,6 +149,25 @@ describe("Alice sends to Bob (RFC 5321 §2)", () => {
       assert.match(text, /by mail\.example\.test with ESMTPSA/, "Alice's trace header says authenticated submission over TLS")
       assert.isTrue(withoutTrace(stored).equals(raw), "the message arrived byte-identical apart from trace headers")
       assert.isAbove(yield* w.dns.queryCount({ name: "someschool.test" }), 0, "the route came from DNS")
+    }).pipe(Effect.scoped))
+
+  it.live("Bob's server offers CHUNKING, so Alice's server sends the message by BDAT (RFC 3030)", () =>
+    Effect.gen(function*() {
+      const w = yield* world(yield* freePort)
+      // Bob's server listens behind a wire tap on his MX port, and Alice's server sends in clear (no STARTTLS) so
+      // that the tap can read the session between the two servers.
+      const inner = yield* freePort
+      yield* bob(w, {}, inner)
+      const tap = yield* WireTap.make(inner, w.bobPort)
+      const a = yield* alice(w, { CARTERO_OUTBOUND_TLS: "none" })
+      const raw = yield* composed("Bob <bob@someschool.test>")
+      yield* submit(a.server, ["bob@someschool.test"], raw)
+
+      const [stored] = yield* awaitMail(w.bobDir, "someschool.test", "bob")
+      assert.isTrue(withoutTrace(stored ?? Buffer.alloc(0)).equals(raw), "the message arrived byte-identical apart from trace headers")
+      assert.include(tap.received(), "250 CHUNKING\r\n", "Bob's EHLO reply offers CHUNKING")
+      assert.match(tap.sent(), /\r\nBDAT \d+ LAST\r\n/, "the message went by BDAT")
+      assert.notMatch(tap.sent(), /\r\nDATA\r\n/, "no DATA command")
     }).pipe(Effect.scoped))
 
   it.live("Bob's server is down for a while: the message is deferred, then delivered when it comes back", () =>

@@ -21,7 +21,7 @@ export interface Capabilities {
   readonly startTls: boolean
   /** RFC 2034. */
   readonly enhancedStatusCodes: boolean
-  /** RFC 3030 (not used by this client yet: no BDAT). */
+  /** RFC 3030: the message may go by BDAT (`Transaction`, unless chunking is `off`). */
   readonly chunking: boolean
   /**
    * RFC 4954: the SASL mechanisms offered, upper case (empty when AUTH is not advertised). Both `AUTH PLAIN LOGIN`

@@ -19,6 +19,8 @@ export interface Requirements {
   readonly smtpUtf8: boolean
   /** Message size in octets, when known (for SIZE=). */
   readonly size: number | undefined
+  /** A `BODY=BINARYMIME` message (RFC 3030 §3): sent with that parameter, by BDAT only. */
+  readonly binaryMime?: boolean
 }
 
 /** Encodes `value` as xtext (octets outside the safe range as `+XX`). */
@@ -58,11 +60,12 @@ export const path = (address: Address.Address | null, utf8: boolean): string =>
 /** Whether this transaction is sent with the SMTPUTF8 parameter. */
 export const usesUtf8 = (req: Requirements, caps: Capabilities): boolean => caps.smtpUtf8 && req.smtpUtf8
 
-/** `MAIL FROM:<…>` with SIZE, BODY, SMTPUTF8, REQUIRETLS, RET and ENVID when advertised and relevant. */
+/** `MAIL FROM:<…>` with SIZE, BODY (BINARYMIME only when the caller checked it is offered), SMTPUTF8, REQUIRETLS, RET and ENVID when advertised and relevant. */
 export const mailFrom = (envelope: Envelope.Envelope, req: Requirements, caps: Capabilities): string => {
   const params: Array<string> = []
   if (caps.size !== undefined && req.size !== undefined) params.push(`SIZE=${req.size}`)
-  if (caps.eightBitMime && req.eightBit) params.push("BODY=8BITMIME")
+  if (req.binaryMime === true) params.push("BODY=BINARYMIME")
+  else if (caps.eightBitMime && req.eightBit) params.push("BODY=8BITMIME")
   if (usesUtf8(req, caps)) params.push("SMTPUTF8")
   if (envelope.params.requireTls === true && caps.keywords.has("REQUIRETLS")) params.push("REQUIRETLS")
   if (caps.dsn) {

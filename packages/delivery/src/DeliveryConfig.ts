@@ -26,6 +26,7 @@
  * | `CARTERO_SHUTDOWN_TIMEOUT` [10s] | on shutdown, how long in-flight deliveries may finish (shared with the listeners) |
  * | `CARTERO_RETRY_SCHEDULE` [1m,5m,15m,30m,1h,2h] | delays between attempts of a deferred recipient, the last repeating |
  * | `CARTERO_MAX_QUEUE_AGE` [5d] | give up (and bounce) a recipient still deferred at this age |
+ * | `CARTERO_DELIVERY_CHUNKING` [auto] | `auto`: send by BDAT to a next hop that offers CHUNKING (RFC 3030); `off`: always DATA |
  *
  * A malformed value fails the layer with a `ConfigError` whose message is the shared `Setting` wording
  * (`CARTERO_OUTBOUND_PORT: expected a port 1-65535, got "abc"`).
@@ -85,6 +86,8 @@ export interface Settings {
   readonly shutdownTimeout: Duration.Duration
   /** When a deferred recipient is tried again, and when it is given up (and bounced). */
   readonly retry: RetryPolicy.RetryPolicy
+  /** BDAT to next hops that offer CHUNKING (`auto`), or always DATA (`off`). */
+  readonly chunking: "auto" | "off"
 }
 
 /** A bound socket: an IP address (or a wildcard) and a port. */
@@ -111,7 +114,8 @@ export const defaults: Settings = {
   maxConnections: 100,
   lease: Duration.minutes(5),
   shutdownTimeout: Duration.seconds(10),
-  retry: RetryPolicy.defaultPolicy
+  retry: RetryPolicy.defaultPolicy,
+  chunking: "auto"
 }
 
 /** Delivery settings. */
@@ -206,7 +210,10 @@ export const config: Config.Config<Settings> = Config.all({
   shutdownTimeout: Setting.config("CARTERO_SHUTDOWN_TIMEOUT", "a duration like 30s", Setting.duration).pipe(
     Config.withDefault(defaults.shutdownTimeout)
   ),
-  retry: RetryPolicy.config
+  retry: RetryPolicy.config,
+  chunking: Setting.config("CARTERO_DELIVERY_CHUNKING", "auto or off", Setting.oneOf(["auto", "off"])).pipe(
+    Config.withDefault(defaults.chunking)
+  )
 }).pipe(Config.mapEffect(({ domains, smarthost, smarthostCa, smarthostPassword, smarthostUnverified, smarthostUser, ...rest }) => {
   // Empty values count as unset (docs/configuration.md), for the password too.
   const user = Option.getOrUndefined(smarthostUser)?.trim() || undefined

@@ -110,7 +110,8 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         tls: TlsPolicy.make(settings.tls, { verify: settings.tls === "required" }),
         // Keep as many idle sessions per destination as may be busy at once: with the pool's default (4) a busy
         // destination closed and reopened sessions all the time (docs/benchmarks.md, "Profile and optimisations").
-        pool: { maxIdlePerKey: Math.min(settings.destinationConcurrency, settings.maxConnections) }
+        pool: { maxIdlePerKey: Math.min(settings.destinationConcurrency, settings.maxConnections) },
+        chunking: settings.chunking
       })
     }))
     const config: Layer.Layer<DeliveryConfig, Config.ConfigError, RS> = self === undefined

@@ -74,8 +74,12 @@ export const unexpectedReply = (where: string, detail: string) => SmtpReply.make
 /** The streamed message failed while being sent (a local problem, not the server's); 4.3.0. */
 export const messageReadFailed = (detail: string) => SmtpReply.make(451, "4.3.0", `local error reading the message: ${detail}`)
 
-/** `BODY=BINARYMIME` needs BDAT (RFC 3030), which this client does not speak; 5.6.3 "conversion required but not supported". */
-export const binaryMimeUnsupported = SmtpReply.make(554, "5.6.3", "BINARYMIME needs CHUNKING (BDAT), which this client does not implement")
+/**
+ * A `BODY=BINARYMIME` message (RFC 3030 §3) and a server without CHUNKING and BINARYMIME (or chunking turned off):
+ * bounced, not converted (docs/decisions/bdat-on-smtp-server.md); 5.6.3 "conversion required but not supported".
+ */
+export const binaryMimeUnsupported = (where: string) =>
+  SmtpReply.make(554, "5.6.3", `${where} does not offer BINARYMIME with CHUNKING, required by this binary message`)
 
 /** The message needs SMTPUTF8 and the server lacks it; `553 5.6.7` as RFC 6531 §3.7 has it. */
 export const smtpUtf8Unsupported = (where: string) =>

@@ -72,6 +72,8 @@ export interface SmtpClientOptions {
   readonly pool?: ConnectionPool.PoolOptionsInput
   /** Local address to bind outgoing connections to. */
   readonly localAddress?: string
+  /** `auto` (default): send by BDAT when the server offers CHUNKING (RFC 3030); `off`: always DATA. */
+  readonly chunking?: Transaction.ChunkingMode
 }
 
 /** The client. */
@@ -137,7 +139,14 @@ export const make = Effect.fnUntraced(function*(options: SmtpClientOptions) {
   const attempt = (request: SendRequest, fresh: boolean) =>
     Effect.scoped(Effect.gen(function*() {
       const lease = yield* pool.lease(connectOptions(request), fresh)
-      const recipients = yield* Transaction.run(lease.connection, request.envelope, request.message, timeouts, lease.reused)
+      const recipients = yield* Transaction.run(
+        lease.connection,
+        request.envelope,
+        request.message,
+        timeouts,
+        lease.reused,
+        options.chunking ?? "auto"
+      )
       const result: DeliveryResult.TransactionResult = {
         remote: lease.connection.remote,
         recipients,

@@ -4,6 +4,9 @@
  *
  * - With PIPELINING (RFC 2920) `[RSET,] MAIL, RCPT…, DATA` go out in one write and the replies are read in order;
  *   without it, each command waits for its reply (and DATA is not sent when no recipient was accepted).
+ * - When the server offers CHUNKING (RFC 3030) and the mode is `auto`, the message goes by BDAT instead of DATA
+ *   ({@link sendChunks}); a `BODY=BINARYMIME` message goes only that way, to a server that also offers BINARYMIME,
+ *   and is bounced `554 5.6.3` otherwise (no conversion, docs/decisions/bdat-on-smtp-server.md).
  * - The extension parameters are sent only when advertised; a message that needs 8BITMIME or SMTPUTF8 meeting a
  *   server without them fails permanently before MAIL (`554 5.6.3` / `553 5.6.7`), as does a message above the
  *   server's SIZE (`552 5.3.4`): retrying would not change the server's capabilities.
@@ -60,8 +63,11 @@ export const requirements = (envelope: Envelope.Envelope, message: MessageBody):
   const smtpUtf8 = envelope.params.smtpUtf8 || Commands.envelopeNeedsUtf8(envelope)
   const eightBit = smtpUtf8 || envelope.params.body === "8BITMIME" || envelope.params.body === "BINARYMIME" ||
     (envelope.params.body === undefined && bytes !== undefined && DotStuffer.hasEightBit(bytes))
-  return { smtpUtf8, eightBit, size: envelope.params.size ?? bytes?.length }
+  return { smtpUtf8, eightBit, size: envelope.params.size ?? bytes?.length, binaryMime: envelope.params.body === "BINARYMIME" }
 }
+
+/** Whether the message goes by BDAT (RFC 3030) rather than DATA: `auto` uses it when the server offers CHUNKING. */
+export type ChunkingMode = "auto" | "off"
 
 /**
  * Runs the transaction. `reset` sends RSET first (a pooled connection that carried an earlier transaction).
@@ -72,17 +78,20 @@ export const run = Effect.fnUntraced(function*(
   envelope: Envelope.Envelope,
   message: MessageBody,
   timeouts: Timeouts,
-  reset: boolean
+  reset: boolean,
+  chunking: ChunkingMode = "auto"
 ): Effect.fn.Return<Array<DeliveryResult.RecipientResult>, StaleConnection> {
   const recipients = envelope.recipients
   const caps = conn.capabilities
   const req = requirements(envelope, message)
   const where = DeliveryResult.describeRemote(conn.remote)
   const allFail = (reply: SmtpReply.SmtpReply) => DeliveryResult.all(recipients, reply, "MAIL", true)
+  const bdat = chunking === "auto" && caps.chunking
 
-  if (envelope.params.body === "BINARYMIME") return allFail(Replies.binaryMimeUnsupported)
+  // RFC 3030 §3: a binary message travels only by BDAT with BODY=BINARYMIME; no conversion here (5.6.3).
+  if (req.binaryMime === true && !(bdat && caps.keywords.has("BINARYMIME"))) return allFail(Replies.binaryMimeUnsupported(where))
   if (req.smtpUtf8 && !caps.smtpUtf8) return allFail(Replies.smtpUtf8Unsupported(where))
-  if (req.eightBit && !caps.eightBitMime) return allFail(Replies.eightBitMimeUnsupported(where))
+  if (req.eightBit && req.binaryMime !== true && !caps.eightBitMime) return allFail(Replies.eightBitMimeUnsupported(where))
   // RFC 8689: a REQUIRETLS message travels only over verified TLS to a server that promises to keep the requirement.
   if (envelope.params.requireTls === true && (conn.remote.tls?.authorized !== true || !caps.keywords.has("REQUIRETLS"))) {
     return allFail(Replies.requireTlsUnavailable(where))
@@ -115,8 +124,9 @@ export const run = Effect.fnUntraced(function*(
     let mailReply: SmtpReply.SmtpReply
     let dataReply: SmtpReply.SmtpReply | undefined
     if (caps.pipelining) {
-      // RFC 2920 §3.1: RSET, MAIL and RCPT may appear anywhere in a group, DATA only last.
-      yield* conn.writeLines([...(pipelineReset ? ["RSET"] : []), mail, ...rcpts, "DATA"], "sending MAIL/RCPT/DATA")
+      // RFC 2920 §3.1: RSET, MAIL and RCPT may appear anywhere in a group, DATA only last. With BDAT the group
+      // ends with the last RCPT; the chunks follow once a recipient was accepted.
+      yield* conn.writeLines([...(pipelineReset ? ["RSET"] : []), mail, ...rcpts, ...(bdat ? [] : ["DATA"])], "sending MAIL/RCPT/DATA")
       if (pipelineReset) {
         const rset = yield* conn.read(timeouts.command, "to RSET").pipe(Effect.mapError((e) => new StaleConnection({ detail: e.detail })))
         if (!ok(rset.reply)) {
@@ -131,8 +141,10 @@ export const run = Effect.fnUntraced(function*(
         if (ok(r) && ok(mailReply)) accepted.push(i)
         else if (ok(mailReply)) decided.set(i, verdict(r, "RCPT"))
       }
-      stage = "DATA"
-      dataReply = (yield* conn.read(timeouts.dataInit, "to DATA", true)).reply
+      if (!bdat) {
+        stage = "DATA"
+        dataReply = (yield* conn.read(timeouts.dataInit, "to DATA", true)).reply
+      }
     } else {
       mailReply = (yield* conn.command(mail, timeouts.mail, "MAIL FROM")).reply
       if (ok(mailReply)) {
@@ -142,7 +154,7 @@ export const run = Effect.fnUntraced(function*(
           if (ok(r)) accepted.push(i)
           else decided.set(i, verdict(r, "RCPT"))
         }
-        if (accepted.length > 0) {
+        if (accepted.length > 0 && !bdat) {
           stage = "DATA"
           dataReply = (yield* conn.command("DATA", timeouts.dataInit, "DATA", true)).reply
         }
@@ -151,6 +163,14 @@ export const run = Effect.fnUntraced(function*(
 
     if (!ok(mailReply)) {
       recipients.forEach((_, i) => decided.set(i, verdict(mailReply, "MAIL")))
+    }
+    if (bdat) {
+      // No DATA to cancel: without an accepted recipient, nothing more is sent.
+      if (accepted.length === 0 || !ok(mailReply)) return
+      stage = "message"
+      const final = yield* sendChunks(conn, message, timeouts, caps.pipelining)
+      for (const i of accepted) decided.set(i, verdict(final, "message"))
+      return
     }
     if (dataReply === undefined) return
     if (dataReply.code !== 354) {
@@ -246,6 +266,58 @@ const sendBody = Effect.fnUntraced(function*(conn: SmtpConnection, message: Mess
     )
   }
   yield* conn.write(stuffer.end(), timeouts.dataBlock, "end of data", replies)
+})
+
+const bdatHeader = (size: number, last: boolean) => Buffer.from(`BDAT ${size}${last ? " LAST" : ""}\r\n`, "latin1")
+
+/**
+ * Sends the message by BDAT (RFC 3030 §2): the octets as stored (no dot-stuffing, no end-of-data line), in chunks
+ * of at most one block, each with its command line in one write, the last chunk (or `BDAT 0 LAST` after a stream)
+ * marked LAST. With PIPELINING every chunk goes out before the replies are read; without it each chunk waits for
+ * its reply and none is sent after a refusal. Every reply is read (the session stays in step); the verdict is the
+ * first refusal, else the reply to LAST.
+ */
+const sendChunks = Effect.fnUntraced(function*(
+  conn: SmtpConnection,
+  message: MessageBody,
+  timeouts: Timeouts,
+  pipelining: boolean
+) {
+  let due = 0
+  let lastSent = false
+  let refusal: SmtpReply.SmtpReply | undefined
+  let final: SmtpReply.SmtpReply | undefined
+  const readDue = Effect.gen(function*() {
+    for (; due > 0; due--) {
+      // The reply to LAST comes once the server has stored the message: the end-of-data timeout, as after DATA.
+      const reply = (yield* conn.read(due === 1 && lastSent ? timeouts.dataTermination : timeouts.dataBlock, "to BDAT")).reply
+      if (!ok(reply)) refusal ??= reply
+      final = reply
+    }
+  })
+  const chunk = (bytes: Uint8Array, last: boolean) =>
+    Effect.gen(function*() {
+      if (refusal !== undefined) return
+      const header = bdatHeader(bytes.length, last)
+      yield* conn.write(bytes.length === 0 ? header : Buffer.concat([header, bytes]), timeouts.dataBlock, last ? "last BDAT chunk" : "BDAT chunk", 1)
+      due++
+      lastSent = last
+      if (!pipelining) yield* readDue
+    })
+  if (message instanceof Uint8Array) {
+    if (message.length === 0) yield* chunk(message, true)
+    for (let off = 0; off < message.length; off += blockSize) {
+      yield* chunk(message.subarray(off, off + blockSize), off + blockSize >= message.length)
+    }
+  } else {
+    yield* Stream.runForEach(Stream.mapError(message, (cause) => sourceError(cause)), (piece) =>
+      Effect.gen(function*() {
+        for (let off = 0; off < piece.length; off += blockSize) yield* chunk(piece.subarray(off, off + blockSize), false)
+      }))
+    yield* chunk(new Uint8Array(0), true)
+  }
+  yield* readDue
+  return refusal ?? final ?? SmtpReply.make(451, "4.5.0", "no reply to BDAT")
 })
 
 const sourceError = (cause: unknown): SessionError => {

@@ -33,8 +33,12 @@ export interface Exchange {
 /** A well-formed reply line (without its CRLF). */
 const replyLine = /^[2-5]\d\d(?:[ -][\x20-\x7e]*)?$/
 
-/** The way out appended to every payload. */
-export const exit = Buffer.from("\r\n.\r\nQUIT\r\n", "latin1")
+/**
+ * The way out appended to every payload. The line of 16 spaces completes a BDAT chunk in progress (the corpus's
+ * `BDAT 10 LAST`, or one a few edits made a little larger) and is one more unknown command otherwise; a chunk the
+ * edits made much larger ends with the DATA time bound of the fuzzed server (`FuzzServer`).
+ */
+export const exit = Buffer.from(`\r\n.\r\n${" ".repeat(16)}\r\nQUIT\r\n`, "latin1")
 
 /** Checks what the server sent: complete lines, each a well-formed reply line; the first one a 220 or a 421. */
 export const check = (received: string): string | undefined => {

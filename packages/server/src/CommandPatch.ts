@@ -13,11 +13,12 @@
  *   commands with the session's error limits.
  * - `handler_EHLO` / `handler_HELO`: runs the `helo` phase before smtp-server answers, so a refusal is given at
  *   HELO time (and the client stays un-greeted: MAIL gets 503). While EHLO lists its keywords, AUTH is hidden
- *   when it may not be used yet (no TLS on an untrusted listener, or AUTH off).
+ *   when it may not be used yet (no TLS on an untrusted listener, or AUTH off), and CHUNKING/BINARYMIME are added
+ *   where they are on (`ChunkingPatch`).
  * - `_onCommand` also answers `421 4.3.2` once shutdown started, unless a transaction is in progress.
  * - `handler_DATA`: runs the `data` phase before smtp-server answers `354`, so a refusal costs the client no
  *   bytes of the body (smtp-server's own `503` without recipients comes first); marks the start of the DATA phase
- *   for its time bound.
+ *   for its time bound. DATA in a BDAT transaction, or for `BODY=BINARYMIME`, gets `503 5.5.1` (`ChunkingPatch`).
  * - `handler_AUTH`: refuses AUTH where it may not be used (`538 5.7.0` before TLS, `503 5.5.1` when off), and
  *   from a client with too many recent failures (`454 4.7.0`).
  * - `handler_MAIL` / `handler_RCPT`: with DSN advertised, checks the DSN parameters of the raw line (`DsnParams`)
@@ -33,6 +34,7 @@ import { Address } from "@cartero/smtp"
 import { Result } from "effect"
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js"
 import * as DsnParams from "./DsnParams.ts"
+import * as ChunkingPatch from "./ChunkingPatch.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
@@ -170,14 +172,17 @@ export const install = (): void => {
           ReplyPatch.send(this, outcome.reply)
           return callback()
         }
-        if (verb === "HELO" || extension.authAvailable(this.session, this.secure)) {
-          return original.call(this, command, callback)
+        if (verb === "HELO") return original.call(this, command, callback)
+        // CHUNKING and BINARYMIME, which smtp-server does not know, join its keyword list (ChunkingPatch).
+        const keywords = ChunkingPatch.keywords(extension)
+        if (extension.authAvailable(this.session, this.secure)) {
+          return ChunkingPatch.withKeywords(this, keywords, () => original.call(this, command, callback))
         }
         // Hide AUTH from the keyword list only: the session's own list (if any) is restored right after.
         const saved = this.session.disabledCommands
         this.session.disabledCommands = [...this._server.options.disabledCommands ?? [], "AUTH"]
         try {
-          original.call(this, command, callback)
+          ChunkingPatch.withKeywords(this, keywords, () => original.call(this, command, callback))
         } finally {
           if (saved === undefined) delete this.session.disabledCommands
           else this.session.disabledCommands = saved
@@ -196,6 +201,12 @@ export const install = (): void => {
   proto.handler_DATA = function(this: SMTPConnection, command: Buffer, callback: () => void): void {
     const extension = ServerExtension.lookup(this._server)
     if (extension === undefined) return data.call(this, command, callback)
+    // RFC 3030: no DATA after BDAT in one transaction, nor for a BODY=BINARYMIME message.
+    const chunked = ChunkingPatch.dataRefusal(this)
+    if (chunked !== undefined) {
+      ReplyPatch.send(this, chunked)
+      return callback()
+    }
     if (this.session.envelope.rcptTo.length === 0) return startData.call(this, extension, command, callback)
     extension.data(this.session, (outcome) => {
       if (this._closing || this._closed) return callback()

@@ -31,9 +31,11 @@ import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as SessionState from "./SessionState.ts"
 
-type Callback = (err: SMTPServerError | null | undefined, message?: string) => void
+/** smtp-server's `onData` callback. */
+export type Callback = (err: SMTPServerError | null | undefined, message?: string) => void
 
-const refusal = (result: Exclude<Result, { _tag: "Ok" }>, options: Context["options"]) => {
+/** The reply to a message that failed one of the server's checks. */
+export const refusal = (result: Exclude<Result, { _tag: "Ok" }>, options: Context["options"]) => {
   switch (result._tag) {
     case "TooBig":
       return Replies.messageTooBig(options.maxMessageSize)
@@ -110,6 +112,62 @@ const receivedHeader = (state: SessionState.ConnState, txn: SessionState.TxnStat
   })
 }
 
+/**
+ * Answers a message that has been read in full (by DATA or by BDAT): the server's own checks (size, line endings,
+ * hop count), then `message` → `queue`, then `callback` once, as smtp-server's `onData` callback. The caller's
+ * `callback` removes the reader's spill file, if any.
+ */
+export const complete = (
+  ctx: Context,
+  session: SMTPServerSession,
+  state: SessionState.ConnState | undefined,
+  txn: SessionState.TxnState | undefined,
+  size: number,
+  result: Result,
+  reply: Callback
+): void => {
+  if (state === undefined || txn === undefined) return reply(ReplyPatch.toError(Replies.needMail))
+  state.txn = undefined
+  const hops = result._tag === "Ok" ? HopCount.count(result.head) : 0
+  const refused = result._tag !== "Ok"
+    ? { reply: refusal(result, ctx.options) }
+    : HopCount.exceeds(hops, ctx.options.maxHops)
+    ? { reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
+    : undefined
+  if (refused !== undefined || result._tag !== "Ok") {
+    const answered = refused?.reply ?? Replies.tempFail
+    ctx.limits.metrics.messageRefused()
+    ctx.bridge.fire(session.id, EventLog.refused(state, { phase: "message", reply: answered, plugin: EventLog.server, txn }))
+    return reply(ReplyPatch.toError(answered))
+  }
+  const view = SessionState.transaction(state, txn)
+  const received = receivedHeader(state, txn, ctx.options.hostname)
+  const effect = deliver(ctx.pipeline, view, result.data, result.head, received, txn.dataHeaders).pipe(
+    Effect.tap(({ phase, verdict }) => {
+      if (Verdict.isSuccess(verdict)) {
+        const chosen = chosenReply(verdict, txn)
+        return Effect.andThen(MessageSpan.answered(chosen), EventLog.accepted(state, txn, size, chosen))
+      }
+      const plugin = EventLog.pluginOf(verdict)
+      return Effect.andThen(
+        MessageSpan.answered(verdict.reply, { phase, plugin }),
+        EventLog.refused(state, { phase, reply: verdict.reply, plugin, txn })
+      )
+    }),
+    Effect.map(({ verdict }) => verdict),
+    MessageSpan.around(state, txn, size)
+  )
+  ctx.bridge.decide(session.id, effect, (verdict) => {
+    if (!Verdict.isSuccess(verdict)) {
+      ctx.limits.metrics.messageRefused()
+      return reply(ReplyPatch.toError(verdict.reply))
+    }
+    ctx.limits.metrics.messageAccepted(size)
+    const chosen = chosenReply(verdict, txn)
+    succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
+  })
+}
+
 /** The `onData` callback of a listener. */
 export const make = (ctx: Context) =>
 (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void => {
@@ -141,47 +199,5 @@ export const make = (ctx: Context) =>
     void reader.discard()
     callback(err, message)
   }
-  const answer = (result: Result): void => {
-    if (state === undefined || txn === undefined) return reply(ReplyPatch.toError(Replies.needMail))
-    state.txn = undefined
-    const hops = result._tag === "Ok" ? HopCount.count(result.head) : 0
-    const refused = result._tag !== "Ok"
-      ? { reply: refusal(result, ctx.options) }
-      : HopCount.exceeds(hops, ctx.options.maxHops)
-      ? { reply: Replies.tooManyHops(hops, ctx.options.maxHops) }
-      : undefined
-    if (refused !== undefined || result._tag !== "Ok") {
-      const answered = refused?.reply ?? Replies.tempFail
-      ctx.limits.metrics.messageRefused()
-      ctx.bridge.fire(session.id, EventLog.refused(state, { phase: "message", reply: answered, plugin: EventLog.server, txn }))
-      return reply(ReplyPatch.toError(answered))
-    }
-    const view = SessionState.transaction(state, txn)
-    const received = receivedHeader(state, txn, ctx.options.hostname)
-    const size = reader.received
-    const effect = deliver(ctx.pipeline, view, result.data, result.head, received, txn.dataHeaders).pipe(
-      Effect.tap(({ phase, verdict }) => {
-        if (Verdict.isSuccess(verdict)) {
-          const chosen = chosenReply(verdict, txn)
-          return Effect.andThen(MessageSpan.answered(chosen), EventLog.accepted(state, txn, size, chosen))
-        }
-        const plugin = EventLog.pluginOf(verdict)
-        return Effect.andThen(
-          MessageSpan.answered(verdict.reply, { phase, plugin }),
-          EventLog.refused(state, { phase, reply: verdict.reply, plugin, txn })
-        )
-      }),
-      Effect.map(({ verdict }) => verdict),
-      MessageSpan.around(state, txn, size)
-    )
-    ctx.bridge.decide(session.id, effect, (verdict) => {
-      if (!Verdict.isSuccess(verdict)) {
-        ctx.limits.metrics.messageRefused()
-        return reply(ReplyPatch.toError(verdict.reply))
-      }
-      ctx.limits.metrics.messageAccepted(size)
-      const chosen = chosenReply(verdict, txn)
-      succeed(state, chosen, () => reply(null, ReplyPatch.encode(chosen)))
-    })
-  }
+  const answer = (result: Result): void => complete(ctx, session, state, txn, reader.received, result, reply)
 }

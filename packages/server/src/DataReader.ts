@@ -86,7 +86,19 @@ export class DataReader {
   private file: { readonly path: string; readonly stream: Fs.WriteStream; error: unknown } | undefined
   private head: Buffer | undefined
 
-  constructor(private readonly maxSize: number, private readonly spill?: Spill) {}
+  /**
+   * `binary`: a `BODY=BINARYMIME` message (RFC 3030 §3, received by BDAT only): any octet may appear anywhere, so
+   * neither line endings nor line lengths are checked; the size limit and the spill file apply as always.
+   */
+  constructor(private readonly maxSize: number, private readonly spill?: Spill, private readonly binary = false) {}
+
+  /**
+   * The check the message already failed, before it ended (BDAT answers each chunk, so a refusal need not wait for
+   * the last one). A bare CR at the very end of what arrived so far is not a failure yet: its LF may come next.
+   */
+  get failed(): Exclude<Result, { _tag: "Ok" | "SpillFailed" }>["_tag"] | undefined {
+    return this.size > this.maxSize ? "TooBig" : this.problem
+  }
 
   /** Octets received so far. */
   get received(): number {
@@ -99,7 +111,7 @@ export class DataReader {
    */
   push(chunk: Buffer): boolean {
     this.size += chunk.length
-    if (this.problem === undefined) this.scan(chunk)
+    if (this.problem === undefined && !this.binary) this.scan(chunk)
     if (this.problem !== undefined || this.size > this.maxSize) {
       this.chunks = []
       this.dropFile()

@@ -94,14 +94,17 @@ const dsnRcptParamNames = new Set(["NOTIFY", "ORCPT"])
 const unsupported = (args: SMTPServerAddress["args"], allowed: ReadonlySet<string>): string | undefined =>
   args === false ? undefined : Object.keys(args).find((k) => !allowed.has(k))
 
-/** MAIL FROM parameters, as validated by smtp-server (SIZE digits, BODY 7BIT/8BITMIME, SMTPUTF8 without value). */
+/**
+ * MAIL FROM parameters, as validated by smtp-server (SIZE digits, BODY 7BIT/8BITMIME, SMTPUTF8 without value;
+ * BODY=BINARYMIME where `ChunkingPatch` lets it through).
+ */
 export const mailParams = (args: SMTPServerAddress["args"]): Envelope.MailParams => {
   if (args === false) return { smtpUtf8: false }
   const body = typeof args.BODY === "string" ? args.BODY.toUpperCase() : undefined
   return {
     smtpUtf8: args.SMTPUTF8 === true,
     ...(typeof args.SIZE === "string" ? { size: Number(args.SIZE) } : {}),
-    ...(body === "7BIT" || body === "8BITMIME" ? { body } : {})
+    ...(body === "7BIT" || body === "8BITMIME" || body === "BINARYMIME" ? { body } : {})
   }
 }
 
@@ -189,7 +192,9 @@ export const make = (ctx: Context) => {
       const reply = state.successReply
       state.successReply = undefined
       return reply
-    }
+    },
+    // Set by the listener (BdatHandler) when CHUNKING is on.
+    chunking: undefined
   }
 
   const onConnect = (session: SMTPServerSession, callback: Callback): void => {

@@ -14,7 +14,9 @@
  * - no `rejectOversized`: `DataReader` enforces the size with our reply, and keeps nothing past the limit;
  * - `disableReverseLookup` unless `reverseDns`; `logger: false` (we log through Effect);
  * - `hideDSN: false` unless the `dsn` option is off: DSN (RFC 3461) is advertised, its parameters checked on the raw
- *   line first (`DsnParams`, through `CommandPatch`); `hideREQUIRETLS`: not implemented end to end yet;
+ *   line first (`DsnParams`, through `CommandPatch`);
+ *   `hideREQUIRETLS`: not implemented end to end yet, so not advertised;
+ * - CHUNKING/BDAT and BINARYMIME are ours (`ChunkingPatch`, `BdatHandler`): smtp-server has neither;
  * - sendmail's joke commands (WIZ, SHELL, KILL) are disabled.
  *
  * @since 0.1.0
@@ -24,6 +26,8 @@ import { type Clock, Duration, Effect, Fiber } from "effect"
 import type * as net from "node:net"
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server"
 import type { Bridge } from "./Bridge.ts"
+import * as BdatHandler from "./BdatHandler.ts"
+import * as ChunkingPatch from "./ChunkingPatch.ts"
 import * as CommandPatch from "./CommandPatch.ts"
 import * as DataHandler from "./DataHandler.ts"
 import * as Handlers from "./Handlers.ts"
@@ -135,6 +139,7 @@ export const make = Effect.fn("Listener.make")(function*(
 ) {
   ReplyPatch.install()
   CommandPatch.install()
+  ChunkingPatch.install()
   if (listener.kind === "smtps" && tls === undefined) {
     return yield* new SmtpServerError({
       reason: "Tls",
@@ -154,7 +159,12 @@ export const make = Effect.fn("Listener.make")(function*(
     states: new WeakMap<SMTPServerSession, SessionState.ConnState>(),
     limits
   }
-  const { callbacks, extension } = Handlers.make(ctx)
+  const handlers = Handlers.make(ctx)
+  const callbacks = handlers.callbacks
+  const extension: ServerExtension.ServerExtension = {
+    ...handlers.extension,
+    chunking: options.chunking ? BdatHandler.make(ctx, handlers.extension.data) : undefined
+  }
   const server = new SMTPServer({ ...serverOptions(options, listener, tls), ...callbacks, onData: DataHandler.make(ctx) })
   ServerExtension.register(server, extension)
   // An unhandled 'error' event would crash the process; socket errors of single clients end up here too.

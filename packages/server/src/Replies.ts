@@ -34,6 +34,18 @@ export const unsupportedParameter = (name: string) =>
   SmtpReply.make(555, "5.5.4", `Unsupported parameter ${name.replace(/[^A-Za-z0-9-]/g, "?").slice(0, 32)}`)
 /** RCPT without a transaction we know of (smtp-server checks first; a guard only). */
 export const needMail = SmtpReply.make(503, "5.5.1", "Error: need MAIL command")
+/** A command that needs a greeting first (smtp-server's wording, for BDAT which the library does not know). */
+export const heloFirst = SmtpReply.make(503, "5.5.1", "Error: send HELO/EHLO first")
+/** BDAT without an accepted recipient (smtp-server's wording for DATA). */
+export const needRcpt = SmtpReply.make(503, "5.5.1", "Error: need RCPT command")
+/** A malformed BDAT line (RFC 3030 §2); its chunk cannot be located, so what follows is read as commands. */
+export const bdatSyntax = SmtpReply.make(501, "5.5.4", "Syntax: BDAT chunk-size [LAST]")
+/** A chunk that is not the last was received (RFC 3030 §2). */
+export const chunkReceived = (octets: number) => SmtpReply.make(250, "2.0.0", `${octets} octets received`)
+/** DATA once a BDAT transfer started (RFC 3030 §2: the two are not mixed in one transaction). */
+export const dataAfterBdat = SmtpReply.make(503, "5.5.1", "Error: DATA cannot follow BDAT in one transaction")
+/** DATA in a `BODY=BINARYMIME` transaction (RFC 3030 §3: such a message travels by BDAT only). */
+export const binaryMimeNeedsBdat = SmtpReply.make(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT, not DATA")
 /** The message is over the size limit (RFC 1870 §6.2, RFC 3463 5.3.4). */
 export const messageTooBig = (limit: number) =>
   SmtpReply.make(552, "5.3.4", `Message size exceeds fixed maximum message size ${limit}`)

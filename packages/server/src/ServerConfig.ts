@@ -121,6 +121,8 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   const shutdownTimeout = yield* optional("CARTERO_SHUTDOWN_TIMEOUT", "a duration such as 10s", millis)
   const reverseDns = yield* optional("CARTERO_REVERSE_DNS", "true or false", Setting.boolean)
   const dsn = yield* optional("CARTERO_SMTP_DSN", "true or false", Setting.boolean)
+  const chunking = yield* optional("CARTERO_CHUNKING", "true or false", Setting.boolean)
+  const binaryMime = yield* optional("CARTERO_BINARYMIME", "true or false", Setting.boolean)
   const certFile = yield* optional("CARTERO_TLS_CERT", "a PEM file path", (s) => (s === "" ? undefined : s))
   const keyFile = yield* optional("CARTERO_TLS_KEY", "a PEM file path", (s) => (s === "" ? undefined : s))
   if ((certFile === undefined) !== (keyFile === undefined)) {
@@ -149,6 +151,8 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(shutdownTimeout !== undefined ? { shutdownTimeout: shutdownTimeout } : {}),
     ...(reverseDns !== undefined ? { reverseDns } : {}),
     ...(dsn !== undefined ? { dsn } : {}),
+    ...(chunking !== undefined ? { chunking } : {}),
+    ...(binaryMime !== undefined ? { binaryMime } : {}),
     ...limits
   }
   return options

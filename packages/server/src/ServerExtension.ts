@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { SmtpReply } from "@cartero/smtp"
-import type { SMTPServer, SMTPServerSession } from "smtp-server"
+import type { SMTPServer, SMTPServerError, SMTPServerSession } from "smtp-server"
 import type { ListenerLimits } from "./ListenerLimits.ts"
 
 /** The outcome of a phase run before smtp-server handles the command (`helo`, `data`). */
@@ -49,6 +49,36 @@ export interface ServerExtension {
   readonly authUnavailable: (session: SMTPServerSession, secure: boolean) => SmtpReply.SmtpReply
   /** A success reply chosen by a hook (`Accept` with a reply), taken once by the next 2yz the library sends. */
   readonly takeSuccessReply: (session: SMTPServerSession) => SmtpReply.SmtpReply | undefined
+  /** CHUNKING (RFC 3030) on this listener, or `undefined` when it is off (BDAT is then an unknown command). */
+  readonly chunking: Chunking | undefined
+}
+
+/** BDAT on a listener (see `ChunkingPatch`); the application side of a transfer. */
+export interface Chunking {
+  /** BINARYMIME (RFC 3030 §3) is advertised and `BODY=BINARYMIME` accepted. */
+  readonly binaryMime: boolean
+  /**
+   * The first BDAT of a transaction: runs the `data` phase, then `resume` gets the transfer that takes the
+   * chunks, or the refusal (the chunk is then read and discarded, and the transaction is over).
+   */
+  readonly begin: (session: SMTPServerSession, resume: (outcome: Transfer | HeloOutcome & { _tag: "Refuse" }) => void) => void
+}
+
+/** The message of one BDAT transaction while its chunks arrive. */
+export interface Transfer {
+  readonly _tag: "Transfer"
+  /** Takes chunk octets; `false`: stop reading until {@link drained} resolves. */
+  readonly push: (bytes: Buffer) => boolean
+  readonly drained: () => Promise<void>
+  /** After a chunk that is not the last: a refusal when the message already failed a check (size, line endings). */
+  readonly check: () => SmtpReply.SmtpReply | undefined
+  /**
+   * After the LAST chunk: the checks, then `message` → `queue`; `resume` is called once, as smtp-server's `onData`
+   * callback (an error carrying the refusal, or the success reply's text).
+   */
+  readonly finish: (resume: (err: SMTPServerError | null | undefined, message?: string) => void) => void
+  /** The transaction ended without LAST (RSET, refusal, disconnect): drops what was received. Idempotent. */
+  readonly discard: () => void
 }
 
 const registry = new WeakMap<SMTPServer, ServerExtension>()

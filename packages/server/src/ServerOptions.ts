@@ -83,6 +83,13 @@ export interface SmtpServerOptions {
   readonly shutdownTimeout?: Duration.Input
   /** Look up the PTR name of clients. Default `false` (it costs a DNS round trip per connection). */
   readonly reverseDns?: boolean
+  /** Offer CHUNKING and take BDAT (RFC 3030). Default `true`. */
+  readonly chunking?: boolean
+  /**
+   * Offer BINARYMIME and take `BODY=BINARYMIME` (RFC 3030 §3), only with {@link chunking}. Default `false`: such a
+   * message cannot be relayed to a next hop without BINARYMIME (it is bounced `5.6.3`), see docs/delivery.md.
+   */
+  readonly binaryMime?: boolean
   /**
    * Connections open at once per listener; beyond, `421 4.7.0` before the banner. Default 1000 (Postfix bounds
    * the same with its process limit, 100 smtpd processes by default).
@@ -166,6 +173,8 @@ export interface ResolvedOptions {
   readonly socketTimeout: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly reverseDns: boolean
+  readonly chunking: boolean
+  readonly binaryMime: boolean
   readonly maxClients: number
   readonly maxClientsPerIp: number
   readonly maxConnectionRate: number
@@ -239,6 +248,8 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   socketTimeout: Duration.fromInputUnsafe(options.socketTimeout ?? "5 minutes"),
   shutdownTimeout: Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds"),
   reverseDns: options.reverseDns ?? false,
+  chunking: options.chunking ?? true,
+  binaryMime: (options.chunking ?? true) && (options.binaryMime ?? false),
   maxClients: options.maxClients ?? defaultLimits.maxClients,
   maxClientsPerIp: options.maxClientsPerIp ?? defaultLimits.maxClientsPerIp,
   maxConnectionRate: options.maxConnectionRate ?? defaultLimits.maxConnectionRate,

@@ -21,7 +21,8 @@ describe("EHLO", () => {
       <- 250-SMTPUTF8
       <- 250-ENHANCEDSTATUSCODES
       <- 250-DSN
-      <- 250 SIZE 26214400
+      <- 250-SIZE 26214400
+      <- 250 CHUNKING
     `))
 
   it.live("advertises STARTTLS when TLS is configured, still no AUTH on MX", () =>
@@ -69,7 +70,7 @@ describe("EHLO", () => {
       -> MAIL FROM:<alice@sender.test>
       <- 503 5.5.1 Error: send HELO/EHLO first
       -> EHLO good.test
-      <~ 250 SIZE
+      <~ 250 CHUNKING
       -> MAIL FROM:<alice@sender.test>
       <- 250 2.1.0 Accepted
     `))

@@ -116,3 +116,11 @@ export const envelope = String.raw`
   <- 250 2.1.5 Accepted
   -> DATA
   <- 354 End data with <CR><LF>.<CR><LF>`
+
+const escapes: Readonly<Record<string, string>> = { "\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0" }
+/** Escapes octets (latin1 text) for a transcript's `=>` line. */
+export const esc = (text: string): string =>
+  text.replace(/[\\\r\n\t\0\x80-\xff]/g, (c) => escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+
+/** One BDAT command with its chunk, as raw octets (latin1 text). */
+export const bdat = (chunk: string, last = false): string => `BDAT ${Buffer.byteLength(chunk, "latin1")}${last ? " LAST" : ""}\r\n${chunk}`
