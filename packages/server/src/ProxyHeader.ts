@@ -68,8 +68,8 @@ const port = /^(?:0|[1-9]\d{0,4})$/
 const endpoint = (address: string | undefined, portText: string | undefined, family: 4 | 6): Endpoint | undefined => {
   if (address === undefined || portText === undefined || !port.test(portText)) return undefined
   const n = Number(portText)
-  if (n > 65535 || net.isIP(address) !== family) return undefined
-  return { address: address.toLowerCase(), port: n }
+  if (n > 65535 || net.isIP(address) !== family || address.includes("%")) return undefined
+  return { address: family === 4 ? address : ipv6(ipv6Bytes(address), 0), port: n }
 }
 
 const parseV1 = (bytes: Uint8Array): Parsed => {
@@ -98,10 +98,32 @@ const parseV1 = (bytes: Uint8Array): Parsed => {
 }
 
 const ipv4 = (b: Uint8Array, at: number): string => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`
+/**
+ * The text of the IPv6 address at `at`: RFC 5952's short form, or the IPv4 address itself for an IPv4-mapped one
+ * (`::ffff:192.0.2.1` is that IPv4 client, and is how smtp-server and the limits see it anyway).
+ */
 const ipv6 = (b: Uint8Array, at: number): string => {
+  const bytes = b.subarray(at, at + 16)
+  if (bytes.subarray(0, 10).every((x) => x === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return ipv4(bytes, 12)
   const groups: Array<string> = []
-  for (let i = 0; i < 8; i++) groups.push((((b[at + 2 * i] ?? 0) << 8) | (b[at + 2 * i + 1] ?? 0)).toString(16))
+  for (let i = 0; i < 8; i++) groups.push((((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16))
   return compress(groups)
+}
+
+/** The 16 bytes of a valid IPv6 address (`::` compression and a trailing dotted quad allowed). */
+const ipv6Bytes = (address: string): Uint8Array => {
+  let text = address.replace(/%.*$/, "")
+  const lastColon = text.lastIndexOf(":")
+  const tail = text.slice(lastColon + 1)
+  if (tail.includes(".")) {
+    const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number)
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = "", rest] = text.split("::")
+  const left = head === "" ? [] : head.split(":")
+  const right = rest === undefined || rest === "" ? [] : rest.split(":")
+  const groups = [...left, ...Array.from({ length: 8 - left.length - right.length }, () => "0"), ...right]
+  return Uint8Array.from(groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]))
 }
 
 /** RFC 5952 text: the longest run of two or more zero groups (the first of equals) becomes `::`. */
@@ -160,15 +182,8 @@ export const encodeV1 = (source?: Endpoint, destination?: Endpoint): Uint8Array 
   return Buffer.from(`PROXY ${family} ${source.address} ${destination.address} ${source.port} ${destination.port}\r\n`, "latin1")
 }
 
-const ipBytes = (address: string): Uint8Array => {
-  if (net.isIPv4(address)) return Uint8Array.from(address.split(".").map(Number))
-  // Expand `::` by hand: 8 groups of 16 bits.
-  const [head = "", tail] = address.split("::")
-  const left = head === "" ? [] : head.split(":")
-  const right = tail === undefined || tail === "" ? [] : tail.split(":")
-  const groups = [...left, ...Array.from({ length: 8 - left.length - right.length }, () => "0"), ...right]
-  return Uint8Array.from(groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]))
-}
+const ipBytes = (address: string): Uint8Array =>
+  net.isIPv4(address) ? Uint8Array.from(address.split(".").map(Number)) : ipv6Bytes(address)
 
 /**
  * A v2 header (for tests and tools): PROXY over TCP with the endpoints, LOCAL without; `tlvs` are appended raw

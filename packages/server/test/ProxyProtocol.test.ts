@@ -8,6 +8,8 @@ import { LocalDomains } from "@cartero/plugin-local-domains"
 import { SmtpTestClient, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import fc from "fast-check"
+import * as net from "node:net"
 import { ProxyHeader, type ServerOptions, type SmtpServer } from "../src/index.ts"
 import { acceptDomain, recorder, withServer } from "./helpers.ts"
 
@@ -185,4 +187,53 @@ describe("PROXY protocol: relay rules and limits follow the real client", () => 
         yield* play(port, `${raw(ProxyHeader.encodeV1(client("192.0.2.10"), us))}\n<- 421 4.7.0 Error: too many connections from 192.0.2.10\n<< closed`)
         yield* play(port, `${raw(ProxyHeader.encodeV1(client("192.0.2.11"), us))}\n<- 220 *\n-> QUIT\n<- 221 *`)
       }))))
+})
+
+/** Sends `bytes` and waits for the server to close: what it wrote, or an error if it did not close within `millis`. */
+const sendAndWaitClose = (port: number, bytes: Uint8Array, millis: number) =>
+  new Promise<string>((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port })
+    const received: Array<Buffer> = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`not closed within ${millis} ms after ${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`))
+    }, millis)
+    socket.on("data", (chunk: Buffer) => {
+      received.push(chunk)
+      // A valid header by chance: the session started; end it ourselves.
+      if (Buffer.concat(received).toString("latin1").includes("\r\n")) socket.end("QUIT\r\n")
+    })
+    socket.on("error", () => undefined)
+    socket.on("close", () => {
+      clearTimeout(timer)
+      resolve(Buffer.concat(received).toString("latin1"))
+    })
+    socket.write(bytes)
+  })
+
+describe("PROXY protocol: fuzzed on the wire", () => {
+  it.live("random bytes (raw, after the v1 prefix, after the v2 signature) are closed in time; the listener still serves", () =>
+    withServer([domain], { proxyProtocol: { ...proxied.proxyProtocol, listeners: ["mx"], trusted: ["127.0.0.1"], timeout: "100 millis" } }, (server) =>
+      Effect.gen(function*() {
+        const port = mxPort(server)
+        const payload = fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 400 }),
+          fc.uint8Array({ maxLength: 200 }).map((b) => Uint8Array.from([...Buffer.from("PROXY "), ...b])),
+          fc.uint8Array({ maxLength: 200 }).map((b) => Uint8Array.from([...ProxyHeader.v2Signature, ...b]))
+        )
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(payload, async (bytes) => {
+              const answer = await sendAndWaitClose(port, bytes, 2000)
+              if (answer !== "" && !answer.startsWith("220 ") && !answer.startsWith("421 ")) throw new Error(`unexpected ${answer}`)
+            }),
+            { numRuns: 40 }
+          )
+        )
+        yield* play(port, S`
+          => PROXY TCP4 192.0.2.1 127.0.0.1 1 25\r\n
+          <- 220 *
+          -> QUIT
+          <- 221 *`)
+      })), 30_000)
 })
