@@ -7,7 +7,8 @@
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { SmtpTestClient, Transcript } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import * as net from "node:net"
 import { ProxyHeader, type ServerOptions, type SmtpServer } from "../src/index.ts"
@@ -156,6 +157,31 @@ describe("PROXY protocol: refused", () => {
         assert.isAtLeast(waited, 250)
         assert.isBelow(waited, 2500)
       })))
+})
+
+describe("PROXY protocol: the header timeout on the Effect clock", () => {
+  /** Real time for the loopback I/O to happen (not a timeout under test: the server's timeout is on TestClock). */
+  const io = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 60)))
+
+  it.effect("a balancer that sends half a header is closed when the default 5 s have passed, not before", () =>
+    withServer([domain], { proxyProtocol: { listeners: ["mx"], trusted: ["127.0.0.1"] } }, (server) =>
+      Effect.gen(function*() {
+        const socket = net.connect({ host: "127.0.0.1", port: mxPort(server) })
+        socket.on("error", () => undefined)
+        let closed = false
+        const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()))
+        void ended.then(() => (closed = true))
+        socket.write("PROXY TCP4 192.0.2.1")
+        yield* io
+        yield* TestClock.adjust("4900 millis")
+        yield* io
+        assert.isFalse(closed, "closed before the timeout")
+        yield* TestClock.adjust("200 millis")
+        yield* Effect.promise(() => Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]))
+        assert.isTrue(closed, "not closed after the timeout")
+        // The server's graceful close polls on the same clock: keep it moving until the server is closed.
+        return yield* Effect.forkDetach(Effect.forever(io.pipe(Effect.andThen(TestClock.adjust("1 second")))))
+      })).pipe(Effect.flatMap(Fiber.interrupt)))
 })
 
 describe("PROXY protocol: relay rules and limits follow the real client", () => {
