@@ -12,7 +12,7 @@ import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import * as net from "node:net"
 import { ProxyHeader, type ServerOptions, type SmtpServer } from "../src/index.ts"
-import { acceptDomain, recorder, withServer } from "./helpers.ts"
+import { acceptDomain, clientTls, recorder, tls, withServer } from "./helpers.ts"
 
 const S = String.raw
 const domain = acceptDomain("example.test")
@@ -106,6 +106,28 @@ describe("PROXY protocol: the real client", () => {
         assert.strictEqual(messages[0]?.txn.connection.remoteAddress, "2001:db8:1::2")
       }))
   })
+
+  it.live("smtps: the header comes before the TLS handshake; the session then sees the real client", () =>
+    withServer(
+      [domain],
+      {
+        tls,
+        listeners: [{ kind: "smtps", host: "127.0.0.1", port: 0 }],
+        proxyProtocol: { listeners: ["smtps"], trusted: ["127.0.0.1"] }
+      },
+      (server) =>
+        Transcript.run(
+          { host: "127.0.0.1", port: server.address("smtps")?.port ?? 0, tls: clientTls, timeout: "3 seconds" },
+          S`
+          => PROXY TCP4 192.0.2.99 127.0.0.1 5000 465\r\n
+          ** tls
+          <- 220 mx.test ESMTP
+          -> EHLO client.test
+          <* 250-mx.test Hello [192.0.2.99]
+          -> QUIT
+          <- 221 *`
+        )
+    ))
 
   it.live("a header split across TCP packets", () => {
     const { messages, plugin } = recorder()
