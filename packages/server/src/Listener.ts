@@ -32,6 +32,8 @@ import * as CommandPatch from "./CommandPatch.ts"
 import * as DataHandler from "./DataHandler.ts"
 import * as Handlers from "./Handlers.ts"
 import * as ListenerLimits from "./ListenerLimits.ts"
+import * as ProxyAccept from "./ProxyAccept.ts"
+import * as ProxyTrust from "./ProxyTrust.ts"
 import * as Replies from "./Replies.ts"
 import * as ReplyPatch from "./ReplyPatch.ts"
 import * as ServerExtension from "./ServerExtension.ts"
@@ -126,6 +128,29 @@ export const drain = (server: SMTPServer, extension: ServerExtension.ServerExten
     yield* Fiber.join(listening).pipe(Effect.timeout(Duration.seconds(6)), Effect.ignore)
   })
 
+/** PROXY protocol on this listener, when configured for its kind (a bad trusted list stops start-up). */
+const installProxy = Effect.fn("Listener.installProxy")(function*(
+  server: SMTPServer,
+  options: ResolvedOptions,
+  listener: ResolvedListener,
+  bridge: Bridge
+) {
+  const proxy = options.proxyProtocol
+  if (proxy === undefined || !proxy.listeners.includes(listener.kind)) return
+  const invalid = ProxyTrust.invalidEntries(proxy.trusted)
+  if (invalid.length > 0 || proxy.trusted.length === 0) {
+    return yield* new SmtpServerError({
+      reason: "ProxyProtocol",
+      message: invalid.length > 0
+        ? `invalid PROXY protocol trusted networks: ${invalid.join(", ")}`
+        : `the ${listener.kind} listener expects the PROXY protocol but no proxy address is trusted`
+    })
+  }
+  const timeout = proxy.timeout === undefined ? ProxyAccept.defaultTimeout : Duration.fromInputUnsafe(proxy.timeout)
+  ProxyAccept.install(server, { trust: ProxyTrust.make(proxy.trusted), timeout, listener: listener.kind }, bridge)
+  yield* Effect.logInfo(`${listener.kind} listener expects the PROXY protocol from ${proxy.trusted.join(", ")}`)
+})
+
 /** Starts one listener in the current scope. */
 export const make = Effect.fn("Listener.make")(function*(
   options: ResolvedOptions,
@@ -167,6 +192,7 @@ export const make = Effect.fn("Listener.make")(function*(
   }
   const server = new SMTPServer({ ...serverOptions(options, listener, tls), ...callbacks, onData: DataHandler.make(ctx) })
   ServerExtension.register(server, extension)
+  yield* installProxy(server, options, listener, bridge)
   // An unhandled 'error' event would crash the process; socket errors of single clients end up here too.
   server.on("error", (error: Error) => {
     if (isTlsFailure(error)) metrics.tlsFailed()

@@ -25,6 +25,7 @@ import { type Config, Duration, Effect } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { ListenerOptions, SmtpServerOptions } from "./ServerOptions.ts"
+import * as ProxyTrust from "./ProxyTrust.ts"
 import * as ServerOptions from "./ServerOptions.ts"
 
 /**
@@ -92,6 +93,44 @@ const loadLimits = Effect.gen(function*() {
 })
 
 const optional = Setting.optional
+
+const listenerKinds = ["mx", "submission", "smtps"] as const
+
+/**
+ * PROXY protocol: `CARTERO_PROXY_PROTOCOL_LISTENERS` (listener kinds), `CARTERO_PROXY_TRUSTED` (CIDR list, required
+ * with the former), `CARTERO_PROXY_TIMEOUT` (default 5s). Off when no listener is named.
+ */
+const loadProxyProtocol = Effect.gen(function*() {
+  const listeners = yield* optional(
+    "CARTERO_PROXY_PROTOCOL_LISTENERS",
+    "a comma-separated list of listener kinds (mx, submission, smtps)",
+    (raw) => {
+      const kinds = Setting.list(raw)
+      return kinds.every((k) => (listenerKinds as ReadonlyArray<string>).includes(k))
+        ? kinds as ReadonlyArray<ServerOptions.ListenerKind>
+        : undefined
+    }
+  )
+  const trusted = yield* optional(
+    "CARTERO_PROXY_TRUSTED",
+    "a comma-separated list of CIDR networks or addresses such as 10.0.0.0/8,::1",
+    (raw) => {
+      const entries = Setting.list(raw)
+      return entries.length > 0 && ProxyTrust.invalidEntries(entries).length === 0 ? entries : undefined
+    }
+  )
+  const timeout = yield* optional("CARTERO_PROXY_TIMEOUT", "a duration of at most 1m such as 5s", millisUpTo(60_000))
+  if (listeners === undefined || listeners.length === 0) return undefined
+  if (trusted === undefined) {
+    return yield* bad("CARTERO_PROXY_TRUSTED", "the load balancers' addresses (CARTERO_PROXY_PROTOCOL_LISTENERS is set)", "")
+  }
+  const options: ServerOptions.ProxyProtocolOptions = {
+    listeners,
+    trusted,
+    ...(timeout !== undefined && timeout > 0 ? { timeout } : {})
+  }
+  return options
+})
 const bad = (variable: string, expected: string, got: string) => new Setting.InvalidSetting({ variable, expected, got })
 
 const port = "an integer 0-65535"
@@ -134,6 +173,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
   if (submissionPort !== undefined) listeners.push({ kind: "submission", host, port: submissionPort })
   if (smtpsPort !== undefined) listeners.push({ kind: "smtps", host, port: smtpsPort })
   const limits = yield* loadLimits
+  const proxyProtocol = yield* loadProxyProtocol
   const options: SmtpServerOptions = {
     hostname,
     listeners,
@@ -153,6 +193,7 @@ export const load: Effect.Effect<SmtpServerOptions, ServerConfigError | Config.C
     ...(dsn !== undefined ? { dsn } : {}),
     ...(chunking !== undefined ? { chunking } : {}),
     ...(binaryMime !== undefined ? { binaryMime } : {}),
+    ...(proxyProtocol !== undefined ? { proxyProtocol } : {}),
     ...limits
   }
   return options

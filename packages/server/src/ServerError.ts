@@ -7,7 +7,7 @@
 import { Data } from "effect"
 
 /** What went wrong. */
-export type SmtpServerErrorReason = "Listen" | "Tls" | "SelfSignedCert" | "SpillDir"
+export type SmtpServerErrorReason = "Listen" | "Tls" | "SelfSignedCert" | "SpillDir" | "ProxyProtocol"
 
 /** The server could not start. */
 export class SmtpServerError extends Data.TaggedError("SmtpServerError")<{

@@ -147,6 +147,21 @@ export interface SmtpServerOptions {
    * Default `true`. Off, those parameters are refused with `555 5.5.4`.
    */
   readonly dsn?: boolean
+  /** PROXY protocol v1/v2 on some listeners (behind a load balancer); off by default. */
+  readonly proxyProtocol?: ProxyProtocolOptions
+}
+
+/**
+ * PROXY protocol (HAProxy v1 and v2): the listeners where every connection must start with the header, and the
+ * peers it is believed from (docs/decisions/proxy-protocol.md).
+ */
+export interface ProxyProtocolOptions {
+  /** The listener kinds that expect the header. */
+  readonly listeners: ReadonlyArray<ListenerKind>
+  /** The load balancers: CIDR networks or single addresses (`10.0.0.0/8`, `::1`); anyone else is closed. */
+  readonly trusted: ReadonlyArray<string>
+  /** How long a trusted proxy has to send the whole header; default 5 seconds. */
+  readonly timeout?: Duration.Input
 }
 
 /** A listener with its defaults applied. */
@@ -190,6 +205,7 @@ export interface ResolvedOptions {
   readonly authFailureDelay: Duration.Duration
   readonly authMethods: ReadonlyArray<AuthMethod>
   readonly dsn: boolean
+  readonly proxyProtocol: ProxyProtocolOptions | undefined
 }
 
 /** 25 MiB. */
@@ -264,7 +280,8 @@ export const resolve = (options: SmtpServerOptions): ResolvedOptions => ({
   maxAuthFailures: options.maxAuthFailures ?? 3,
   authFailureDelay: Duration.fromInputUnsafe(options.authFailureDelay ?? "1 second"),
   authMethods: options.authMethods ?? ["PLAIN", "LOGIN"],
-  dsn: options.dsn ?? true
+  dsn: options.dsn ?? true,
+  proxyProtocol: options.proxyProtocol
 })
 
 /**

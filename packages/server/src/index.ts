@@ -5,6 +5,8 @@
  */
 export * as ClientKey from "./ClientKey.ts"
 export * as DataReader from "./DataReader.ts"
+export * as ProxyHeader from "./ProxyHeader.ts"
+export * as ProxyTrust from "./ProxyTrust.ts"
 export * as ReceivedHeader from "./ReceivedHeader.ts"
 export * as ServerConfig from "./ServerConfig.ts"
 export * as ServerError from "./ServerError.ts"
