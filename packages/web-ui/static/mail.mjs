@@ -41,13 +41,20 @@ const Mailboxes = ({ boxes, current }) => html`
     </ul>
   </aside>`
 
+/** A paperclip (drawn: no emoji font is needed). */
+const Clip = () => html`
+  <svg class="clip" viewBox="0 0 16 16" width="12" height="12" role="img" aria-label="attachments">
+    <path d="M10.5 4.5 5.6 9.4a1.4 1.4 0 0 0 2 2l5-5a2.8 2.8 0 0 0-4-4l-5 5a4.2 4.2 0 0 0 6 6l4.4-4.4"
+      fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
+  </svg> `
+
 const MessageRow = ({ mailbox, message, selected }) => html`
   <li key=${message.id}>
     <a href=${href("mail", mailbox, message.id)} data-testid="message-row" data-id=${message.id}
       class=${["row", selected ? "selected" : "", message.seen ? "" : "unread"].join(" ")}>
       <span class="from">${message.from}</span>
       <span class="when" title=${format.fullDate(message.date)}>${format.date(message.date)}</span>
-      <span class="subject">${message.attachments > 0 ? html`<span class="clip" title="attachments">📎 </span>` : null}${message.subject || "(no subject)"}</span>
+      <span class="subject">${message.attachments > 0 ? html`<${Clip} />` : null}${message.subject || "(no subject)"}</span>
       <span class="snippet">${message.snippet}</span>
     </a>
   </li>`
