@@ -7,10 +7,11 @@ import * as format from "./format.mjs"
 import { html } from "./html.mjs"
 import { useResource } from "./resource.mjs"
 import { href, navigate } from "./route.mjs"
-import { useCallback, useEffect, useState } from "./vendor/hooks.mjs"
+import { useCallback, useEffect, useRef, useState } from "./vendor/hooks.mjs"
 
 const states = ["pending", "inflight", "deferred", "held", "delivered", "failed"]
 const pollWhileOffline = 5000
+const breakdownEvery = 3000
 
 const emptyFilter = { state: "", domain: "", sender: "", recipient: "", olderThan: "" }
 
@@ -186,12 +187,25 @@ export const QueuePage = ({ id }) => {
   const breakdown = useResource("/api/queue/breakdown")
   const list = useResource(`/api/queue/messages${query({ ...filter, limit: 200 })}`)
   const [live, setLive] = useState(undefined)
+  // The breakdown reads up to 500 messages: on a busy queue it follows the events at most every few seconds.
+  const breakdownTimer = useRef(undefined)
+  const lastBreakdown = useRef(0)
+  useEffect(() => () => clearTimeout(breakdownTimer.current), [])
+  const reloadBreakdown = useCallback(() => {
+    if (breakdownTimer.current !== undefined) return
+    const wait = Math.max(0, lastBreakdown.current + breakdownEvery - Date.now())
+    breakdownTimer.current = setTimeout(() => {
+      breakdownTimer.current = undefined
+      lastBreakdown.current = Date.now()
+      breakdown.reload()
+    }, wait)
+  }, [breakdown.reload])
   const refresh = useCallback(() => {
     stats.reload()
-    breakdown.reload()
+    reloadBreakdown()
     list.reload()
     setVersion((v) => v + 1)
-  }, [stats.reload, breakdown.reload, list.reload])
+  }, [stats.reload, reloadBreakdown, list.reload])
   useEvent("queue", useCallback((data) => {
     setLive(data)
     refresh()
