@@ -26,7 +26,7 @@ const html = (subject: string, from: string, to: string, body: string, date: str
     "--b2",
     "Content-Type: text/plain; charset=utf-8",
     "",
-    body.replace(/<[^>]+>/g, ""),
+    body.replace(/<\/(h2|p|tr)>/g, "\r\n").replace(/<\/t[dh]>/g, " ").replace(/<[^>]+>/g, "").trim(),
     "--b2",
     "Content-Type: text/html; charset=utf-8",
     "",

@@ -105,6 +105,7 @@ export const htmlDocument = (body, origin) => {
 }
 
 const HtmlBody = ({ body }) => html`
+  ${body.includes("data-blocked-src") ? html`<p class="notice" data-testid="remote-blocked">Remote images were blocked.</p>` : null}
   <iframe class="html-body" data-testid="html-body" title="HTML body"
     sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer"
     srcdoc=${htmlDocument(body, location.origin)}></iframe>`

@@ -115,6 +115,12 @@ const BulkActions = ({ filter, count, onDone }) => {
     </div>`
 }
 
+/** `451 4.4.2 text`: the reply's text may already start with its enhanced code. */
+const replyLine = (reply) => {
+  const enhanced = reply.enhanced && !reply.text.startsWith(reply.enhanced) ? `${reply.enhanced} ` : ""
+  return `${reply.code} ${enhanced}${reply.text}`
+}
+
 const rowActions = (message) => [
   "retry",
   message.held ? "release" : "hold",
@@ -171,7 +177,7 @@ const Detail = ({ id, version, onAction }) => {
                 <td><span class=${`state state-${r.state}`} data-testid="recipient-state">${r.state}</span></td>
                 <td class="num">${r.attempts}</td>
                 <td>${r.nextAttemptAt ? format.relative(r.nextAttemptAt) : ""}</td>
-                <td>${r.lastReply ? html`<code>${r.lastReply.code} ${r.lastReply.enhanced ?? ""} ${r.lastReply.text}</code>` : ""}</td>
+                <td>${r.lastReply ? html`<code>${replyLine(r.lastReply)}</code>` : ""}</td>
               </tr>`)}
           </tbody>
         </table>`}
