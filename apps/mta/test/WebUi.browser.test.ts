@@ -2,6 +2,7 @@
  * The web UI in a real browser (Debian's chromium via playwright-core) against the reference app started
  * in-process, with real SMTP in and out. Every wait is on a condition of the page, bounded (`Browser.waitMillis`).
  */
+import { PasswordHash } from "@cartero/plugin-auth"
 import { SmtpSink, TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -69,5 +70,33 @@ describe("web UI: queue dashboard", () => {
       const delivered = yield* sink.awaitMessages(1, "15 seconds")
       assert.deepStrictEqual(delivered[0]?.rcptTo, ["carol@remote.test"])
       assert.deepStrictEqual(log.filter((l) => l.startsWith("pageerror") || l.startsWith("dialog")), [])
+    }).pipe(Effect.scoped), 90_000)
+})
+
+describe("web UI: credentials", () => {
+  it.live("with CARTERO_HTTP_AUTH=required the page, its files, the API and the event stream take the users file's credentials", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const hash = yield* PasswordHash.hash("s3cret", { ...PasswordHash.defaults, N: 1024 })
+      const { base } = yield* Browser.startApp({
+        CARTERO_SMTP_PORT: "0",
+        CARTERO_HTTP_PORT: "0",
+        CARTERO_HTTP_AUTH: "required",
+        CARTERO_AUTH_USERS: `operator:${hash}`,
+        CARTERO_DATA_DIR: dataDir,
+        CARTERO_LOG_LEVEL: "warn"
+      })
+      const refused = yield* Effect.promise(() => fetch(`${base}/`).then((r) => ({ status: r.status, challenge: r.headers.get("www-authenticate") })))
+      assert.deepStrictEqual(refused, { status: 401, challenge: "Basic realm=\"cartero\", charset=\"UTF-8\"" })
+      const chromium = yield* Browser.browser
+
+      const { page, log } = yield* Browser.page(chromium, { httpCredentials: { username: "operator", password: "s3cret" } })
+      yield* Browser.run(async () => {
+        const response = await page.goto(`${base}/#/queue`)
+        if (response?.status() !== 200) throw new Error(`the page answered ${response?.status()}`)
+        // The app's requests carry the credentials too.
+        await page.locator("[data-testid=stat-messages]", { hasText: /^0$/ }).waitFor()
+      })
+      assert.deepStrictEqual(log.filter((l) => l.startsWith("pageerror")), [])
     }).pipe(Effect.scoped), 90_000)
 })

@@ -33,10 +33,14 @@ export const browser: Effect.Effect<Browser, never, import("effect").Scope.Scope
 )
 
 /** A new page with bounded default waits, which records what the page logs and every uncaught error. */
-export const page = (b: Browser) =>
+export const page = (b: Browser, options: { readonly httpCredentials?: { readonly username: string; readonly password: string } } = {}) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const context = await b.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
+      const context = await b.newContext({
+        viewport: { width: 1280, height: 800 },
+        acceptDownloads: true,
+        ...(options.httpCredentials === undefined ? {} : { httpCredentials: { ...options.httpCredentials } })
+      })
       const p = await context.newPage()
       p.setDefaultTimeout(waitMillis)
       const log: Array<string> = []
