@@ -1,7 +1,8 @@
 /**
  * The reference MTA's HTTP API (`@cartero/http-api`), started when `CARTERO_HTTP_PORT` is set: readiness is "the
  * SMTP listeners are bound and the queue store answers", credentials (beyond loopback, or with
- * `CARTERO_HTTP_AUTH=required`) are the SMTP users file's. Without `CARTERO_HTTP_PORT` nothing is started, and the
+ * `CARTERO_HTTP_AUTH=required`) are the SMTP users file's, and the mailboxes are the Maildirs under the app's
+ * Maildir root (`@cartero/mailbox`, loaded with the API). Without `CARTERO_HTTP_PORT` nothing is started, and the
  * HTTP modules are not even loaded (a dynamic import): a server without the API pays nothing for it.
  *
  * The layer's output, {@link HttpEndpoint}, tells where the API is bound (tests bind port 0).
@@ -10,6 +11,7 @@
  */
 import * as HttpConfig from "@cartero/http-api/HttpConfig"
 import { SmtpServer } from "@cartero/server"
+import { AppConfig } from "./AppConfig.ts"
 import { Context, Effect, Layer } from "effect"
 
 /** Where the API listens; `undefined` when it is off. */
@@ -19,8 +21,8 @@ export class HttpEndpoint extends Context.Service<HttpEndpoint, { readonly addre
 
 const off = Layer.succeed(HttpEndpoint, HttpEndpoint.of({ address: undefined }))
 
-const start = (options: HttpConfig.HttpOptions) =>
-  Effect.map(Effect.promise(() => import("@cartero/http-api")), ({ ApiServer, Credentials, Readiness }) => {
+const start = (options: HttpConfig.HttpOptions, maildirRoot: string) =>
+  Effect.map(Effect.promise(() => Promise.all([import("@cartero/http-api"), import("@cartero/mailbox")])), ([{ ApiServer, Credentials, Readiness }, { Mailboxes }]) => {
     const readiness = Layer.effect(
       Readiness.Readiness,
       Effect.gen(function*() {
@@ -38,10 +40,14 @@ const start = (options: HttpConfig.HttpOptions) =>
       HttpEndpoint,
       Effect.map(ApiServer.port, (port) => HttpEndpoint.of({ address: { host: options.host, port } }))
     )
-    return endpoint.pipe(Layer.provide(ApiServer.layer(options)), Layer.provide([readiness, credentials]))
+    const mailboxes = Mailboxes.Mailboxes.layer({ root: maildirRoot })
+    return endpoint.pipe(Layer.provide(ApiServer.layer(options)), Layer.provide([readiness, credentials, mailboxes]))
   })
 
 /** The API, or nothing, as the settings say. */
 export const layer = Layer.unwrap(
-  Effect.flatMap(HttpConfig.load, (options) => (options === undefined ? Effect.succeed(off) : start(options)))
+  Effect.gen(function*() {
+    const options = yield* HttpConfig.load
+    return options === undefined ? off : yield* start(options, (yield* AppConfig).maildirRoot)
+  })
 )

@@ -116,5 +116,53 @@ describe("the reference MTA's HTTP API", () => {
       assert.strictEqual((yield* get(`${base}/readyz`)).status, 401)
       assert.strictEqual((yield* get(`${base}/metrics`)).status, 401)
       assert.strictEqual((yield* get(`${base}/api/queue/stats`)).status, 401)
+      assert.strictEqual((yield* get(`${base}/api/mailboxes`)).status, 401)
+      assert.strictEqual((yield* get(`${base}/api/events`)).status, 401)
+    }).pipe(Effect.scoped))
+
+  it.live("a message sent over SMTP to a local user is read back over the API", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const { base, mx } = yield* startApp({
+        CARTERO_SMTP_PORT: "0",
+        CARTERO_HTTP_PORT: "0",
+        CARTERO_DATA_DIR: dataDir,
+        CARTERO_HOSTNAME: "mx.test",
+        CARTERO_LOCAL_DOMAINS: "example.test",
+        CARTERO_LOG_LEVEL: "warn"
+      })
+      const raw = [
+        "From: =?UTF-8?Q?Al=C3=ADce?= <alice@example.org>",
+        "To: Bob <bob@example.test>",
+        "Subject: =?UTF-8?B?w7xiZXIgdGhlIEFQSQ==?=",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+        "",
+        "Grüße aus dem SMTP.",
+        ""
+      ].join("\r\n")
+      const transport = nodemailer.createTransport({ host: mx.host, port: mx.port, secure: false, ignoreTLS: true })
+      const info = yield* Effect.promise(() =>
+        transport.sendMail({ envelope: { from: "alice@example.org", to: ["bob@example.test"] }, raw })
+      ).pipe(Effect.ensuring(Effect.sync(() => transport.close())), Effect.timeout("20 seconds"))
+      assert.deepStrictEqual(info.accepted, ["bob@example.test"])
+
+      const mailboxes = yield* get(`${base}/api/mailboxes`)
+      assert.strictEqual(mailboxes.status, 200, mailboxes.text)
+      assert.deepStrictEqual(JSON.parse(mailboxes.text), { mailboxes: [{ address: "bob@example.test", messages: 1, unread: 1 }] })
+      const page = JSON.parse((yield* get(`${base}/api/mailboxes/bob%40example.test/messages`)).text) as {
+        messages: ReadonlyArray<{ id: string; from: string; subject: string; snippet: string }>
+        total: number
+      }
+      assert.strictEqual(page.total, 1)
+      const summary = page.messages[0]
+      assert.deepInclude(summary, { from: "Alíce <alice@example.org>", subject: "über the API", snippet: "Grüße aus dem SMTP." })
+      const view = JSON.parse((yield* get(`${base}/api/mailboxes/bob%40example.test/messages/${summary?.id ?? ""}`)).text) as { text: string; headers: ReadonlyArray<{ name: string }> }
+      assert.strictEqual(view.text, "Grüße aus dem SMTP.\n")
+      // The stored copy has the server's trace header on top.
+      assert.strictEqual(view.headers[0]?.name, "Received")
+      const stored = yield* get(`${base}/api/mailboxes/bob%40example.test/messages/${summary?.id ?? ""}/raw`)
+      assert.isTrue(stored.text.endsWith(raw), stored.text)
     }).pipe(Effect.scoped))
 })

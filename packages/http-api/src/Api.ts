@@ -15,6 +15,14 @@
  * | `POST /api/queue/messages/:id/{retry,hold,release}` | act on one message |
  * | `DELETE /api/queue/messages/:id` | delete one message |
  * | `POST /api/queue/{retry,hold,release,delete}` | act on every message matching the filter (query); no filter needs `all=true` |
+ * | `GET /api/mailboxes` | local mailboxes (Maildirs) with message and unread counts |
+ * | `GET /api/mailboxes/:mailbox/messages` | newest first, `search`, paged (`limit`, `cursor`) |
+ * | `GET /api/mailboxes/:mailbox/messages/:id` | one message: headers, text, sanitised HTML, parts |
+ * | `GET /api/mailboxes/:mailbox/messages/:id/raw` | the stored file (`message/rfc822`) |
+ * | `GET /api/mailboxes/:mailbox/messages/:id/parts/:index` | one decoded part, never runnable in a browser |
+ * | `POST /api/mailboxes/:mailbox/messages/:id/{seen,unseen}` | set or clear the seen flag |
+ * | `DELETE /api/mailboxes/:mailbox/messages/:id` | delete one message |
+ * | `GET /api/events` | server-sent events: `mail`, `mail-removed`, `queue` |
  *
  * Every endpoint but `/healthz` goes through the {@link Authorization} middleware (HTTP basic auth against the
  * users file when the server is bound beyond loopback, see `HttpConfig`).
@@ -25,6 +33,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import * as ApiError from "./ApiError.ts"
 import { Authorization } from "./Authorization.ts"
+import * as MailboxViews from "./MailboxViews.ts"
 import { QueueBreakdown } from "./QueueBreakdown.ts"
 import { QueueViews, RecipientState } from "@cartero/queue"
 
@@ -117,10 +126,79 @@ export class QueueGroup extends HttpApiGroup.make("queue")
   .annotateMerge(OpenApi.annotations({ title: "Queue", description: "Inspect and steer the mail queue" }))
 {}
 
+const message = { mailbox: Schema.String, id: Schema.String }
+// One list for every mailbox endpoint: what each can really answer is in the README's table.
+const mailboxErrors = [ApiError.MailboxNotFound, ApiError.MailboxMessageNotFound, ApiError.MailboxPartNotFound, ApiError.InvalidQuery, ApiError.MailboxUnavailable]
+
+/** Local mailboxes: the Maildirs of the maildir plugin. */
+export class MailboxGroup extends HttpApiGroup.make("mailboxes")
+  .add(
+    HttpApiEndpoint.get("list", "/mailboxes", {
+      success: MailboxViews.MailboxList,
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.get("messages", "/mailboxes/:mailbox/messages", {
+      params: { mailbox: Schema.String },
+      query: {
+        /** Words match subject, from or to; terms `from:x`, `to:x`, `subject:x`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`. */
+        search: Schema.optional(Schema.String),
+        /** Messages per page, 1-500 (default 50). */
+        limit: Schema.optional(Schema.String),
+        /** The `next` of the previous page. */
+        cursor: Schema.optional(Schema.String)
+      },
+      success: MailboxViews.MessagePage,
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.get("message", "/mailboxes/:mailbox/messages/:id", {
+      params: message,
+      success: MailboxViews.MessageView,
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.get("raw", "/mailboxes/:mailbox/messages/:id/raw", {
+      params: message,
+      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "message/rfc822" })),
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.get("part", "/mailboxes/:mailbox/messages/:id/parts/:index", {
+      params: { ...message, index: Schema.String },
+      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/octet-stream" })),
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.post("flag", "/mailboxes/:mailbox/messages/:id/:flag", {
+      params: { ...message, flag: Schema.Literals(["seen", "unseen"]) },
+      success: MailboxViews.SeenResult,
+      error: mailboxErrors
+    }),
+    HttpApiEndpoint.delete("delete", "/mailboxes/:mailbox/messages/:id", {
+      params: message,
+      success: MailboxViews.DeleteResult,
+      error: mailboxErrors
+    })
+  )
+  .middleware(Authorization)
+  .prefix("/api")
+  .annotateMerge(OpenApi.annotations({ title: "Mailboxes", description: "Read local mail stored in Maildirs" }))
+{}
+
+/** `GET /api/events`: server-sent events (`text/event-stream`), see `Events.ts`. */
+export class EventsGroup extends HttpApiGroup.make("events")
+  .add(
+    HttpApiEndpoint.get("events", "/events", {
+      success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/event-stream" }))
+    })
+  )
+  .middleware(Authorization)
+  .prefix("/api")
+  .annotateMerge(OpenApi.annotations({ title: "Events", description: "Live events: mail, mail-removed, queue" }))
+{}
+
 /** The whole API. */
 export class Api extends HttpApi.make("cartero")
   .add(HealthGroup)
   .add(SystemGroup)
   .add(QueueGroup)
+  .add(MailboxGroup)
+  .add(EventsGroup)
   .annotateMerge(OpenApi.annotations({ title: "Cartero operator API", version: "0.1.0" }))
 {}

@@ -44,3 +44,26 @@ export type Check = typeof Check.Type
 export class NotReady extends Schema.TaggedError<NotReady>()("NotReady", {
   checks: Schema.Array(Check)
 }, { httpApiStatus: 503 }) {}
+
+/** No mailbox with this address (404). */
+export class MailboxNotFound extends Schema.TaggedError<MailboxNotFound>()("MailboxNotFound", {
+  mailbox: Schema.String
+}, { httpApiStatus: 404 }) {}
+
+/** No message with this id in the mailbox (404). */
+export class MailboxMessageNotFound extends Schema.TaggedError<MailboxMessageNotFound>()("MailboxMessageNotFound", {
+  mailbox: Schema.String,
+  id: Schema.String
+}, { httpApiStatus: 404 }) {}
+
+/** The message has no part with this index (404). */
+export class MailboxPartNotFound extends Schema.TaggedError<MailboxPartNotFound>()("MailboxPartNotFound", {
+  mailbox: Schema.String,
+  id: Schema.String,
+  index: Schema.Number
+}, { httpApiStatus: 404 }) {}
+
+/** The Maildir cannot be read or changed (permissions, I/O) (503); `message` says which file and why. */
+export class MailboxUnavailable extends Schema.TaggedError<MailboxUnavailable>()("MailboxUnavailable", {
+  message: Schema.String
+}, { httpApiStatus: 503 }) {}

@@ -2,12 +2,12 @@
  * The HTTP server of the API: `effect/http-api`'s router over `@effect/platform-node`'s `NodeHttpServer`, bound as
  * the options say (`HttpConfig`), in the layer's scope (closing the scope stops it).
  *
- * It needs `MailQueue`, `Readiness` and, when credentials are asked for, `Credentials`; its output is the
+ * It needs `MailQueue`, `Readiness`, `Mailboxes` (`@cartero/mailbox`) and, when credentials are asked for, `Credentials`; its output is the
  * `HttpServer` (tests read the bound port from `address`).
  *
  * ```ts
  * const Http = ApiServer.layer(options).pipe(
- *   Layer.provide([Readiness.layer(checks), Credentials.layerConfig]),
+ *   Layer.provide([Readiness.layer(checks), Credentials.layerConfig, Mailboxes.layer({ root })]),
  *   Layer.provide(AppQueue.layer)
  * )
  * ```
@@ -23,6 +23,7 @@ import * as Http from "node:http"
 import * as Https from "node:https"
 import { Api } from "./Api.ts"
 import * as AuthorizationLive from "./AuthorizationLive.ts"
+import * as Events from "./Events.ts"
 import * as Handlers from "./Handlers.ts"
 import { HttpConfigError, type HttpOptions } from "./HttpConfig.ts"
 import * as WebUi from "./WebUi.ts"
@@ -64,5 +65,9 @@ export const layer = (options: HttpOptions) =>
         tls: material !== undefined
       }))
     }))
-    return Layer.mergeAll(serve, announce).pipe(Layer.provideMerge(server))
+    // `fireOnRelease` last: released first, it ends the event streams before the server waits for open responses.
+    return Layer.mergeAll(serve, announce, Events.fireOnRelease).pipe(
+      Layer.provideMerge(server),
+      Layer.provideMerge(Events.ShutdownSignal.layer)
+    )
   }))

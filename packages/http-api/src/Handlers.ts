@@ -1,6 +1,7 @@
 /**
  * The handlers of {@link Api}, as layers of `effect/http-api` groups. They need the `MailQueue` (queue
- * endpoints, queue gauges) and the {@link Readiness} checks; the HTTP server, the authorization middleware and
+ * endpoints, queue gauges, queue events), the {@link Readiness} checks and `Mailboxes` (mailbox endpoints, mail
+ * events; `MailboxHandlers.ts`); the HTTP server, the authorization middleware and
  * the metrics registry come from `ApiServer`.
  *
  * @since 0.1.0
@@ -11,6 +12,7 @@ import { HttpApiBuilder, OpenApi } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { Api } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
+import * as MailboxHandlers from "./MailboxHandlers.ts"
 import * as QueueBreakdown from "./QueueBreakdown.ts"
 import * as QueueMetrics from "./QueueMetrics.ts"
 import * as QueueSelection from "./QueueSelection.ts"
@@ -135,4 +137,4 @@ export const queue = HttpApiBuilder.group(
 )
 
 /** Every group's handlers. */
-export const layer = Layer.mergeAll(health, system, queue)
+export const layer = Layer.mergeAll(health, system, queue, MailboxHandlers.mailboxes, MailboxHandlers.events)

@@ -29,7 +29,7 @@ describe("system endpoints", () => {
       assert.strictEqual(openapi.status, 200)
       const doc = openapi.json() as { openapi: string; paths: Record<string, unknown> }
       assert.match(doc.openapi, /^3\./)
-      for (const path of ["/healthz", "/readyz", "/metrics", "/api/queue/messages", "/api/queue/messages/{id}", "/api/queue/stats"]) {
+      for (const path of ["/healthz", "/readyz", "/metrics", "/api/queue/messages", "/api/queue/messages/{id}", "/api/queue/stats", "/api/mailboxes", "/api/mailboxes/{mailbox}/messages/{id}", "/api/events"]) {
         assert.property(doc.paths, path)
       }
     }).pipe(Effect.provide(server("none"))))

@@ -2,9 +2,13 @@
  * A real API server on 127.0.0.1 port 0 over a memory queue whose store can be switched off (`outage.down`), and a
  * `fetch` helper. Users: `alice` / `secret` (a cheap scrypt hash, for speed).
  */
+import { Mailboxes } from "@cartero/mailbox"
 import { PasswordHash, Users } from "@cartero/plugin-auth"
 import { MailQueue, MemoryQueueStore, QueueError, QueueStore } from "@cartero/queue"
-import { Effect, Layer, Result } from "effect"
+import { Duration, Effect, Layer, Result } from "effect"
+import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { ApiServer } from "../src/index.ts"
 import { Credentials } from "../src/Credentials.ts"
 import type { HttpOptions } from "../src/HttpConfig.ts"
@@ -36,8 +40,19 @@ const users = Effect.gen(function*() {
   return Result.getOrThrow(parsed)
 })
 
-/** The server with `auth` ("none" or "basic") on loopback, its queue, and the outage switch. */
-export const server = (auth: HttpOptions["auth"], outage: Outage = { down: false }) => {
+/** A fresh directory, removed with the scope. */
+export const tmpDir = Effect.acquireRelease(
+  Effect.promise(() => Fs.mkdtemp(Path.join(Os.tmpdir(), "cartero-api-"))),
+  (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
+)
+
+/** Mailboxes over `root` (a fresh empty directory when not given), polled every 100 ms. */
+const mailboxes = (root: string | undefined) =>
+  Layer.unwrap(Effect.map(root === undefined ? tmpDir : Effect.succeed(root), (dir) =>
+    Mailboxes.Mailboxes.layer({ root: dir, pollInterval: Duration.millis(100) })))
+
+/** The server with `auth` ("none" or "basic") on loopback, its queue, the outage switch and the Maildir root. */
+export const server = (auth: HttpOptions["auth"], outage: Outage = { down: false }, mailRoot?: string) => {
   const queue = MailQueue.MailQueue.layer.pipe(Layer.provideMerge(switchableStore(outage)))
   const readiness = Layer.effect(
     Readiness.Readiness,
@@ -45,7 +60,7 @@ export const server = (auth: HttpOptions["auth"], outage: Outage = { down: false
   )
   const credentials = Layer.unwrap(Effect.map(users, Credentials.fromUsers))
   return ApiServer.layer({ host: "127.0.0.1", port: 0, auth, tls: undefined }).pipe(
-    Layer.provideMerge(Layer.mergeAll(readiness, credentials)),
+    Layer.provideMerge(Layer.mergeAll(readiness, credentials, mailboxes(mailRoot))),
     Layer.provideMerge(queue)
   )
 }
@@ -63,7 +78,8 @@ export const request = (path: string, init: { method?: string; user?: string; pa
     }
     return yield* Effect.promise(async () => {
       const response = await fetch(`${base}${path}`, { method: init.method ?? "GET", headers })
-      const text = await response.text()
-      return { status: response.status, headers: response.headers, text, json: (): unknown => JSON.parse(text) }
+      const bytes = new Uint8Array(await response.arrayBuffer())
+      const text = new TextDecoder().decode(bytes)
+      return { status: response.status, headers: response.headers, text, bytes, json: (): unknown => JSON.parse(text) }
     })
   })

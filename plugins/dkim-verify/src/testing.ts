@@ -60,6 +60,8 @@ export const sign = (raw: string, signer: Signer): Effect.Effect<string> =>
       selector: signer.selector,
       privateKey: signer.key.privateKey,
       canonicalization: "relaxed/relaxed",
+      // Without it mailauth 4.13.3 reads the clock twice: a signature made across a second boundary does not verify.
+      signTime: new Date(),
       signatureData: [{
         signingDomain: signer.domain,
         selector: signer.selector,

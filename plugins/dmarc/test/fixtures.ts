@@ -65,9 +65,10 @@ export const messageFrom = (from: ReadonlyArray<string>, extra = ""): string =>
 
 /** Signs `raw` with the test key as `d=<domain>; s=s1`. */
 export const sign = (raw: string, domain: string) =>
-  // mailauth 4.13.3 signs only what `signatureData` lists (its types suggest the top-level fields would do).
+  // mailauth 4.13.3 signs only what `signatureData` lists (its types suggest the top-level fields would do), and
+  // without `signTime` it reads the clock twice: a signature made across a second boundary does not verify.
   Effect.promise(() =>
-    dkimSign(raw, { signingDomain: domain, selector: "s1", privateKey, signatureData: [{ signingDomain: domain, selector: "s1", privateKey }] })
+    dkimSign(raw, { signingDomain: domain, selector: "s1", privateKey, signTime: new Date(), signatureData: [{ signingDomain: domain, selector: "s1", privateKey }] })
   ).pipe(
     Effect.map((result) => result.signatures + raw)
   )

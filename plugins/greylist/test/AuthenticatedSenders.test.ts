@@ -43,7 +43,7 @@ const received = (signedBy: string | undefined) =>
     const resolver = yield* Resolver.fromContext
     const raw = signedBy === undefined
       ? message
-      : (yield* Effect.promise(() => dkimSign(message, { signingDomain: signedBy, selector: "sel", privateKey, signatureData: [{ signingDomain: signedBy, selector: "sel", privateKey }] }))).signatures + message
+      : (yield* Effect.promise(() => dkimSign(message, { signingDomain: signedBy, selector: "sel", privateKey, signTime: new Date(), signatureData: [{ signingDomain: signedBy, selector: "sel", privateKey }] }))).signatures + message
     const result = yield* Effect.promise(() =>
       authenticate(raw, { ip: "192.0.2.10", helo: "mail.sender.test", sender: "alice@sender.test", mta: "mx.test", resolver, disableArc: true })
     )

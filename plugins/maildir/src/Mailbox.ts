@@ -44,3 +44,30 @@ export const relativeDir = (address: Address.Address): string =>
 
 /** The absolute directory of the recipient's mailbox under `root`. */
 export const dir = (root: string, address: Address.Address): string => Path.join(Path.resolve(root), relativeDir(address))
+
+const escapeSequence = /%u([0-9A-F]{4})|((?:%[0-9A-F]{2})+)|%/g
+const decoder = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * The inverse of {@link segment}: the text a directory name stands for, or `undefined` when the name is not one
+ * {@link segment} can produce (a foreign directory, hand-made or from another tool), so readers skip it.
+ */
+export const unsegment = (name: string): string | undefined => {
+  if (name === "%") return ""
+  let bad = false
+  const text = name.replace(escapeSequence, (whole, surrogate: string | undefined, octets: string | undefined) => {
+    if (surrogate !== undefined) return String.fromCharCode(Number.parseInt(surrogate, 16))
+    if (octets === undefined) {
+      bad = true
+      return whole
+    }
+    const bytes = Uint8Array.from(octets.slice(1).split("%"), (h) => Number.parseInt(h, 16))
+    try {
+      return decoder.decode(bytes)
+    } catch {
+      bad = true
+      return whole
+    }
+  })
+  return bad || segment(text) !== name ? undefined : text
+}

@@ -51,3 +51,11 @@ describe("Mailbox.dir", () => {
       assert.isTrue(Path.isAbsolute(dir))
     }))
 })
+
+describe("Mailbox.unsegment", () => {
+  it.effect.each(["alice", "", ".hidden", "a/b", "ü@x", "%", "100%", "\uD800x", "a b\u0000c"])("round trip of %j", (text) =>
+    Effect.sync(() => assert.strictEqual(Mailbox.unsegment(Mailbox.segment(text)), text)))
+
+  it.effect.each(["%zz", "%C3", "%41", "a%", ".x", "A%2Fb%"])("refuses %j, which segment never writes", (name) =>
+    Effect.sync(() => assert.isUndefined(Mailbox.unsegment(name))))
+})
