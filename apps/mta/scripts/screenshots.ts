@@ -80,7 +80,9 @@ const program = Effect.gen(function*() {
   yield* Browser.run(async () => {
     await page.goto(`${base}/#/mail/${encodeURIComponent("bob@example.test")}`)
     await page.locator("[data-testid=message-row]", { hasText: "Weekly delivery report" }).click()
-    await page.locator("[data-testid=html-body]").waitFor()
+    await page.frameLocator("[data-testid=html-body]").locator("h2", { hasText: "Weekly delivery report" }).waitFor()
+    // Opened, it is seen: wait for the counts to say so.
+    await page.locator("[data-testid=mailbox][data-mailbox='bob@example.test'] .badge", { hasText: /^2$/ }).waitFor()
     await page.locator("[data-testid=live-status]", { hasText: "live" }).waitFor()
     await page.screenshot({ path: Path.join(outDir, "mailbox.png") })
     await page.goto(`${base}/#/queue`)
