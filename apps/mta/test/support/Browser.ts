@@ -1,62 +1,14 @@
 /**
- * The web UI's browser tests' harness: Debian's chromium driven by playwright-core (never a downloaded browser), and
- * the reference app started in-process with its HTTP API (and so the UI) on 127.0.0.1 port 0.
- *
- * Chromium is installed by `.ci/run` and `scripts/test.sh` when missing; `CARTERO_CHROMIUM` names another binary.
- * Without one the tests fail with that message rather than being skipped silently.
+ * The web UI's browser tests' harness in the reference app: `@cartero/testing/Browser` (Debian's chromium via
+ * playwright-core), and the app started in-process with its HTTP API (and so the UI) on 127.0.0.1 port 0.
  */
 import { HttpEndpoint } from "../../src/HttpApp.ts"
 import * as MtaApp from "../../src/MtaApp.ts"
 import { SmtpServer } from "@cartero/server"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
-import * as Fs from "node:fs"
 import nodemailer from "nodemailer"
-import { type Browser, chromium, type Page } from "playwright-core"
 
-/** The chromium binary. */
-export const executablePath = process.env["CARTERO_CHROMIUM"] ?? "/usr/bin/chromium"
-
-/** How long any single wait of a browser test may take. */
-export const waitMillis = 15_000
-
-/** A headless chromium for the scope. */
-export const browser: Effect.Effect<Browser, never, import("effect").Scope.Scope> = Effect.acquireRelease(
-  Effect.promise(async () => {
-    if (!Fs.existsSync(executablePath)) {
-      throw new Error(`no chromium at ${executablePath}: install Debian's chromium (apt-get install chromium; scripts/test.sh does) or set CARTERO_CHROMIUM`)
-    }
-    // Chromium refuses to run its sandbox as root (CI containers): only then without it.
-    const asRoot = process.getuid?.() === 0
-    return chromium.launch({ executablePath, args: asRoot ? ["--no-sandbox"] : [], timeout: 60_000 })
-  }),
-  (b) => Effect.promise(() => b.close())
-)
-
-/** A new page with bounded default waits, which records what the page logs and every uncaught error. */
-export const page = (b: Browser, options: { readonly httpCredentials?: { readonly username: string; readonly password: string } } = {}) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const context = await b.newContext({
-        viewport: { width: 1280, height: 800 },
-        acceptDownloads: true,
-        ...(options.httpCredentials === undefined ? {} : { httpCredentials: { ...options.httpCredentials } })
-      })
-      const p = await context.newPage()
-      p.setDefaultTimeout(waitMillis)
-      const log: Array<string> = []
-      p.on("console", (m) => void log.push(`${m.type()}: ${m.text()}`))
-      p.on("pageerror", (e) => void log.push(`pageerror: ${e.message}`))
-      p.on("dialog", (d) => {
-        log.push(`dialog: ${d.message()}`)
-        void d.dismiss()
-      })
-      return { page: p, log }
-    }),
-    ({ page: p }) => Effect.promise(() => p.context().close())
-  )
-
-/** Runs browser code, failing the test with its error. */
-export const run = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
+export { browser, page, run, waitMillis } from "@cartero/testing/Browser"
 
 /** The app started in-process: where its MX listens and the UI's base URL. */
 export const startApp = (env: Record<string, string>) =>
@@ -70,7 +22,7 @@ export const startApp = (env: Record<string, string>) =>
     return { mx, base: `http://127.0.0.1:${http.port}` }
   })
 
-/** Sends one message over SMTP to the MX. */
+/** Sends one message over SMTP. */
 export const send = (
   mx: { readonly host: string; readonly port: number },
   envelope: { readonly from: string; readonly to: ReadonlyArray<string> },
@@ -84,7 +36,3 @@ export const send = (
       transport.close()
     }
   }).pipe(Effect.timeout("20 seconds"), Effect.orDie)
-
-/** Waits until `predicate` holds in the page (polled by the browser), bounded. */
-export const waitFor = (p: Page, predicate: string, arg?: unknown) =>
-  run(() => p.waitForFunction(predicate, arg, { timeout: waitMillis, polling: 100 }).then(() => undefined))
