@@ -1,7 +1,8 @@
 /**
  * The catcher, assembled from Cartero's packages: the SMTP server (`@cartero/server`) with a two-plugin pipeline
- * (accept every recipient, store in Maildir), and the operator HTTP server (`@cartero/http-api`) for the web UI and
- * the API. Nothing is relayed: there are no delivery workers, and the queue the API shows is an empty in-memory one.
+ * (accept every recipient, store in Maildir), and the operator HTTP server (`@cartero/http-api`, with
+ * `@cartero/mailbox` over the same Maildirs) for the web UI and the API. Nothing is relayed: there are no delivery
+ * workers, and the queue the API shows is an empty in-memory one.
  *
  * ```ts
  * NodeRuntime.runMain(Layer.launch(Catcher.layer))
@@ -13,6 +14,7 @@
  */
 import { Pipeline } from "@cartero/core"
 import { ApiServer, Credentials, HttpConfig, Readiness } from "@cartero/http-api"
+import { Mailboxes } from "@cartero/mailbox"
 import { Maildir } from "@cartero/plugin-maildir"
 import { MailQueue } from "@cartero/queue"
 import { SmtpServer } from "@cartero/server"
@@ -34,6 +36,7 @@ const smtp = Layer.unwrap(Effect.map(CatcherConfig.maildirRoot, (root) =>
 
 const http = Layer.unwrap(Effect.gen(function*() {
   const options = yield* HttpConfig.load
+  const root = yield* CatcherConfig.maildirRoot
   if (options === undefined) return yield* Effect.die("the catcher's HTTP port has a default: it cannot be unset")
   const readiness = Layer.effect(
     Readiness.Readiness,
@@ -44,7 +47,7 @@ const http = Layer.unwrap(Effect.gen(function*() {
   )
   const credentials = options.auth === "basic" ? Credentials.Credentials.layerConfig : Credentials.Credentials.layerNobody
   const address = Layer.effect(HttpAddress, Effect.map(ApiServer.port, (port) => HttpAddress.of({ host: options.host, port })))
-  return address.pipe(Layer.provide(ApiServer.layer(options)), Layer.provide([readiness, credentials]))
+  return address.pipe(Layer.provide(ApiServer.layer(options)), Layer.provide([readiness, credentials, Mailboxes.Mailboxes.layer({ root })]))
 }))
 
 const announce = Layer.effectDiscard(Effect.gen(function*() {

@@ -62,6 +62,17 @@ describe("the catcher", () => {
       assert.include(text, "Hello from the app.")
       const queue = yield* Effect.promise(() => fetch(`${catcher.base}/api/queue/stats`).then((r) => r.json()))
       assert.deepInclude(queue, { messages: 0 })
+      const mailboxes = yield* Effect.promise(() => fetch(`${catcher.base}/api/mailboxes`).then((r) => r.json()))
+      assert.deepStrictEqual(mailboxes, {
+        mailboxes: [
+          { address: "other@example.org", messages: 1, unread: 1 },
+          { address: "someone@gmail.com", messages: 1, unread: 1 }
+        ]
+      })
+      const page = yield* Effect.promise(() =>
+        fetch(`${catcher.base}/api/mailboxes/${encodeURIComponent("someone@gmail.com")}/messages`).then((r) => r.json() as Promise<{ messages: ReadonlyArray<{ subject: string }> }>)
+      )
+      assert.strictEqual(page.messages[0]?.subject, "Welcome")
     }).pipe(Effect.scoped))
 
   it.live.skipIf(swaksPath === undefined && !swaksRequired)("receives mail from swaks", () =>
