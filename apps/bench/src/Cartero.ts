@@ -90,6 +90,8 @@ export interface Options {
   readonly processes: number
   /** Redis key prefix for this spawn (unique; see `spawn`). */
   readonly queuePrefix: string
+  /** `CARTERO_HTTP_PORT` (on 127.0.0.1): serve the HTTP API and `/metrics`; absent: no HTTP API. */
+  readonly httpPort?: number | undefined
 }
 
 /** The environment for one Cartero process. Exposed so the README and tests can show it. */
@@ -135,6 +137,10 @@ export const environment = (options: Options, port: number, dataDir: string): Re
     CARTERO_CONNECTION_RATE_LIMIT: "1000000"
   }
   if (options.dnsServers !== undefined) env["CARTERO_DNS_SERVERS"] = options.dnsServers
+  if (options.httpPort !== undefined) {
+    env["CARTERO_HTTP_HOST"] = "127.0.0.1"
+    env["CARTERO_HTTP_PORT"] = String(options.httpPort)
+  }
   if (recipe === "mx") Object.assign(env, Recipe.mxSettings)
   const workers = options.deliveryWorkers ?? (options.scenario === "accept" ? 0 : undefined)
   if (workers !== undefined) env["CARTERO_DELIVERY_WORKERS"] = String(workers)

@@ -80,6 +80,11 @@ export interface Options {
   readonly port: number
   /** sink: no progress lines. */
   readonly quiet: boolean
+  /**
+   * Spawned Cartero: serve the HTTP API (`CARTERO_HTTP_PORT`, a free loopback port) and scrape `/metrics` every
+   * this many seconds during the measurement (src/MetricsScraper.ts); undefined = no HTTP API, no scrapes.
+   */
+  readonly scrapeMetricsSeconds: number | undefined
 }
 
 export const defaults: Omit<Options, "scenario"> = {
@@ -108,7 +113,8 @@ export const defaults: Omit<Options, "scenario"> = {
   sinkPort: 0,
   host: "127.0.0.1",
   port: 2526,
-  quiet: false
+  quiet: false,
+  scrapeMetricsSeconds: undefined
 }
 
 export const usage = `usage: pnpm bench -- <scenario> [options]
@@ -151,6 +157,8 @@ options
   --host H / --port P    sink: listen address (default ${defaults.host}:${defaults.port})
   --quiet                sink: no progress lines
   --json                 one JSON object per run on stdout instead of the table
+  --scrape-metrics S     spawned Cartero: HTTP API on a free port, GET /metrics every S seconds while measuring
+                         (the metrics overhead measurement, docs/benchmarks.md)
 `
 
 const isScenario = (s: string): s is Scenario => (scenarios as ReadonlyArray<string>).includes(s)
@@ -298,6 +306,9 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
       case "--quiet":
         o = { ...o, quiet: true }
         break
+      case "--scrape-metrics":
+        error = take(seconds(flag, value), (scrapeMetricsSeconds) => ({ ...o, scrapeMetricsSeconds }))
+        break
       case "--json":
         o = { ...o, json: true }
         break
@@ -313,6 +324,9 @@ export const parse = (argv: ReadonlyArray<string>): Result.Result<Options, strin
   if (isMx(o.recipe) && (o.scenario !== "accept" || o.target !== undefined)) {
     // e2e counts arrivals at the sink, but an MX stores its mail; an external server has its own configuration.
     return Result.fail(`--recipe ${o.recipe}: only for accept against a spawned Cartero (no --target)`)
+  }
+  if (o.scrapeMetricsSeconds !== undefined && (o.target !== undefined || (o.scenario !== "accept" && o.scenario !== "e2e"))) {
+    return Result.fail("--scrape-metrics: only for accept or e2e against a spawned Cartero (no --target)")
   }
   return Result.succeed(o)
 }

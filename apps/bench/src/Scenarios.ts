@@ -27,6 +27,7 @@ import { CountingSink } from "./CountingSink.ts"
 import * as Holders from "./Holders.ts"
 import * as LargeMessages from "./LargeMessages.ts"
 import * as LoadGenerator from "./LoadGenerator.ts"
+import * as MetricsScraper from "./MetricsScraper.ts"
 import * as ProcessSampler from "./ProcessSampler.ts"
 import * as Recipe from "./Recipe.ts"
 import * as ServerProcess from "./ServerProcess.ts"
@@ -47,6 +48,8 @@ interface UnderTest {
   readonly pid: number | undefined
   /** Sample descendants too (external servers such as Postfix are process trees). */
   readonly followChildren: boolean
+  /** The spawned Cartero's `/metrics` (with `--scrape-metrics`). */
+  readonly metricsUrl?: string | undefined
   /** The MX recipes' DNS and DKIM signer (src/Recipe.ts); absent for the relay and external servers. */
   readonly world?: Recipe.World
 }
@@ -109,6 +112,16 @@ const measure = (
       note(`holding ${holding.established} connections (${holding.failed} failed), ${
         o.slowDataSeconds > 0 ? `each dribbling its DATA over ${o.slowDataSeconds} s` : "idle after EHLO"
       }`)
+    }
+    // Scrapes during the measured runs only (not the warm-up), stopped and summarised when the measurement ends.
+    const metricsUrl = server.metricsUrl
+    const seconds = o.scrapeMetricsSeconds
+    if (metricsUrl !== undefined && seconds !== undefined) {
+      yield* Effect.acquireRelease(
+        Effect.sync(() => MetricsScraper.start(metricsUrl, seconds * 1000)),
+        (scraper) => Effect.sync(() => note(MetricsScraper.describe(scraper.stop(), seconds)))
+      )
+      note(`scraping ${metricsUrl} every ${seconds} s`)
     }
     if (o.json) note(describeRun(o, server))
     else {
@@ -207,7 +220,9 @@ const underTest = (
       : undefined
     if (world !== undefined) note(`recipe ${o.recipe}: FakeDns on ${world.nameserver}, mail from ${Recipe.sender}, DKIM-signed`)
     const redisUrl = o.redisUrl ?? process.env["CARTERO_REDIS_URL"]
+    const httpPort = o.scrapeMetricsSeconds === undefined ? undefined : yield* ServerProcess.freePort()
     const running = yield* Cartero.spawn({
+      httpPort,
       scenario,
       store: o.store,
       redisUrl: redisUrl === "" ? undefined : redisUrl,
@@ -222,7 +237,14 @@ const underTest = (
     note(`cartero started (pid ${running.pid}${o.processes > 1 ? `, ${o.processes} processes` : ""}) on ${running.target.host}:${running.target.port}, store ${running.store}`)
     // A cluster is a process tree: sample the primary and its workers (summed PSS).
     const label = o.label ?? (o.recipe === "relay" ? "cartero" : o.recipe)
-    const common = { target: running.target, label, store: running.store, pid: running.pid, followChildren: o.processes > 1 }
+    const common = {
+      target: running.target,
+      label,
+      store: running.store,
+      pid: running.pid,
+      followChildren: o.processes > 1,
+      metricsUrl: httpPort === undefined ? undefined : `http://127.0.0.1:${httpPort}/metrics`
+    }
     return world === undefined ? common : { ...common, world }
   })
 

@@ -2,7 +2,8 @@
  * The reference MTA as one layer: the SMTP listeners (`@cartero/server`, configured from `CARTERO_*`), the inbound
  * plugins (by default: auth, local-domains, then Maildir for local recipients and the mail queue for the rest), the
  * queue (Redis when `CARTERO_REDIS_URL` is set, else SQLite under `CARTERO_DATA_DIR`), the delivery workers that
- * send queued mail on (MX routing over `CARTERO_DNS_SERVERS`) with the outbound plugins, logging, and a start-up
+ * send queued mail on (MX routing over `CARTERO_DNS_SERVERS`) with the outbound plugins, logging, message traces
+ * (OpenTelemetry, when `CARTERO_OTLP_ENDPOINT` is set: `Traces`), and a start-up
  * line that states the listeners, the local domains, the Maildir root and the queue store.
  *
  * - `MtaApp.layerConfig`: what `pnpm start` runs: the config file (`cartero.config.ts`, see `ConfigFile`) with the
@@ -32,6 +33,7 @@ import * as Defaults from "./Defaults.ts"
 import * as HttpApp from "./HttpApp.ts"
 import * as Logging from "./Logging.ts"
 import * as AppQueue from "./AppQueue.ts"
+import * as Traces from "./Traces.ts"
 
 /** Logs the start-up line once everything is listening, and the shutdown. */
 const announce = (configFile: string | undefined) =>
@@ -72,6 +74,9 @@ const make = (config: CarteroConfig, configFile: string | undefined) => {
     Layer.provideMerge(server),
     Layer.provideMerge(shared),
     Layer.provideMerge(Logging.Logging.layer),
+    // Message traces (off unless CARTERO_OTLP_ENDPOINT is set): the tracer is seen by every layer above, and its
+    // exporter, built first, is closed (flushed) last.
+    Layer.provideMerge(Traces.layer),
     Layer.provideMerge(AppConfig.layer),
     Layer.provide(AppConfig.layerProvider(config.settings))
   )

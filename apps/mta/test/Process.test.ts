@@ -2,6 +2,7 @@ import { TempDir } from "@cartero/testing"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as AppProcess from "./support/AppProcess.ts"
+import * as OtlpReceiver from "./support/OtlpReceiver.ts"
 
 const tempDir = TempDir.make()
 
@@ -73,5 +74,19 @@ describe.each(["tsx", "bundle"] as const)("the app process (%s)", (runner) => {
       }
       running.child.kill("SIGTERM")
       assert.strictEqual(yield* waitExit(running), 0, running.output.stderr)
+    }).pipe(Effect.scoped))
+
+  it.live("with CARTERO_OTLP_ENDPOINT spans are exported, the last ones on SIGTERM (in the bundle: a chunk loaded on demand)", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* tempDir
+      const collector = yield* OtlpReceiver.make
+      const running = yield* spawnApp(runner, { CARTERO_DATA_DIR: dataDir, CARTERO_SMTP_PORT: "0", CARTERO_OTLP_ENDPOINT: collector.endpoint })
+      yield* AppProcess.waitFor(running, "cartero started")
+      running.child.kill("SIGTERM")
+      assert.strictEqual(yield* waitExit(running), 0, running.output.stderr)
+      // The plugins are built in spans of their own (core Plugin.buildAll).
+      const names = collector.spans.map((s) => `${s.service}:${s.name}`)
+      assert.include(names, "cartero:plugin.queue.build", running.output.stdout)
+      assert.deepStrictEqual(collector.problems, [])
     }).pipe(Effect.scoped))
 })

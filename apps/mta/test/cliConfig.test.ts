@@ -44,6 +44,7 @@ describe("cartero config check", () => {
           "queue store",
           "policy store",
           "users",
+          "traces",
           "inbound plugins"
         ])
         assert.include(r.stdout, `sqlite ${join(data, "queue.sqlite")}`)
@@ -60,17 +61,19 @@ describe("cartero config check", () => {
           CARTERO_SMTP_PORT: "abc",
           CARTERO_QUEUE_RETAIN: "1 hour",
           CARTERO_DNS_TIMEOUT: "5 seconds",
-          CARTERO_DELIVERY_WORKERS: "-1"
+          CARTERO_DELIVERY_WORKERS: "-1",
+          CARTERO_OTLP_ENDPOINT: "ftp://127.0.0.1:4318"
         }
         const r = yield* cli(env, "config", "check", "--json")
         assert.strictEqual(r.code, 1)
-        assert.strictEqual(r.stderr, "cartero: 4 checks failed\n")
+        assert.strictEqual(r.stderr, "cartero: 5 checks failed\n")
         const failed = checksOf(JSON.parse(r.stdout)).filter((c) => !c.ok)
-        assert.deepStrictEqual(failed.map((c) => c.check), ["SMTP server", "delivery", "DNS", "queue store"])
+        assert.deepStrictEqual(failed.map((c) => c.check), ["SMTP server", "delivery", "DNS", "queue store", "traces"])
         assert.include(failed[0]?.detail, `CARTERO_SMTP_PORT: expected an integer 0-65535, got "abc"`)
         assert.include(failed[1]?.detail, "CARTERO_DELIVERY_WORKERS")
         assert.strictEqual(failed[2]?.detail, `CARTERO_DNS_TIMEOUT: expected a duration such as 5s, got "5 seconds"`)
         assert.strictEqual(failed[3]?.detail, `CARTERO_QUEUE_RETAIN: expected a duration such as 1h, got "1 hour"`)
+        assert.strictEqual(failed[4]?.detail, `CARTERO_OTLP_ENDPOINT: expected an http:// or https:// URL (the OTLP/HTTP collector), got "ftp://127.0.0.1:4318"`)
         const text = yield* cli(env, "config", "check")
         assert.match(text.stdout, /^error {2}SMTP server {6}CARTERO_SMTP_PORT: /m)
       })))

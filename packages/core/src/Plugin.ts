@@ -23,7 +23,7 @@
  * @since 0.1.0
  */
 import { Deadline } from "@cartero/hotpath"
-import { Cause, Duration, Effect, References, type Scope, Tracer } from "effect"
+import { Cause, Context, Duration, Effect, References, type Scope, Tracer } from "effect"
 import { type Hooks, phases } from "./Hooks.ts"
 
 /** The default time a hook may take before the pipeline gives up on it (as Haraka's plugin timeout). */
@@ -125,9 +125,10 @@ export type HookFailed = "HookFailed"
  * timeout is logged with the plugin's name, the phase and the cause, and becomes `HookFailed`: each phase decides
  * what that means (`451 4.3.0` inbound). Interruption (the client left, shutdown) propagates.
  *
- * The span is made when a tracer is installed (an OpenTelemetry exporter, a test tracer) and tracing is enabled:
- * with Effect's native tracer nobody can read it, and it cost ≈ 7 µs per hook, several hooks per message
- * (docs/benchmarks.md, "Round 3").
+ * The span is made when a tracer is installed (an OpenTelemetry exporter, a test tracer), tracing is enabled and
+ * the call is already inside a span (a message's `smtp.message` or `delivery.attempt`): with Effect's native tracer
+ * nobody can read it, and it cost ≈ 7 µs per hook, several hooks per message (docs/benchmarks.md, "Round 3"); and
+ * outside a span (the commands before DATA) each call would be a trace of its own, one per command.
  */
 export const guard = <A>(
   plugin: Plugin<unknown, unknown, unknown>,
@@ -136,7 +137,8 @@ export const guard = <A>(
 ): Effect.Effect<A, HookFailed> =>
   Effect.withFiber((fiber) => {
     const timed = Deadline.within(effect, plugin.timeout)
-    const traced = fiber.getRef(References.TracerEnabled) && fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+    const traced = fiber.getRef(References.TracerEnabled) && fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer &&
+      Context.getOrUndefined(fiber.context, Tracer.ParentSpan) !== undefined
       // No stack capture: this runs for every hook of every command; the span keeps its name and timing.
       ? timed.pipe(Effect.withSpan(`plugin.${plugin.name}.${phase}`, undefined, { captureStackTrace: false }))
       : timed

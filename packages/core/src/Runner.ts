@@ -12,11 +12,14 @@
  * {@link decidedBy} names it, for the log line of the refusal. A refusal no plugin decided (a phase's default,
  * such as `rcptTo`'s default-deny) has no name: the server's own rule.
  *
+ * Every hook call is timed and its answer counted ({@link PluginMetrics}).
+ *
  * @since 0.1.0
  */
 import type { Header, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import * as Plugin from "./Plugin.ts"
+import * as PluginMetrics from "./PluginMetrics.ts"
 
 /**
  * Runs a deciding phase. `call` gives a plugin's hook call, or `undefined` when the plugin has no hook for the
@@ -30,32 +33,35 @@ export const decide = <H, V extends Verdict.Verdict<unknown>>(
   phase: string,
   call: (hooks: H) => Effect.Effect<V, unknown> | undefined,
   onFailure: V | undefined
-): Effect.Effect<V | Verdict.Continue> => {
-  const from = (start: number, headers: ReadonlyArray<Header.Header>): Effect.Effect<V | Verdict.Continue> => {
-    for (let i = start; i < built.length; i++) {
-      const entry = built[i]
-      const effect = entry === undefined ? undefined : call(entry.hooks)
-      if (entry === undefined || effect === undefined) continue
-      const guarded = Plugin.guard(entry.plugin, phase, effect)
-      return Effect.flatMap(
-        onFailure === undefined
-          ? Effect.catch(guarded, () => Effect.succeed<V | Verdict.Continue>({ _tag: "Continue", headers: [] }))
-          : Effect.catch(guarded, () => Effect.succeed(onFailure)),
-        (verdict): Effect.Effect<V | Verdict.Continue> => {
+): Effect.Effect<V | Verdict.Continue> =>
+  Effect.withFiber((fiber) => {
+    const context = fiber.context
+    // `started`: when the previous hook ended (or the phase began). A hook is timed from there, so from before its
+    // `call` (a hook may do its work while making its effect), with one clock read per hook, none for the plugins
+    // without a hook for the phase (their `call` is a property read, counted in the next hook's time).
+    const from = (start: number, headers: ReadonlyArray<Header.Header>, started: number): Effect.Effect<V | Verdict.Continue> => {
+      for (let i = start; i < built.length; i++) {
+        const entry = built[i]
+        if (entry === undefined) continue
+        const effect = call(entry.hooks)
+        if (effect === undefined) continue
+        const metrics = PluginMetrics.of(entry.plugin, phase)
+        const next = (verdict: V | Verdict.Continue, ended: number): Effect.Effect<V | Verdict.Continue> => {
           if (verdict._tag === "Continue") {
-            return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers)
+            return from(i + 1, verdict.headers.length > 0 ? [...headers, ...verdict.headers] : headers, ended)
           }
           if (verdict._tag !== "Accept") return Effect.succeed(attribute(verdict, entry.plugin.name))
-          return Effect.succeed(
-            verdict._tag === "Accept" && headers.length > 0 ? { ...verdict, headers: [...headers, ...verdict.headers] } : verdict
-          )
+          return Effect.succeed(headers.length > 0 ? { ...verdict, headers: [...headers, ...verdict.headers] } : verdict)
         }
-      )
+        return Effect.matchEffect(Plugin.guard(entry.plugin, phase, effect), {
+          onFailure: () => next(onFailure ?? continued, PluginMetrics.record(metrics, started, "Failed", context)),
+          onSuccess: (verdict) => next(verdict, PluginMetrics.record(metrics, started, verdict._tag, context))
+        })
+      }
+      return Effect.succeed(headers.length === 0 ? continued : { _tag: "Continue", headers })
     }
-    return Effect.succeed(headers.length === 0 ? continued : { _tag: "Continue", headers })
-  }
-  return Effect.suspend(() => from(0, []))
-}
+    return from(0, [], PluginMetrics.now())
+  })
 
 const continued: Verdict.Continue = { _tag: "Continue", headers: [] }
 
@@ -83,10 +89,18 @@ export const observe = <H>(
   phase: string,
   call: (hooks: H) => Effect.Effect<void, unknown> | undefined
 ): Effect.Effect<void> =>
-  Effect.forEach(built, ({ hooks, plugin }) => {
-    const effect = call(hooks)
-    return effect === undefined ? Effect.void : Effect.ignore(Plugin.guard(plugin, phase, effect))
-  }, { discard: true })
+  Effect.withFiber((fiber) =>
+    Effect.forEach(built, ({ hooks, plugin }) => {
+      const started = PluginMetrics.now()
+      const effect = call(hooks)
+      if (effect === undefined) return Effect.void
+      const metrics = PluginMetrics.of(plugin, phase)
+      return Effect.match(Plugin.guard(plugin, phase, effect), {
+        onFailure: () => PluginMetrics.record(metrics, started, "Failed", fiber.context),
+        onSuccess: () => PluginMetrics.record(metrics, started, "Continue", fiber.context)
+      })
+    }, { discard: true })
+  )
 
 /** Runs a collecting phase: every hook, in order, items concatenated; the first failing hook fails the phase. */
 export const collect = <H, T>(
@@ -94,14 +108,23 @@ export const collect = <H, T>(
   phase: string,
   call: (hooks: H) => Effect.Effect<ReadonlyArray<T>, unknown> | undefined
 ): Effect.Effect<ReadonlyArray<T>, Plugin.HookFailed> =>
-  Effect.suspend(() => {
+  Effect.withFiber((fiber) => {
     const items: Array<T> = []
     return Effect.forEach(built, ({ hooks, plugin }) => {
+      const started = PluginMetrics.now()
       const effect = call(hooks)
-      return effect === undefined
-        ? Effect.void
-        : Effect.map(Plugin.guard(plugin, phase, effect), (got) => {
+      if (effect === undefined) return Effect.void
+      const metrics = PluginMetrics.of(plugin, phase)
+      return Effect.matchEffect(Plugin.guard(plugin, phase, effect), {
+        onFailure: (failed) => {
+          PluginMetrics.record(metrics, started, "Failed", fiber.context)
+          return Effect.fail(failed)
+        },
+        onSuccess: (got) => {
+          PluginMetrics.record(metrics, started, "Continue", fiber.context)
           items.push(...got)
-        })
+          return Effect.void
+        }
+      })
     }, { discard: true }).pipe(Effect.as(items))
   })

@@ -36,6 +36,7 @@ import { Effect } from "effect"
 import type { Hooks } from "./Hooks.ts"
 import type { Message } from "./Message.ts"
 import * as Plugin from "./Plugin.ts"
+import * as PluginMetrics from "./PluginMetrics.ts"
 import * as Replies from "./Replies.ts"
 import * as Runner from "./Runner.ts"
 import type { Transaction } from "./Session.ts"
@@ -109,6 +110,7 @@ export const run = (
     // The store at work, to whom a failure is attributed (Runner.decidedBy).
     let current: string | undefined
     const store = Effect.gen(function*() {
+      const context = yield* Effect.context<never>()
       let remaining = transaction.recipients
       let stored: Verdict.Accept | undefined
       for (const { hooks, plugin } of built) {
@@ -122,9 +124,17 @@ export const run = (
           else rest.push(recipient)
         }
         if (mine.length === 0) continue
-        const delivery = yield* Plugin.guard(plugin, "queue", spec.begin(transaction, mine))
-        undos.push({ plugin, undo: delivery.undo })
-        const verdict = yield* Plugin.guard(plugin, "queue", delivery.write(message))
+        // Timed and counted from `begin` to the end of `write`: the store's own work (PluginMetrics).
+        const metrics = PluginMetrics.of(plugin, "queue")
+        const started = PluginMetrics.now()
+        const verdict = yield* Plugin.guard(plugin, "queue", spec.begin(transaction, mine)).pipe(
+          Effect.flatMap((delivery) => {
+            undos.push({ plugin, undo: delivery.undo })
+            return Plugin.guard(plugin, "queue", delivery.write(message))
+          }),
+          Effect.tapError(() => Effect.sync(() => PluginMetrics.record(metrics, started, "Failed", context)))
+        )
+        PluginMetrics.record(metrics, started, verdict._tag, context)
         if (verdict._tag !== "Accept") return Runner.attribute(verdict, plugin.name)
         stored = verdict
         remaining = rest

@@ -107,7 +107,7 @@ describe("Pipeline", () => {
       assert.strictEqual(wire(v), "451 4.3.0 Temporary local problem, please try again later\r\n")
     }))
 
-  it.effect("each hook call runs in a span plugin.<name>.<phase> when a tracer is installed, and in none without", () =>
+  it.effect("each hook call inside a span runs in a span plugin.<name>.<phase> when a tracer is installed, and in none without", () =>
     Effect.gen(function*() {
       const names: Array<string> = []
       const recording = Tracer.make({
@@ -125,9 +125,12 @@ describe("Pipeline", () => {
             Effect.as(Verdict.accept())
           )
       }))
-      yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test"))).pipe(Effect.withTracer(recording))
+      yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test")).pipe(Effect.withSpan("smtp.message"))).pipe(Effect.withTracer(recording))
       assert.deepStrictEqual(names.filter((n) => n.startsWith("plugin.policy.")), ["plugin.policy.build", "plugin.policy.rcptTo"])
       assert.deepStrictEqual(yield* Ref.get(seen), ["plugin.policy.rcptTo"])
+      // Outside any span (a command before DATA), a hook span would be a trace of its own: none is made.
+      yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test"))).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(names.filter((n) => n === "plugin.policy.rcptTo"), ["plugin.policy.rcptTo"])
       // Effect's native tracer exports nothing: no span is made for nobody to read.
       yield* run([policy], (p) => p.rcptTo(transaction(), rcpt("a", "b.test")))
       assert.deepStrictEqual(yield* Ref.get(seen), ["plugin.policy.rcptTo"])

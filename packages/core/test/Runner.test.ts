@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Header, Verdict } from "@cartero/smtp"
-import { Effect, Ref } from "effect"
+import { Effect, Metric, Ref } from "effect"
 import * as Plugin from "../src/Plugin.ts"
+import * as PluginMetrics from "../src/PluginMetrics.ts"
 import * as Runner from "../src/Runner.ts"
 
 /** A hooks record of a made-up pipeline, to show the runner is not tied to the inbound phases. */
@@ -82,4 +83,40 @@ describe("Runner", () => {
       const failed = yield* Effect.flip(Runner.collect(broken, "collect", (hooks) => hooks.collect?.(1)))
       assert.strictEqual(failed, "HookFailed")
     }))
+
+  it.effect("metrics: every hook call is counted by what it answered, and timed, in each of the three shapes", () =>
+    Effect.gen(function*() {
+      const a = make("a", Effect.succeed({
+        decide: (n) => n === 0 ? Effect.fail("down") : Effect.succeed(n === 1 ? Verdict.reject("5.7.1", "no") : Verdict.next),
+        observe: (n) => n === 0 ? Effect.die("broken") : Effect.void,
+        collect: () => Effect.succeed(["x"])
+      }))
+      const b = make("b", Effect.succeed({ decide: () => Effect.succeed(Verdict.acceptWith(7)) }))
+      const entries = yield* built([a, b])
+      yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(0), undefined)
+      yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(1), undefined)
+      yield* Runner.decide(entries, "decide", (hooks) => hooks.decide?.(2), undefined)
+      yield* Runner.observe(entries, "observe", (hooks) => hooks.observe?.(0))
+      yield* Runner.observe(entries, "observe", (hooks) => hooks.observe?.(1))
+      yield* Runner.collect(entries, "collect", (hooks) => hooks.collect?.(0))
+      const count = (plugin: { readonly name: string }, phase: string, outcome: PluginMetrics.Outcome) =>
+        Effect.map(Metric.value(PluginMetrics.of(plugin, phase).verdicts[outcome]), (s) => s.count)
+      assert.deepStrictEqual(
+        yield* Effect.all([
+          count(a, "decide", "Failed"),
+          count(a, "decide", "Reject"),
+          count(a, "decide", "Continue"),
+          count(b, "decide", "Accept"),
+          count(a, "observe", "Failed"),
+          count(a, "observe", "Continue"),
+          count(a, "collect", "Continue"),
+          // b has no observe hook: nothing counted
+          count(b, "observe", "Continue")
+        ]),
+        [1, 1, 1, 2, 1, 1, 1, 0]
+      )
+      const latency = yield* Metric.value(PluginMetrics.of(a, "decide").latency)
+      assert.strictEqual(latency.count, 3)
+      assert.isAtLeast(latency.min, 0)
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 })

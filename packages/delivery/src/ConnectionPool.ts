@@ -22,6 +22,7 @@
 import { Clock, Duration, Effect, Exit, Scope } from "effect"
 import * as Auth from "./Auth.ts"
 import type { ConnectError } from "./ConnectError.ts"
+import { PoolRecorder } from "./DeliveryMetrics.ts"
 import * as SmtpConnection from "./SmtpConnection.ts"
 import * as TlsPolicy from "./TlsPolicy.ts"
 
@@ -105,6 +106,8 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     maxIdlePerKey: Math.max(0, input?.maxIdlePerKey ?? defaultOptions.maxIdlePerKey)
   }
   const poolScope = yield* Effect.scope
+  // Connections open, idle, opened and reused (DeliveryMetrics), updated where the counters below are.
+  const metrics = new PoolRecorder(yield* Effect.context<never>())
   const idle = new Map<string, Array<Entry>>()
   const idleMillis = Duration.toMillis(options.idleTimeout)
   let opened = 0
@@ -117,6 +120,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
   const close = (entry: Entry): Effect.Effect<void> =>
     Effect.suspend(() => {
       open--
+      metrics.closed()
       return Scope.close(entry.scope, Exit.void)
     })
 
@@ -126,6 +130,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     if (list === undefined || at < 0) return false
     list.splice(at, 1)
     if (list.length === 0) idle.delete(entry.key)
+    metrics.idle(-1)
     return true
   }
 
@@ -135,6 +140,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
       const entry = list.pop()
       if (list.length === 0) idle.delete(key)
       if (entry === undefined) break
+      metrics.idle(-1)
       // The server may have timed us out (a 421 waiting in the buffer, or a close) while the connection was idle.
       if (entry.connection.usable()) return entry
       entry.connection.markBroken()
@@ -165,6 +171,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     )
     opened++
     open++
+    metrics.opened()
     const entry: Entry = { key, connection, scope, used: 0, idleUntil: 0 }
     return entry
   })
@@ -177,6 +184,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
     entry.idleUntil = (yield* Clock.currentTimeMillis) + idleMillis
     list.push(entry)
     idle.set(entry.key, list)
+    metrics.idle(1)
     if (!sweeping) {
       sweeping = true
       yield* Effect.forkIn(sweep, poolScope)
@@ -217,6 +225,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
         const entry = reusedEntry ?? (yield* restore(openEntry(o, key)))
         yield* Effect.addFinalizer((exit) => giveBack(entry, exit))
         const reused = entry.used > 0
+        if (reused) metrics.reused()
         entry.used++
         // A plaintext connection may have been opened for another name on the same address: report this one's.
         const connection = entry.connection.remote.host === o.host
@@ -230,6 +239,7 @@ export const make = Effect.fnUntraced(function*(input?: PoolOptionsInput): Effec
   const closeIdle = Effect.suspend(() => {
     const all = [...idle.values()].flat()
     idle.clear()
+    metrics.idle(-all.length)
     return Effect.forEach(all, close, { discard: true })
   })
 

@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import { Setting } from "@cartero/settings"
+import { TraceGate } from "@cartero/hotpath"
 import { Dsn } from "@cartero/mime"
 import { MailQueue } from "@cartero/queue"
 import { Address, Envelope, SmtpReply, Verdict } from "@cartero/smtp"
@@ -89,7 +90,9 @@ export const plugin = (options: Options) =>
               body: body.some((b) => b > 0x7f) ? "8BITMIME" : "7BIT"
             }),
             body,
-            traceId: event.traceId
+            traceId: event.traceId,
+            // In the original's trace, a child of the attempt that deferred (when traces are on).
+            traceParent: yield* TraceGate.traceParent
           })
           yield* Effect.logInfo("delay notice queued").pipe(
             Effect.annotateLogs({ queueId: event.messageId, notice: id, recipients: recipients.length })

@@ -23,11 +23,13 @@
  *
  * @since 0.1.0
  */
+import { TraceGate } from "@cartero/hotpath"
 import { type Claim, MailQueue, type QueueError } from "@cartero/queue"
 import { type Envelope, HopCount, SmtpReply, Verdict } from "@cartero/smtp"
 import type { Dns } from "@cartero/dns"
 import { Cause, Clock, type Config, Context, Duration, Effect, Fiber, Layer, Queue, Random } from "effect"
 import * as AttemptLog from "./AttemptLog.ts"
+import * as AttemptSpan from "./AttemptSpan.ts"
 import * as Bounce from "./Bounce.ts"
 import type { ConnectError } from "./ConnectError.ts"
 import { DeliveryConfig, type Endpoint, type Settings, tlsFor } from "./DeliveryConfig.ts"
@@ -231,7 +233,7 @@ export const make = Effect.gen(function*() {
           ...(host.auth !== undefined ? { auth: host.auth } : {}),
           envelope,
           message
-        }))
+        }).pipe(TraceGate.span("delivery.send", () => ({ "server.address": host.name, "network.peer.address": address, "server.port": host.port }))))
         if (attempt._tag === "Success") return { result: attempt.success, host, address }
         last = attempt.failure
         yield* Effect.logInfo("connect failed, trying the next address").pipe(
@@ -298,7 +300,9 @@ export const make = Effect.gen(function*() {
       now: new Date(yield* Clock.currentTimeMillis)
     })
     if (dsn === undefined) return false
-    const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId }))
+    // The bounce stays in the original's trace, as a child of this attempt.
+    const traceParent = yield* TraceGate.traceParent
+    const queued = yield* Effect.result(queue.enqueue({ envelope: dsn.envelope, body: dsn.body, traceId: claim.traceId, traceParent }))
     if (queued._tag === "Failure") {
       yield* Effect.logError("cannot queue the bounce", Cause.fail(queued.failure))
       return false
@@ -342,7 +346,9 @@ export const make = Effect.gen(function*() {
       remoteMta: sent?.host?.name
     })
 
-    yield* AttemptLog.attempts({ claim, results, outcomes, relay: relayOf(route, sent), now, started })
+    const logged: AttemptLog.Attempt = { claim, results, outcomes, relay: relayOf(route, sent), now, started }
+    yield* AttemptSpan.record(logged)
+    yield* AttemptLog.attempts(logged)
 
     // The body may be gone once every recipient is final: load it now if a bounce may be needed.
     const original = bounces.length > 0 && claim.envelope.mailFrom !== null ? yield* Effect.option(body) : undefined
@@ -351,14 +357,14 @@ export const make = Effect.gen(function*() {
     if (report._tag === "Failure") {
       // Nothing recorded: the lease expires and the recipients are tried again (the at-least-once window).
       yield* Effect.logError("cannot record delivery outcome", Cause.fail(report.failure))
-      yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis)
+      yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: 0, bounced: 0 }, millis, DeliveryMetrics.classOf(route))
       return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: [], dsn: false }
     }
     // A recipient claimed by someone else meanwhile is theirs to report.
     const applied = new Set(report.success.applied)
     const failures = bounces.filter((b) => applied.has(b.index))
     const gaveUp = failures.filter((b) => b.recipient.expired).length
-    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis)
+    yield* DeliveryMetrics.record({ delivered: delivered.length, deferred: deferred.length - gaveUp, bounced: failures.length }, millis, DeliveryMetrics.classOf(route))
 
     let dsn = false
     if (failures.length > 0) {
@@ -371,6 +377,7 @@ export const make = Effect.gen(function*() {
     return { messageId: claim.messageId, domain: claim.domain, route, results, bounced: failures.map((b) => b.index), dsn }
   }, (effect, claim) =>
     effect.pipe(
+      AttemptSpan.around(claim),
       Effect.ensuring(Effect.sync(() => leases.release(claim))),
       Effect.annotateLogs({ queueId: claim.messageId, domain: claim.domain }),
       Effect.catchCause((cause) =>

@@ -20,6 +20,7 @@ import * as tls from "node:tls"
 import * as Auth from "./Auth.ts"
 import * as Capabilities from "./Capabilities.ts"
 import { ConnectError, type ConnectErrorReason, SessionError } from "./ConnectError.ts"
+import * as DeliveryMetrics from "./DeliveryMetrics.ts"
 import type { Remote, TlsInfo } from "./DeliveryResult.ts"
 import { type Reply, ReplyReader } from "./ReplyReader.ts"
 import type { Timeouts } from "./Timeouts.ts"
@@ -198,15 +199,22 @@ export const open = Effect.fnUntraced(function*(options: ConnectOptions): Effect
   let capabilities = yield* hello()
 
   const policy = options.tls
-  if (policy.mode !== "none") {
+  if (policy.mode === "none") yield* DeliveryMetrics.recordTls("disabled")
+  else {
     if (!capabilities.startTls) {
+      yield* DeliveryMetrics.recordTls("not_offered")
       if (policy.mode === "required") return yield* connectError("tls", "STARTTLS not offered")
     } else {
       const reply = yield* command("STARTTLS", timeouts.command, "STARTTLS").pipe(Effect.mapError(fromSession))
       if (reply.reply.code !== 220) {
+        yield* DeliveryMetrics.recordTls("refused")
         if (policy.mode === "required") return yield* connectError("tls", `STARTTLS refused: ${reply.lines.join(" / ")}`, reply)
       } else {
-        tlsInfo = yield* upgrade(reader, options).pipe(Effect.mapError(fromSession))
+        tlsInfo = yield* upgrade(reader, options).pipe(
+          Effect.mapError(fromSession),
+          Effect.tapError(() => DeliveryMetrics.recordTls("failed"))
+        )
+        yield* DeliveryMetrics.recordTls(tlsInfo.authorized ? "verified" : "unverified")
         if (policy.verify && !tlsInfo.authorized && policy.mode === "required") {
           broken = true
           return yield* connectError("tls", `certificate not verified: ${tlsInfo.authorizationError ?? "unknown reason"}`)

@@ -22,6 +22,7 @@ import DNS from "dns2"
 import { Clock, Config, Context, Duration, Effect, Layer, Schedule } from "effect"
 import * as net from "node:net"
 import * as DnsCache from "./DnsCache.ts"
+import * as DnsMetrics from "./DnsMetrics.ts"
 import * as DnsError from "./DnsError.ts"
 import * as MemoryDns from "./MemoryDns.ts"
 import * as Mx from "./Mx.ts"
@@ -62,7 +63,7 @@ export interface Service {
   readonly clearCache: Effect.Effect<void>
 }
 
-type RecordType = "MX" | "A" | "AAAA" | "TXT" | "PTR"
+type RecordType = DnsMetrics.RecordType
 
 /** A cacheable outcome: the matching records, or an authoritative negative answer. */
 type Outcome =
@@ -128,6 +129,9 @@ export const make: (options: Options) => Effect.Effect<Service, Nameserver.Names
       maxTtl: Duration.toSeconds(options.maxTtl ?? "1 day")
     })
 
+    const metrics = new DnsMetrics.Recorder(yield* Effect.context<never>())
+    metrics.register()
+
     const fail = (name: string, type: string, reason: DnsError.Reason, detail: string) =>
       new DnsError.DnsError({ name, type, reason, detail })
 
@@ -135,14 +139,16 @@ export const make: (options: Options) => Effect.Effect<Service, Nameserver.Names
     // covers the TCP fallback, which has none of its own.
     const queryOne = (ns: Nameserver.Nameserver, name: string, type: RecordType) =>
       Effect.tryPromise({
-        try: () =>
-          DNS.UDPClient({
+        try: () => {
+          metrics.query(type)
+          return DNS.UDPClient({
             dns: ns.host,
             port: ns.port,
             timeout: timeoutMs,
             retryOverTCP: tcpFallback,
             socketType: net.isIPv6(ns.host) ? "udp6" : "udp4"
-          })(name, type),
+          })(name, type)
+        },
         catch: (e) => fail(name, type, "Timeout", `${Nameserver.format(ns)}: ${e instanceof Error ? e.message : String(e)}`)
       }).pipe(
         Effect.timeoutOrElse({
@@ -154,7 +160,8 @@ export const make: (options: Options) => Effect.Effect<Service, Nameserver.Names
           if (rcode === Packet.RCODE.NOERROR || rcode === Packet.RCODE.NXDOMAIN) return Effect.succeed(packet)
           const reason = rcode === Packet.RCODE.REFUSED ? "Refused" : "ServFail"
           return Effect.fail(fail(name, type, reason, `${Nameserver.format(ns)} answered ${rcodeName(rcode)}`))
-        })
+        }),
+        Effect.tapError(() => Effect.sync(() => metrics.queryFailed(type)))
       )
 
     // One round over the servers in order; the first answer wins, the last temporary failure is reported.
@@ -173,6 +180,7 @@ export const make: (options: Options) => Effect.Effect<Service, Nameserver.Names
       const name = Names.normalize(rawName)
       const key = `${type} ${name}`
       const cached = cache.get(key, yield* Clock.currentTimeMillis)
+      metrics.lookup(type, cached !== undefined)
       const outcome: Outcome = cached ?? (yield* Effect.gen(function*() {
         const packet = yield* round(name, type).pipe(Effect.retry({ schedule: retry, while: DnsError.isTemporary }))
         const records = packet.answers.filter((r) => r.type === Packet.TYPE[type])

@@ -6,6 +6,7 @@
  */
 export * as Dns from "./Dns.ts"
 export * as DnsCache from "./DnsCache.ts"
+export * as DnsMetrics from "./DnsMetrics.ts"
 export * as DnsError from "./DnsError.ts"
 export * as MemoryDns from "./MemoryDns.ts"
 export * as Mx from "./Mx.ts"

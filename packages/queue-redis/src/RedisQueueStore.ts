@@ -217,6 +217,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
         sender: h["sender"] ?? "",
         arrivedAt: numberOf(h["arr"]),
         traceId: h["trace"] ?? "",
+        traceParent: h["tp"],
         bodySize: numberOf(h["size"]),
         held: h["held"] === "1",
         finishedAt: fin === undefined ? undefined : Number(fin),
@@ -325,6 +326,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
             staged ? "" : joined(),
             channel,
             domains.length,
+            message.traceParent ?? "",
             ...domains
           ]).pipe(Effect.onError(() => cleanup))
         }),
@@ -390,6 +392,7 @@ export const make = (options: Options = {}): Effect.Effect<QueueStore.Service, Q
                 envelope,
                 arrivedAt: Number(arr),
                 traceId: trace ?? "",
+                ...(Buffer.isBuffer(entry[10]) ? { traceParent: entry[10].toString() } : {}),
                 bodySize: Number(size),
                 recipients: pairs.flatMap((p) => {
                   const recipient = envelope.recipients[p.index]

@@ -2,7 +2,8 @@
  * The Lua scripts of the Redis store: every state change is one script, so it is atomic on the server and two
  * workers — in any process, on any host — can never claim the same recipient.
  *
- * The message record is a hash (`Keys.ts`): `env` (envelope JSON), `sender`, `trace`, `size`, `arr` (arrival),
+ * The message record is a hash (`Keys.ts`): `env` (envelope JSON), `sender`, `trace`, `tp` (the W3C `traceparent` of
+ * the span that accepted it; absent when it arrived untraced or was queued by an older version), `size`, `arr` (arrival),
  * `held`, `n` (recipient count), `fin` (finish time, when kept), and per recipient `i`: `s:i` state, `a:i`
  * attempts, `t:i` next attempt, `r:i` last reply (JSON), `l:i` lease token, `x:i` lease expiry, `d:i` domain;
  * per domain group `g:<domain>` the comma-separated recipient indexes.
@@ -103,7 +104,7 @@ export const shardKeyCount = 5
 
 /**
  * enqueue. KEYS: shard keys, message, body, staging.
- * ARGV: base, id, now, env, sender, trace, size, mode (inline|staged), body, channel, n, domain × n.
+ * ARGV: base, id, now, env, sender, trace, size, mode (inline|staged), body, channel, n, traceparent, domain × n.
  *
  * The hot path of the server (one call per accepted message), so it is kept lean: no prelude (it uses none of its
  * functions), the whole record in one HSET and every due group in one ZADD — 8 Redis calls whatever the
@@ -118,9 +119,10 @@ if staged and redis.call('EXISTS', staging) == 0 then return redis.error_reply('
 local id, now, n = ARGV[2], ARGV[3], tonumber(ARGV[11])
 local f = { 'env', ARGV[4], 'sender', ARGV[5], 'trace', ARGV[6], 'size', ARGV[7], 'arr', now, 'held', '0', 'n', n }
 local k = #f
+if ARGV[12] ~= '' then f[k + 1], f[k + 2] = 'tp', ARGV[12]; k = k + 2 end
 local groups, order = {}, {}
 for i = 0, n - 1 do
-  local dom = ARGV[12 + i]
+  local dom = ARGV[13 + i]
   f[k + 1], f[k + 2], f[k + 3], f[k + 4] = 's:' .. i, 'pending', 'a:' .. i, 0
   f[k + 5], f[k + 6], f[k + 7], f[k + 8] = 't:' .. i, now, 'd:' .. i, dom
   k = k + 8
@@ -155,8 +157,8 @@ return 1
  * shard's count of notifications so far; each notification carries its number, `e<n>`) which notifications came
  * after this claim. One entry per claim: id,
  * domain, token, env, arr, trace, size, "index,attempts;…", the body when it is at most `inline` bytes long (else
- * `false`): the worker reads it next anyway, and this saves it a round trip per message; and the message's stored
- * last replies as { index, reply, … } (none on a first attempt), so that the caller can check that the whole record
+ * `false`): the worker reads it next anyway, and this saves it a round trip per message; the message's stored
+ * last replies as { index, reply, … } (none on a first attempt); and its `tp` (traceparent) or `false`, so that the caller can check that the whole record
  * reads before handing the claim out (a record that does not is quarantined: `admin` op `quarantine`).
  */
 export const claim = `${prelude}
@@ -187,7 +189,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
       reindex(m, KEYS[1], id, dom)
       if #taken > 0 then
         redis.call('ZADD', KEYS[2], expires, id .. ':' .. token)
-        local f = redis.call('HMGET', m, 'env', 'arr', 'trace', 'size')
+        local f = redis.call('HMGET', m, 'env', 'arr', 'trace', 'size', 'tp')
         local body = false
         local size = tonumber(f[4])
         if size ~= nil and size <= tonumber(ARGV[9]) then body = redis.call('GET', base .. 'b:' .. id) end
@@ -196,7 +198,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
           local r = redis.call('HGET', m, 'r:' .. i)
           if r then replies[#replies + 1] = tostring(i); replies[#replies + 1] = r end
         end
-        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';'), body, replies }
+        out[#out + 1] = { id, dom, token, f[1], f[2], f[3], f[4], table.concat(taken, ';'), body, replies, f[5] }
         claimed = claimed + 1
       end
     end

@@ -9,8 +9,15 @@
  */
 import type Database from "better-sqlite3"
 
-/** Bumped when the schema changes; stored in `PRAGMA user_version`. */
-export const version = 1
+/**
+ * Bumped when the schema changes; stored in `PRAGMA user_version`.
+ * - 1: the tables below.
+ * - 2: `messages.trace_parent` (the W3C `traceparent` of the span that accepted the message; `''` when untraced),
+ *   added to databases of version 1 by {@link migrate}. Version-1 code still reads and writes a version-2 database
+ *   (it selects `*` and inserts without the column, which then defaults to `''`), so processes of both versions can
+ *   share a queue during an upgrade.
+ */
+export const version = 2
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -64,5 +71,10 @@ export const migrate = (db: Database.Database, options: { readonly synchronous: 
   db.pragma("busy_timeout = 5000")
   db.pragma("foreign_keys = OFF")
   db.exec(ddl)
+  // Immediate: two processes opening a version-1 database together must not both add the column.
+  db.transaction(() => {
+    const columns = db.prepare<[], { readonly name: string }>("SELECT name FROM pragma_table_info('messages')").all()
+    if (!columns.some((c) => c.name === "trace_parent")) db.exec("ALTER TABLE messages ADD COLUMN trace_parent TEXT NOT NULL DEFAULT ''")
+  }).immediate()
   db.pragma(`user_version = ${version}`)
 }

@@ -43,6 +43,8 @@ interface MessageRow {
   readonly sender: string
   readonly arrived_at: number
   readonly trace_id: string
+  /** `''` when the message arrived untraced (and in rows of version-1 databases, by the column's default). */
+  readonly trace_parent: string
   readonly body_size: number
   readonly held: number
   readonly finished_at: number | null
@@ -94,8 +96,8 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
       recipients: db.prepare<[string], RecipientRow>(
         "SELECT idx, domain, state, attempts, next_at, reply, lease, lease_expires FROM recipients WHERE msg_id = ? ORDER BY idx"
       ),
-      insertMessage: db.prepare<[string, string, string, number, string, number]>(
-        "INSERT INTO messages (id, envelope, sender, arrived_at, trace_id, body_size) VALUES (?, ?, ?, ?, ?, ?)"
+      insertMessage: db.prepare<[string, string, string, number, string, string, number]>(
+        "INSERT INTO messages (id, envelope, sender, arrived_at, trace_id, trace_parent, body_size) VALUES (?, ?, ?, ?, ?, ?, ?)"
       ),
       insertRecipient: db.prepare<[string, number, string, number]>(
         "INSERT INTO recipients (msg_id, idx, domain, state, next_at) VALUES (?, ?, ?, 'pending', ?)"
@@ -166,6 +168,7 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
       sender: m.sender,
       arrivedAt: m.arrived_at,
       traceId: m.trace_id,
+      traceParent: m.trace_parent === "" ? undefined : m.trace_parent,
       bodySize: m.body_size,
       held: m.held === 1,
       finishedAt: m.finished_at ?? undefined,
@@ -288,6 +291,7 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
           envelope,
           arrivedAt: record.arrivedAt,
           traceId: record.traceId,
+          traceParent: record.traceParent,
           bodySize: record.bodySize,
           recipients: taken.flatMap((t) => {
             const recipient = envelope.recipients[t.idx]
@@ -337,6 +341,7 @@ export const make = (options: Options): Effect.Effect<QueueStore.Service, QueueE
                 QueuedMessage.formatMailbox(message.envelope.mailFrom),
                 now,
                 message.traceId,
+                message.traceParent ?? "",
                 size
               )
               message.envelope.recipients.forEach((r, i) => sql.insertRecipient.run(id, i, QueueRecord.domainOf(r), now))

@@ -33,6 +33,8 @@ export interface Claim extends LeaseRef {
   readonly envelope: Envelope.Envelope
   readonly arrivedAt: number
   readonly traceId: string
+  /** The span that accepted the message (W3C `traceparent`), for the delivery span to continue; see `NewMessage`. */
+  readonly traceParent?: string | undefined
   readonly bodySize: number
   readonly recipients: ReadonlyArray<ClaimedRecipient>
 }

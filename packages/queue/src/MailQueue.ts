@@ -35,6 +35,11 @@ export interface EnqueueInput<E = never> {
   readonly body: Stream.Stream<Uint8Array, E> | Uint8Array
   /** The trace id of the SMTP session; a new one is made when absent. */
   readonly traceId?: string | undefined
+  /**
+   * The span that accepted the message, as a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`), so that its
+   * delivery spans continue the trace in whichever process claims it; absent or `""` when it arrived untraced.
+   */
+  readonly traceParent?: string | undefined
 }
 
 /** What a worker reports for one recipient: delivered, failed for good, or deferred until `retryAt` (epoch ms). */
@@ -103,7 +108,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Queue
       if (input.envelope.recipients.length === 0) return yield* Effect.die(new RangeError("an envelope without recipients cannot be queued"))
       const id = input.id ?? Ids.messageId(yield* Clock.currentTimeMillis)
       const body: Stream.Stream<Uint8Array, E> = input.body instanceof Uint8Array ? Stream.make(input.body) : input.body
-      yield* store.enqueue({ id, envelope: input.envelope, traceId: input.traceId ?? Ids.traceId() }, body)
+      yield* store.enqueue({ id, envelope: input.envelope, traceId: input.traceId ?? Ids.traceId(), traceParent: input.traceParent }, body)
       yield* Effect.annotateCurrentSpan({ "cartero.queue.id": id })
       return id
     })

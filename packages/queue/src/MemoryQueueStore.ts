@@ -101,7 +101,7 @@ export const makeWithRecords = (options: StoreOptions = {}): Effect.Effect<{ rea
           const size = chunks.reduce((n, c) => n + c.byteLength, 0)
           // Copy: the caller may reuse its buffers.
           const copy = chunks.map((c) => Uint8Array.from(c))
-          const record = QueueRecord.make(message.id, message.envelope, message.traceId, size, now)
+          const record = QueueRecord.make(message.id, message.envelope, message.traceId, size, now, message.traceParent)
           messages.set(message.id, { stored: StoredRecord.write(record), body: copy })
           yield* notify
         }),

@@ -37,6 +37,8 @@ export interface MessageRecord {
   readonly sender: string
   readonly arrivedAt: number
   readonly traceId: string
+  /** The span that accepted the message (W3C `traceparent`), when it arrived traced. */
+  readonly traceParent?: string | undefined
   readonly bodySize: number
   held: boolean
   /** When every recipient became final (the message is then only kept for inspection). */
@@ -55,13 +57,15 @@ export const make = (
   envelope: Envelope.Envelope,
   traceId: string,
   bodySize: number,
-  now: number
+  now: number,
+  traceParent?: string | undefined
 ): MessageRecord & { readonly envelope: Envelope.Envelope } => ({
   id,
   envelope,
   sender: formatMailbox(envelope.mailFrom),
   arrivedAt: now,
   traceId,
+  traceParent,
   bodySize,
   held: false,
   finishedAt: undefined,
@@ -135,6 +139,7 @@ export const claim = (
     envelope,
     arrivedAt: record.arrivedAt,
     traceId: record.traceId,
+    traceParent: record.traceParent,
     bodySize: record.bodySize,
     recipients: taken.flatMap((r) => (r.recipient === undefined ? [] : [{ index: r.index, recipient: r.recipient, attempts: r.attempts }]))
   }

@@ -29,6 +29,11 @@ export interface NewMessage {
   readonly id: MessageId
   readonly envelope: Envelope.Envelope
   readonly traceId: string
+  /**
+   * The span that accepted the message, as a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`), so that its
+   * delivery spans continue the trace in whichever process claims it; absent or `""` when it arrived untraced.
+   */
+  readonly traceParent?: string | undefined
 }
 
 /** The store operations. */

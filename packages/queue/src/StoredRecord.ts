@@ -38,6 +38,8 @@ export interface StoredMessage {
   readonly sender: string
   readonly arrivedAt: number
   readonly traceId: string
+  /** W3C `traceparent` of the span that accepted the message; absent in records of older versions. */
+  readonly traceParent?: string | undefined
   readonly bodySize: number
   readonly held: boolean
   readonly finishedAt: number | undefined
@@ -90,6 +92,7 @@ export const read = (stored: StoredMessage): MessageRecord => {
     sender: stored.sender,
     arrivedAt: stored.arrivedAt,
     traceId: stored.traceId,
+    traceParent: stored.traceParent,
     bodySize: stored.bodySize,
     held: stored.held,
     finishedAt: stored.finishedAt,
@@ -120,6 +123,7 @@ export const write = (record: MessageRecord & { readonly envelope: Envelope.Enve
   sender: record.sender,
   arrivedAt: record.arrivedAt,
   traceId: record.traceId,
+  traceParent: record.traceParent,
   bodySize: record.bodySize,
   held: record.held,
   finishedAt: record.finishedAt,

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { Verdict } from "@cartero/smtp"
-import { Cause, Effect, Exit, FiberSet } from "effect"
+import { Cause, Context, Effect, Exit, FiberSet, type Scope, Tracer } from "effect"
 
 /** The bridge of one server. */
 export interface Bridge {
@@ -33,9 +33,16 @@ export interface Bridge {
   readonly fire: (sessionId: string, effect: Effect.Effect<void>) => void
 }
 
-/** Captures the runtime; fibers are interrupted when the surrounding scope closes. */
+/**
+ * Captures the runtime; fibers are interrupted when the surrounding scope closes. Its fibers start under no span:
+ * the span current here is the server's start-up (`SmtpServer.make`), and with a tracer installed every session's
+ * spans would otherwise join that one trace for the life of the process (a message's trace starts at its own
+ * span, `MessageSpan`).
+ */
 export const make = Effect.gen(function*() {
-  const run = yield* FiberSet.makeRuntime<never>()
+  const run = yield* FiberSet.makeRuntime<never>().pipe(
+    Effect.updateContext((context: Context.Context<Scope.Scope>) => Context.omit(Tracer.ParentSpan)(context))
+  )
 
   const fire = (sessionId: string, effect: Effect.Effect<void>): void => {
     run(effect.pipe(Effect.annotateLogs({ session: sessionId }), Effect.catchCause(() => Effect.void)))

@@ -133,6 +133,7 @@ export const install = (): void => {
       return ReplyPatch.send(connection, Replies.shuttingDown)
     }
     if (connection._nextHandler === false) {
+      extension.limits.metrics.command(command)
       if (isJunk(command) && extension.limits.junk(connection) === "Drop") {
         return ReplyPatch.send(connection, Replies.tooManyErrors)
       }

@@ -15,12 +15,14 @@
  * @since 0.1.0
  */
 import { HeaderEdits, type Message, type Pipeline, type Session } from "@cartero/core"
+import { TraceGate } from "@cartero/hotpath"
 import { Headers } from "@cartero/mime"
 import { type Header, HopCount, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
 import type { SMTPServerDataStream, SMTPServerError, SMTPServerSession } from "smtp-server"
 import { DataReader, type Result } from "./DataReader.ts"
 import * as EventLog from "./EventLog.ts"
+import * as MessageSpan from "./MessageSpan.ts"
 import type { Context } from "./Handlers.ts"
 import { succeed } from "./Handlers.ts"
 import * as ReceivedHeader from "./ReceivedHeader.ts"
@@ -57,6 +59,8 @@ export interface Delivered {
   readonly verdict: Verdict.Verdict
 }
 
+const noAttributes = () => ({})
+
 /**
  * Runs message → queue on an accepted body; returns the deciding verdict and its phase. `added` are the headers the
  * `data` phase asked for, `received` the rendered `Received:` field.
@@ -71,7 +75,7 @@ export const deliver = Effect.fnUntraced(function*(
 ) {
   const utf8 = txn.params.smtpUtf8
   let message: Message.Message = { headers: Headers.view(head), prepend: render(added, utf8) + received, data }
-  const verdict = yield* pipeline.message(txn, message)
+  const verdict = yield* pipeline.message(txn, message).pipe(TraceGate.span("smtp.phase.message", noAttributes))
   if (!Verdict.isSuccess(verdict)) return { phase: "message", verdict } satisfies Delivered
   // Removals hooks asked for (HeaderEdits) go before the message verdict's headers are added, so that a hook can
   // remove forged fields and add its own in one verdict.
@@ -79,7 +83,7 @@ export const deliver = Effect.fnUntraced(function*(
   if (removals.length > 0) message = RemoveFields.apply(message, head, removals)
   const more = Verdict.headersOf(verdict)
   if (more.length > 0) message = { ...message, prepend: render(more, utf8) + message.prepend }
-  return { phase: "queue", verdict: yield* pipeline.queue(txn, message) } satisfies Delivered
+  return { phase: "queue", verdict: yield* pipeline.queue(txn, message).pipe(TraceGate.span("smtp.phase.queue", noAttributes)) } satisfies Delivered
 })
 
 /** The reply to a stored message: the last store's, else `250 2.6.0 Message queued as <txn>`. */
@@ -156,12 +160,19 @@ export const make = (ctx: Context) =>
     const received = receivedHeader(state, txn, ctx.options.hostname)
     const size = reader.received
     const effect = deliver(ctx.pipeline, view, result.data, result.head, received, txn.dataHeaders).pipe(
-      Effect.tap(({ phase, verdict }) =>
-        Verdict.isSuccess(verdict)
-          ? EventLog.accepted(state, txn, size, chosenReply(verdict, txn))
-          : EventLog.refused(state, { phase, reply: verdict.reply, plugin: EventLog.pluginOf(verdict), txn })
-      ),
-      Effect.map(({ verdict }) => verdict)
+      Effect.tap(({ phase, verdict }) => {
+        if (Verdict.isSuccess(verdict)) {
+          const chosen = chosenReply(verdict, txn)
+          return Effect.andThen(MessageSpan.answered(chosen), EventLog.accepted(state, txn, size, chosen))
+        }
+        const plugin = EventLog.pluginOf(verdict)
+        return Effect.andThen(
+          MessageSpan.answered(verdict.reply, { phase, plugin }),
+          EventLog.refused(state, { phase, reply: verdict.reply, plugin, txn })
+        )
+      }),
+      Effect.map(({ verdict }) => verdict),
+      MessageSpan.around(state, txn, size)
     )
     ctx.bridge.decide(session.id, effect, (verdict) => {
       if (!Verdict.isSuccess(verdict)) {

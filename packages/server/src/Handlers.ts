@@ -199,6 +199,7 @@ export const make = (ctx: Context) => {
   }
 
   const onSecure = (_socket: unknown, session: SMTPServerSession, callback: Callback): void => {
+    limits.metrics.tlsEstablished(listener.kind === "smtps" ? "implicit" : "starttls")
     // RFC 3207 §4.2: forget what the client said before TLS (smtp-server resets its own copy likewise).
     const state = states.get(session)
     if (state !== undefined) {

@@ -78,6 +78,15 @@ export const serverOptions = (
   logger: false
 })
 
+/**
+ * Whether an error smtp-server reports is a failed TLS handshake (STARTTLS or implicit): the library passes those,
+ * and only those, through its `normalizeTLSError`, which gives them `meta.stage = "connect"`.
+ */
+export const isTlsFailure = (error: Error): boolean => {
+  const meta: unknown = (error as { readonly meta?: unknown }).meta
+  return typeof meta === "object" && meta !== null && (meta as { readonly stage?: unknown }).stage === "connect"
+}
+
 const pollInterval = Duration.millis(50)
 
 /**
@@ -148,7 +157,10 @@ export const make = Effect.fn("Listener.make")(function*(
   const server = new SMTPServer({ ...serverOptions(options, listener, tls), ...callbacks, onData: DataHandler.make(ctx) })
   ServerExtension.register(server, extension)
   // An unhandled 'error' event would crash the process; socket errors of single clients end up here too.
-  server.on("error", (error: Error) => bridge.fire("-", Effect.logDebug(`${listener.kind} listener: ${error.message}`)))
+  server.on("error", (error: Error) => {
+    if (isTlsFailure(error)) metrics.tlsFailed()
+    bridge.fire("-", Effect.logDebug(`${listener.kind} listener: ${error.message}`))
+  })
   // smtp-server sets TCP_NODELAY on the sockets it wraps; set it at accept time too so nothing waits for Nagle
   // (SMTP is lock-step: delayed ACKs would cost ~40 ms per exchange).
   server.server.on("connection", (socket: net.Socket) => socket.setNoDelay(true))

@@ -10,7 +10,9 @@
  *
  * The body is stored as `message.prepend` followed by the message, streamed (`Message.streamAll`: two chunks in
  * memory, file reads for a spilled message), never concatenated.
- * Delivery workers may claim the message as soon as it is written: put this store last.
+ * Delivery workers may claim the message as soon as it is written: put this store last. With message traces on
+ * (`TraceGate`), the write is a span, `queue.enqueue`, whose traceparent is stored with the message so that its
+ * delivery continues the trace.
  *
  * ```ts
  * Pipeline.Pipeline.layer([LocalDomains.pluginConfig, Maildir.pluginConfig({ isLocal: LocalDomains.isLocal }), QueueHandoff.plugin])
@@ -19,7 +21,7 @@
  * @since 0.1.0
  */
 import { Message, Plugin, type Session, Store } from "@cartero/core"
-import { LogGate } from "@cartero/hotpath"
+import { LogGate, TraceGate } from "@cartero/hotpath"
 import { MailQueue, type QueuedMessage } from "@cartero/queue"
 import { Envelope, Verdict } from "@cartero/smtp"
 import { Effect } from "effect"
@@ -53,7 +55,13 @@ export const plugin: Plugin.Plugin<never, MailQueue.MailQueue> = Plugin.make(
         write: Effect.fnUntraced(function*({ id, recipients, transaction }: Receipt, message: Message.Message) {
           const envelope = Envelope.make(transaction.mailFrom, recipients, transaction.params)
           const body = Message.streamAll(message)
-          const queued = yield* Effect.result(queue.enqueue({ id, envelope, body, traceId: transaction.id }))
+          // With traces on, the write is the span `queue.enqueue`, stored with the message as its traceparent: the
+          // delivery attempts, in whichever process claims it, are its children (and so in the session's trace).
+          const queued = yield* Effect.result(
+            Effect.flatMap(TraceGate.traceParent, (traceParent) => queue.enqueue({ id, envelope, body, traceId: transaction.id, traceParent })).pipe(
+              TraceGate.span("queue.enqueue", () => ({ "cartero.queue.id": id, "cartero.recipients": recipients.length }))
+            )
+          )
           if (queued._tag === "Failure") {
             yield* Effect.logError("queue unavailable; answering 451", queued.failure).pipe(
               Effect.annotateLogs({ txn: transaction.id })

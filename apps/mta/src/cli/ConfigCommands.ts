@@ -7,7 +7,8 @@
  * The checks: the config file (found, loads, right shape); the process settings read before anything else
  * (`CARTERO_PROCESSES`, `CARTERO_HEAP_GROWTH`); the app's own (log level and format, local domains, Maildir
  * root); the SMTP server's (listeners, limits, TLS files named); delivery; DNS; the queue store choice and its
- * settings; the policy store; the users file (every line parsed as the auth plugin parses it); and every inbound
+ * settings; the policy store; the users file (every line parsed as the auth plugin parses it); the traces exporter's
+ * settings (`CARTERO_OTLP_*`); and every inbound
  * plugin of the config, built against stand-in services (an in-memory queue and policy store, a DNS with no
  * answers) so that their own options and settings are checked too. Outbound plugins are not built (they need the
  * running server); delivery's settings are.
@@ -35,6 +36,7 @@ import * as ConfigFile from "../ConfigFile.ts"
 import * as Defaults from "../Defaults.ts"
 import * as HeapGrowth from "../HeapGrowth.ts"
 import * as ProcessExit from "../ProcessExit.ts"
+import * as Traces from "../Traces.ts"
 
 /** Some checks failed (each was printed). */
 export class CheckFailed extends Schema.TaggedError<CheckFailed>()("CheckFailed", { failed: Schema.Number }) {
@@ -153,6 +155,7 @@ const check = Command.make(
       run("queue store", queue),
       run("policy store", read(PolicyStore.choice).pipe(Effect.map((c) => c._tag.toLowerCase()))),
       run("users", users),
+      run("traces", Traces.load.pipe(Effect.map((t) => (t === undefined ? "off" : `OTLP to ${t.url} as ${t.serviceName}`)))),
       run("inbound plugins", plugins(config))
     ]).pipe(Effect.provide(AppConfig.layerProvider(config.settings ?? {})))
     const failed = checks.filter((c) => !c.ok).length

@@ -44,6 +44,19 @@ export const cases = (store: StoreLayer): void => {
         assert.deepStrictEqual(c.recipients[0]?.recipient, env.recipients[0])
       })))
 
+    it.effect("carries the traceparent of the span that accepted the message, and none for an untraced one", () =>
+      run(Effect.gen(function*() {
+        const q = yield* MailQueue
+        const traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        yield* q.enqueue({ envelope: envelope("a@a.test", "b@b.test"), body: bytes("x"), traceId: "t-1", traceParent })
+        yield* q.enqueue({ envelope: envelope("a@a.test", "c@c.test"), body: bytes("y"), traceId: "t-2" })
+        const claims = yield* q.claim({ leaseMillis: 60_000, limit: 10 })
+        assert.deepStrictEqual(
+          claims.map((c) => [c.traceId, c.traceParent ?? ""]).sort(),
+          [["t-1", traceParent], ["t-2", ""]]
+        )
+      })))
+
     it.effect("claimed recipients are in flight and cannot be claimed again", () =>
       run(Effect.gen(function*() {
         const q = yield* MailQueue
