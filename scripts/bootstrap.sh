@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.4.2
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+# playwright-core (the browser tests) installs no browser by itself; this keeps any playwright package from trying.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 if ! command -v node >/dev/null; then
   echo "cartero: Node.js 20 or newer is required (https://nodejs.org)" >&2

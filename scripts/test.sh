@@ -55,6 +55,17 @@ if [ "${CI:-}" = "true" ] && [ ! -x /usr/sbin/smtp-sink ] && [ "$(id -u)" = 0 ] 
   if postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
 fi
 
+# The web UI's browser tests drive Debian's chromium with playwright-core (which never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "cartero: installing chromium (Debian package) for the web UI's browser tests"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >/dev/null
+  elif command -v sudo >/dev/null; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >/dev/null
+  fi || echo "cartero: could not install chromium; the web UI's browser tests will fail"
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 pnpm typecheck
 pnpm lint
 # A test stuck in a CPU-bound loop cannot be stopped by vitest's own timeouts: bound the whole run.

@@ -54,7 +54,7 @@ describe.each(["tsx", "bundle"] as const)("the app process (%s)", (runner) => {
       assert.include(running.output.stdout, "cartero stopping")
     }).pipe(Effect.scoped))
 
-  it.live("with CARTERO_HTTP_PORT the HTTP API answers (in the bundle: a chunk loaded on demand)", () =>
+  it.live("with CARTERO_HTTP_PORT the HTTP API and the web UI answer (in the bundle: a chunk loaded on demand, the UI's files found from it)", () =>
     Effect.gen(function*() {
       const dataDir = yield* tempDir
       const running = yield* spawnApp(runner, { CARTERO_DATA_DIR: dataDir, CARTERO_SMTP_PORT: "0", CARTERO_HTTP_PORT: "0", CARTERO_LOG_FORMAT: "json" })
@@ -64,6 +64,14 @@ describe.each(["tsx", "bundle"] as const)("the app process (%s)", (runner) => {
       assert.match(http, /^127\.0\.0\.1:\d+$/, running.output.stdout)
       const ready = yield* Effect.promise(() => fetch(`http://${http}/readyz`).then((r) => r.status))
       assert.strictEqual(ready, 200)
+      // The web UI's files (in @cartero/web-ui and its libraries' node_modules) are found from the sources and the bundle.
+      const page = yield* Effect.promise(() => fetch(`http://${http}/`).then(async (r) => ({ status: r.status, text: await r.text() })))
+      assert.strictEqual(page.status, 200, page.text)
+      const base = /src="(\/ui\/[0-9a-f]+)\/app\.mjs"/.exec(page.text)?.[1] ?? "/ui/missing"
+      for (const file of ["app.mjs", "vendor/preact.mjs", "vendor/hooks.mjs", "vendor/htm.mjs"]) {
+        const status = yield* Effect.promise(() => fetch(`http://${http}${base}/${file}`).then((r) => r.status))
+        assert.strictEqual(status, 200, file)
+      }
       running.child.kill("SIGTERM")
       assert.strictEqual(yield* waitExit(running), 0, running.output.stderr)
     }).pipe(Effect.scoped))

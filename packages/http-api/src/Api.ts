@@ -11,6 +11,7 @@
  * | `GET /api/queue/messages` | list, filtered (`state`, `domain`, `sender`, `recipient`, `olderThan`), paged (`limit`, `cursor`) |
  * | `GET /api/queue/messages/:id` | one message with every recipient's state |
  * | `GET /api/queue/stats` | recipients per state, messages, oldest |
+ * | `GET /api/queue/breakdown` | recipients per domain and state, deferral reasons (the dashboard's view) |
  * | `POST /api/queue/messages/:id/{retry,hold,release}` | act on one message |
  * | `DELETE /api/queue/messages/:id` | delete one message |
  * | `POST /api/queue/{retry,hold,release,delete}` | act on every message matching the filter (query); no filter needs `all=true` |
@@ -33,6 +34,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import * as ApiError from "./ApiError.ts"
 import { Authorization } from "./Authorization.ts"
 import * as MailboxViews from "./MailboxViews.ts"
+import { QueueBreakdown } from "./QueueBreakdown.ts"
 import { QueueViews, RecipientState } from "@cartero/queue"
 
 /** The filter of a listing or of an action on many messages; every given criterion must hold. */
@@ -92,6 +94,10 @@ export class QueueGroup extends HttpApiGroup.make("queue")
     }),
     HttpApiEndpoint.get("stats", "/stats", {
       success: QueueViews.QueueStats,
+      error: ApiError.QueueUnavailable
+    }),
+    HttpApiEndpoint.get("breakdown", "/breakdown", {
+      success: QueueBreakdown,
       error: ApiError.QueueUnavailable
     }),
     HttpApiEndpoint.post("act", "/messages/:id/:action", {

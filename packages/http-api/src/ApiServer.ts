@@ -26,10 +26,14 @@ import * as AuthorizationLive from "./AuthorizationLive.ts"
 import * as Events from "./Events.ts"
 import * as Handlers from "./Handlers.ts"
 import { HttpConfigError, type HttpOptions } from "./HttpConfig.ts"
+import * as WebUi from "./WebUi.ts"
 
-/** The API's routes with their handlers and the middleware of `mode`. */
+/** The API's routes with their handlers and the middleware of `mode`, and the web UI's behind the same rule. */
 export const routes = (mode: HttpOptions["auth"]) =>
-  HttpApiBuilder.layer(Api).pipe(Layer.provide(Handlers.layer), Layer.provide(AuthorizationLive.layer(mode)))
+  Layer.mergeAll(
+    HttpApiBuilder.layer(Api).pipe(Layer.provide(Handlers.layer), Layer.provide(AuthorizationLive.layer(mode))),
+    WebUi.layer(mode)
+  )
 
 const readTls = (tls: NonNullable<HttpOptions["tls"]>) =>
   Effect.tryPromise({

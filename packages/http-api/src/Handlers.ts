@@ -13,6 +13,7 @@ import { PrometheusMetrics } from "effect/observability"
 import { Api } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
 import * as MailboxHandlers from "./MailboxHandlers.ts"
+import * as QueueBreakdown from "./QueueBreakdown.ts"
 import * as QueueMetrics from "./QueueMetrics.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import * as Readiness from "./Readiness.ts"
@@ -94,6 +95,7 @@ export const queue = HttpApiBuilder.group(
       .handle("show", ({ params }) =>
         mapQueueErrors(q.show(params.id)).pipe(Effect.catchTag("MessageQuarantined", Effect.die), Effect.map(QueueViews.detail)))
       .handle("stats", () => q.stats.pipe(Effect.mapError(unavailable), Effect.map(QueueViews.stats)))
+      .handle("breakdown", () => QueueBreakdown.compute(q).pipe(Effect.mapError(unavailable)))
       .handle("act", ({ params }) =>
         mapQueueErrors(apply(q, params.action, params.id)).pipe(
           Effect.map((recipients) => ({ id: params.id, action: params.action, recipients }))
