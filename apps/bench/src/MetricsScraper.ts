@@ -20,6 +20,8 @@ export interface Summary {
   readonly lastError: string | undefined
   /** Change of the watched series between the first and the last successful scrape. */
   readonly moved: ReadonlyArray<readonly [string, number]>
+  /** Counter increments plus histogram observations between the first and the last scrape (what recording did). */
+  readonly updates: number
 }
 
 /** The series whose change the summary reports. */
@@ -38,6 +40,28 @@ export const sample = (text: string, series: string): number | undefined => {
   const end = text.indexOf("\n", start)
   const value = Number(text.slice(start, end < 0 ? undefined : end))
   return Number.isFinite(value) ? value : undefined
+}
+
+/** Every counter (`…_total`) and histogram count (`…_count`) sample of a scrape, by series. */
+const counts = (text: string): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue
+    const space = line.lastIndexOf(" ")
+    const series = line.slice(0, space)
+    const name = series.split("{")[0] ?? ""
+    const value = Number(line.slice(space + 1))
+    if ((name.endsWith("_total") || name.endsWith("_count")) && Number.isFinite(value)) out.set(series, value)
+  }
+  return out
+}
+
+/** How many metric updates (counter increments, histogram observations) happened between two scrapes. */
+export const updates = (first: string, last: string): number => {
+  const before = counts(first)
+  let total = 0
+  for (const [series, value] of counts(last)) total += value - (before.get(series) ?? 0)
+  return total
 }
 
 export interface Scraper {
@@ -88,7 +112,8 @@ export const start = (url: string, intervalMs: number): Scraper => {
         const b = last === undefined ? undefined : sample(last, series)
         return a === undefined || b === undefined ? [] : [[series, b - a] as const]
       })
-      return { scrapes, failed, bytes, lastError, moved }
+      const updated = first === undefined || last === undefined ? 0 : updates(first, last)
+      return { scrapes, failed, bytes, lastError, moved, updates: updated }
     }
   }
 }
@@ -97,4 +122,5 @@ export const start = (url: string, intervalMs: number): Scraper => {
 export const describe = (summary: Summary, intervalSeconds: number): string =>
   `metrics: ${summary.scrapes} scrapes every ${intervalSeconds} s (${(summary.bytes / Math.max(1, summary.scrapes) / 1024).toFixed(1)} KiB each)` +
   (summary.failed > 0 ? `, ${summary.failed} failed (last: ${summary.lastError ?? "?"})` : "") +
-  (summary.moved.length > 0 ? `; moved: ${summary.moved.map(([s, d]) => `${s} +${d}`).join(", ")}` : "")
+  (summary.moved.length > 0 ? `; moved: ${summary.moved.map(([s, d]) => `${s} +${d}`).join(", ")}` : "") +
+  `; ${summary.updates} metric updates (counter increments and histogram observations)`

@@ -20,6 +20,24 @@ describe("--scrape-metrics", () => {
     for (const argv of refused) assert.isTrue(Result.isFailure(Cli.parse(argv)), argv.join(" "))
   })
 
+  it("updates counts counter increments and histogram observations between two scrapes, not gauges or buckets", () => {
+    const first = [
+      "# TYPE cartero_smtp_commands_total counter",
+      "cartero_smtp_commands_total{verb=\"RCPT\"} 10",
+      "cartero_smtp_connections_open 3",
+      "cartero_plugin_hook_ms_bucket{le=\"0.05\"} 4",
+      "cartero_plugin_hook_ms_count 4"
+    ].join("\n")
+    const last = [
+      "cartero_smtp_commands_total{verb=\"RCPT\"} 25",
+      "cartero_smtp_commands_total{verb=\"MAIL\"} 2",
+      "cartero_smtp_connections_open 9",
+      "cartero_plugin_hook_ms_bucket{le=\"0.05\"} 40",
+      "cartero_plugin_hook_ms_count 10"
+    ].join("\n")
+    assert.strictEqual(MetricsScraper.updates(first, last), 15 + 2 + 6)
+  })
+
   it("sample reads one series of a Prometheus text", () => {
     const text = "# TYPE a counter\na 1\ncartero_smtp_commands_total{verb=\"RCPT\"} 42\nb 2"
     assert.strictEqual(MetricsScraper.sample(text, "cartero_smtp_commands_total{verb=\"RCPT\"}"), 42)
