@@ -56,9 +56,7 @@ export const make = (input: Input): Bounce | undefined => {
   if (recipients.length === 0) return undefined
   const now = input.now ?? new Date()
   const body = Dsn.make({
-    reportingMta: input.hostname,
-    from: `MAILER-DAEMON@${input.hostname}`,
-    to: Address.format(sender),
+    ...NoticeFields.parties(input.hostname, sender),
     recipients: recipients.map((r): Dsn.Recipient => ({
       finalRecipient: Address.format(r.recipient.address),
       ...NoticeFields.originalRecipient(r.recipient),

@@ -66,9 +66,7 @@ export const make = (input: Input): { readonly envelope: Envelope.Envelope; read
   const recipients = input.recipients.filter((r) => wantsDelayNotice(r.recipient))
   if (sender === null || recipients.length === 0) return undefined
   const body = Dsn.make({
-    reportingMta: input.hostname,
-    from: `MAILER-DAEMON@${input.hostname}`,
-    to: Address.format(sender),
+    ...NoticeFields.parties(input.hostname, sender),
     recipients: recipients.map((r): Dsn.Recipient => ({
       finalRecipient: Address.format(r.recipient.address),
       ...NoticeFields.originalRecipient(r.recipient),

@@ -31,6 +31,13 @@ export const originalRecipient = (
 }
 
 /** The envelope of a notice to `sender`: null reverse path, SMTPUTF8 and 8BITMIME only when needed. */
+/** Who reports and who is told, in every notice: `Reporting-MTA`, `MAILER-DAEMON@<hostname>`, the sender. */
+export const parties = (hostname: string, sender: Address.Address): Pick<Dsn.Spec, "reportingMta" | "from" | "to"> => ({
+  reportingMta: hostname,
+  from: `MAILER-DAEMON@${hostname}`,
+  to: Address.format(sender)
+})
+
 export const envelopeTo = (sender: Address.Address, body: Uint8Array): Envelope.Envelope =>
   Envelope.make(null, [{ address: sender }], {
     smtpUtf8: Address.isInternational(sender),

@@ -20,7 +20,7 @@
  */
 import { Plugin } from "@cartero/core"
 import { type Address, type Envelope, type Header, type SmtpReply, Verdict } from "@cartero/smtp"
-import type { Effect } from "effect"
+import { Effect } from "effect"
 import type * as DeliveryResult from "./DeliveryResult.ts"
 import type * as Route from "./Route.ts"
 import type * as Transport from "./Transport.ts"
@@ -105,6 +105,15 @@ export const make = Plugin.makeOf<OutboundHooks>(phases)
 export const relay = (...relays: ReadonlyArray<Route.Relay>): Verdict.Accept<ReadonlyArray<Route.Relay>> => Verdict.acceptWith(relays)
 /** `route`: deliver through `transport` (LMTP, a webhook…) instead of SMTP. */
 export const transport = (transport: Transport.Transport): Verdict.Accept<Transport.Transport> => Verdict.acceptWith(transport)
+/**
+ * The `route` hook of a delivery target: the claims of `domains` (case-insensitive) go through `via`, the others
+ * to the next hook.
+ */
+export const routeDomains = (domains: ReadonlyArray<string>, via: Transport.Transport) => {
+  const set = new Set(domains.map((d) => d.toLowerCase()))
+  return (context: ClaimContext): Effect.Effect<RouteVerdict> =>
+    Effect.succeed<RouteVerdict>(set.has(context.domain.toLowerCase()) ? transport(via) : Verdict.next)
+}
 /** `deferred`: try again at `at` (epoch milliseconds), whatever the retry policy would say. */
 export const retryAt = (at: number): Verdict.Accept<number> => Verdict.acceptWith(at)
 /** `bounced`: send the DSN to `to` instead of the envelope sender. */

@@ -23,7 +23,6 @@
 import { DeliveryConfig, DeliveryResult, OutboundHooks, SmtpClient, type Timeouts, TlsPolicy, Transport } from "@cartero/delivery"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Setting } from "@cartero/settings"
-import { Verdict } from "@cartero/smtp"
 import { Config, Effect, Option, type Scope } from "effect"
 import * as net from "node:net"
 
@@ -96,11 +95,7 @@ export const transport = Effect.fnUntraced(function*(options: Pick<Options, "add
 const hooks = (options: Options) =>
   Effect.gen(function*() {
     const via = yield* transport(options)
-    const domains = new Set(options.domains.map((d) => d.toLowerCase()))
-    return {
-      route: (context: OutboundHooks.ClaimContext) =>
-        Effect.succeed<OutboundHooks.RouteVerdict>(domains.has(context.domain) ? OutboundHooks.transport(via) : Verdict.next)
-    }
+    return { route: OutboundHooks.routeDomains(options.domains, via) }
   })
 
 /** The plugin, configured in code. */

@@ -32,7 +32,7 @@
 import { DeliveryResult, OutboundHooks, Transport } from "@cartero/delivery"
 import { LocalDomains } from "@cartero/plugin-local-domains"
 import { Setting } from "@cartero/settings"
-import { SmtpReply, Verdict } from "@cartero/smtp"
+import { SmtpReply } from "@cartero/smtp"
 import { Clock, Config, Duration, Effect, Option, Redacted, type Scope } from "effect"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -169,11 +169,7 @@ export const transport = Effect.fnUntraced(function*(options: Omit<Options, "dom
 const hooks = (options: Options) =>
   Effect.gen(function*() {
     const via = yield* transport(options)
-    const domains = new Set(options.domains.map((d) => d.toLowerCase()))
-    return {
-      route: (context: OutboundHooks.ClaimContext) =>
-        Effect.succeed<OutboundHooks.RouteVerdict>(domains.has(context.domain) ? OutboundHooks.transport(via) : Verdict.next)
-    }
+    return { route: OutboundHooks.routeDomains(options.domains, via) }
   })
 
 /** The plugin, configured in code. */
