@@ -2,15 +2,13 @@
  * docs/grafana/cartero.json is valid JSON, and every metric its queries name is in a real `/metrics` scrape of the
  * reference MTA after one message; every metric family of that scrape is described in docs/operations.md.
  */
-import { SmtpServer } from "@cartero/server"
 import { TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import nodemailer from "nodemailer"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { HttpEndpoint } from "../src/HttpApp.ts"
-import * as MtaApp from "../src/MtaApp.ts"
+import { startApp } from "./support/ApiApp.ts"
 
 const root = Path.resolve(import.meta.dirname, "../../..")
 const tempDir = TempDir.make()
@@ -45,10 +43,7 @@ describe("the Grafana dashboard (docs/grafana/cartero.json)", () => {
         CARTERO_DNS_SERVERS: "127.0.0.1:9",
         CARTERO_DNS_TIMEOUT: "200ms"
       }
-      const context = yield* Layer.build(MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))))
-      const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")
-      const http = Context.get(context, HttpEndpoint).address
-      if (mx === undefined || http === undefined) return yield* Effect.die("no MX listener or no HTTP API")
+      const { mx, base } = yield* startApp(env)
 
       const transport = nodemailer.createTransport({ host: mx.host, port: mx.port, secure: false, ignoreTLS: true })
       yield* Effect.promise(() =>
@@ -58,7 +53,7 @@ describe("the Grafana dashboard (docs/grafana/cartero.json)", () => {
         })
       ).pipe(Effect.ensuring(Effect.sync(() => transport.close())), Effect.timeout("20 seconds"))
 
-      const scrape = yield* Effect.promise(async () => (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text())
+      const scrape = yield* Effect.promise(async () => (await fetch(`${base}/metrics`)).text())
       const missing = [...names].filter((name) => !new RegExp(`^${name}[{ ]`, "m").test(scrape))
       assert.deepStrictEqual(missing, [], "metrics named by the dashboard but absent from /metrics")
 

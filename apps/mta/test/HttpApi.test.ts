@@ -1,24 +1,13 @@
 import { HttpEndpoint } from "../src/HttpApp.ts"
-import { SmtpServer } from "@cartero/server"
 import { TempDir } from "@cartero/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import nodemailer from "nodemailer"
 import * as MtaApp from "../src/MtaApp.ts"
+import { startApp } from "./support/ApiApp.ts"
 
 const tempDir = TempDir.make()
 
-/** Starts the whole app in-process with the HTTP API on port 0; returns the MX and the API's base URL. */
-const startApp = (env: Record<string, string>) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(
-      MtaApp.MtaApp.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
-    )
-    const mx = Context.get(context, SmtpServer.SmtpServer).address("mx")
-    const http = Context.get(context, HttpEndpoint).address
-    if (mx === undefined || http === undefined) return yield* Effect.die("no MX listener or no HTTP API")
-    return { mx, base: `http://127.0.0.1:${http.port}` }
-  })
 
 const get = (url: string) =>
   Effect.promise(async () => {
